@@ -1,0 +1,335 @@
+// Package config reads Gatehouse's settings from environment variables and
+// validates them once, at start, so a bad value stops the process with one
+// line naming the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/mail"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// Config is everything the gateway, the worker and the dev stack read from
+// the environment. Field comments name the variable.
+type Config struct {
+	HTTPAddr    string // GATEHOUSE_HTTP_ADDR
+	MySQLDSN    string // GATEHOUSE_MYSQL_DSN, normalised (parseTime, UTC)
+	SMTPURL     string // GATEHOUSE_SMTP_URL; empty in make dev means "use the dev mail sink"
+	MailFrom    string // GATEHOUSE_MAIL_FROM
+	PublicURL   string // GATEHOUSE_PUBLIC_URL, without trailing slash
+	AdminToken  string // GATEHOUSE_ADMIN_TOKEN
+	LogLevel    slog.Level
+	LogFormat   string // json | text
+	MetricsAddr string // GATEHOUSE_METRICS_ADDR (worker only; the gateway serves /metrics itself)
+
+	TrustedProxies     []netip.Prefix // GATEHOUSE_TRUSTED_PROXIES
+	OutboundAllowCIDRs []netip.Prefix // GATEHOUSE_OUTBOUND_ALLOW_CIDRS
+	SigningSecret      string         // GATEHOUSE_SIGNING_SECRET
+	DisableAfter       time.Duration  // GATEHOUSE_DISABLE_AFTER
+	ShutdownTimeout    time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
+	Temporal           TemporalConfig // TEMPORAL_*
+}
+
+// TemporalConfig uses the variable names of Temporal's own environment
+// configuration (the CLI and SDK envconfig read the same ones).
+type TemporalConfig struct {
+	Address       string // TEMPORAL_ADDRESS
+	Namespace     string // TEMPORAL_NAMESPACE
+	TaskQueue     string // TEMPORAL_TASK_QUEUE
+	TLS           bool   // TEMPORAL_TLS
+	TLSCertPath   string // TEMPORAL_TLS_CLIENT_CERT_PATH
+	TLSKeyPath    string // TEMPORAL_TLS_CLIENT_KEY_PATH
+	TLSCAPath     string // TEMPORAL_TLS_SERVER_CA_CERT_PATH
+	TLSServerName string // TEMPORAL_TLS_SERVER_NAME
+	APIKey        string // TEMPORAL_API_KEY
+}
+
+// Defaults used when a variable is unset.
+const (
+	DefaultHTTPAddr  = "127.0.0.1:8080"
+	DefaultMySQLDSN  = "root@tcp(127.0.0.1:3306)/gatehouse"
+	DefaultMailFrom  = "Gatehouse <no-reply@gatehouse.localhost>"
+	DefaultPublicURL = "http://127.0.0.1:8080"
+	DefaultAddress   = "127.0.0.1:7233"
+	DefaultNamespace = "default"
+	DefaultTaskQueue = "gatehouse"
+)
+
+// Lookup reads one variable; tests pass a map, processes pass os.LookupEnv.
+type Lookup func(string) (string, bool)
+
+// FromEnv loads the process environment.
+func FromEnv() (Config, error) { return Load(os.LookupEnv) }
+
+// Load reads and validates all variables. The error names the first bad one.
+func Load(lookup Lookup) (Config, error) {
+	r := reader{lookup: lookup}
+	c := Config{
+		HTTPAddr:    r.hostPort("GATEHOUSE_HTTP_ADDR", DefaultHTTPAddr),
+		MySQLDSN:    r.dsn("GATEHOUSE_MYSQL_DSN", DefaultMySQLDSN),
+		SMTPURL:     r.smtpURL("GATEHOUSE_SMTP_URL"),
+		MailFrom:    r.mailFrom("GATEHOUSE_MAIL_FROM", DefaultMailFrom),
+		PublicURL:   r.httpURL("GATEHOUSE_PUBLIC_URL", DefaultPublicURL),
+		AdminToken:  r.token("GATEHOUSE_ADMIN_TOKEN"),
+		LogLevel:    r.level("GATEHOUSE_LOG_LEVEL"),
+		LogFormat:   r.oneOf("GATEHOUSE_LOG_FORMAT", "json", "json", "text"),
+		MetricsAddr: r.optionalHostPort("GATEHOUSE_METRICS_ADDR"),
+
+		TrustedProxies:     r.prefixes("GATEHOUSE_TRUSTED_PROXIES"),
+		OutboundAllowCIDRs: r.prefixes("GATEHOUSE_OUTBOUND_ALLOW_CIDRS"),
+		SigningSecret:      r.secret("GATEHOUSE_SIGNING_SECRET"),
+		DisableAfter:       r.duration("GATEHOUSE_DISABLE_AFTER", 5*24*time.Hour),
+		ShutdownTimeout:    r.duration("GATEHOUSE_SHUTDOWN_TIMEOUT", 30*time.Second),
+		Temporal: TemporalConfig{
+			Address:       r.hostPort("TEMPORAL_ADDRESS", DefaultAddress),
+			Namespace:     r.name("TEMPORAL_NAMESPACE", DefaultNamespace),
+			TaskQueue:     r.name("TEMPORAL_TASK_QUEUE", DefaultTaskQueue),
+			TLS:           r.boolean("TEMPORAL_TLS"),
+			TLSCertPath:   r.file("TEMPORAL_TLS_CLIENT_CERT_PATH"),
+			TLSKeyPath:    r.file("TEMPORAL_TLS_CLIENT_KEY_PATH"),
+			TLSCAPath:     r.file("TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
+			TLSServerName: r.str("TEMPORAL_TLS_SERVER_NAME", ""),
+			APIKey:        r.secret("TEMPORAL_API_KEY"),
+		},
+	}
+	if r.err == nil && (c.Temporal.TLSCertPath == "") != (c.Temporal.TLSKeyPath == "") {
+		r.fail("TEMPORAL_TLS_CLIENT_KEY_PATH", "must be set together with TEMPORAL_TLS_CLIENT_CERT_PATH")
+	}
+	return c, r.err
+}
+
+// RequireAdminToken is checked by the processes that serve /api/v1.
+func (c Config) RequireAdminToken() error {
+	if c.AdminToken == "" {
+		return errors.New("GATEHOUSE_ADMIN_TOKEN: must be set (at least 16 characters); make dev generates one")
+	}
+	return nil
+}
+
+// reader keeps the first error so Load reads top to bottom without noise.
+type reader struct {
+	lookup Lookup
+	err    error
+}
+
+func (r *reader) fail(name, format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (r *reader) str(name, def string) string {
+	v, ok := r.lookup(name)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		return def
+	}
+	return v
+}
+
+func (r *reader) hostPort(name, def string) string {
+	v := r.str(name, def)
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		r.fail(name, "%q is not host:port", v)
+		return v
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		r.fail(name, "port %q is not a number between 0 and 65535", port)
+	}
+	if host == "" && name == "TEMPORAL_ADDRESS" {
+		r.fail(name, "names no host")
+	}
+	return v
+}
+
+func (r *reader) optionalHostPort(name string) string {
+	if r.str(name, "") == "" {
+		return ""
+	}
+	return r.hostPort(name, "")
+}
+
+func (r *reader) dsn(name, def string) string {
+	v := r.str(name, def)
+	cfg, err := mysql.ParseDSN(v)
+	if err != nil {
+		r.fail(name, "not a MySQL DSN (user:pass@tcp(host:port)/db): %v", err)
+		return v
+	}
+	if cfg.DBName == "" {
+		r.fail(name, "names no database (add /gatehouse)")
+		return v
+	}
+	// Timestamps are stored and read as UTC whatever the server's zone.
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["time_zone"] = "'+00:00'"
+	cfg.MultiStatements = true // goose migrations hold several statements
+	return cfg.FormatDSN()
+}
+
+func (r *reader) smtpURL(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		r.fail(name, "must look like smtp://[user:password@]host:port[?starttls=required|opportunistic|none] or smtps://...")
+		return v
+	}
+	if u.Port() == "" {
+		r.fail(name, "names no port")
+	}
+	switch u.Query().Get("starttls") {
+	case "", "required", "opportunistic", "none":
+	default:
+		r.fail(name, "starttls must be required, opportunistic or none")
+	}
+	return v
+}
+
+func (r *reader) mailFrom(name, def string) string {
+	v := r.str(name, def)
+	if _, err := mail.ParseAddress(v); err != nil {
+		r.fail(name, "%q is not a mail address: %v", v, err)
+	}
+	return v
+}
+
+func (r *reader) httpURL(name, def string) string {
+	v := strings.TrimRight(r.str(name, def), "/")
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "%q is not an http(s) URL", v)
+	}
+	return v
+}
+
+func (r *reader) token(name string) string {
+	v := r.str(name, "")
+	if v != "" && len(v) < 16 {
+		r.fail(name, "must be at least 16 characters")
+	}
+	return v
+}
+
+func (r *reader) secret(name string) string {
+	v, _ := r.lookup(name)
+	return strings.TrimSpace(v)
+}
+
+func (r *reader) level(name string) slog.Level {
+	v := r.str(name, "info")
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, "%q is not one of debug, info, warn, error", v)
+	}
+	return l
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(r.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "%q is not one of %s", v, strings.Join(allowed, ", "))
+	return def
+}
+
+func (r *reader) name(name, def string) string {
+	v := r.str(name, def)
+	if strings.ContainsAny(v, " \t/") {
+		r.fail(name, "%q must not contain spaces or slashes", v)
+	}
+	return v
+}
+
+func (r *reader) boolean(name string) bool {
+	v := r.str(name, "false")
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "%q is not true or false", v)
+	}
+	return b
+}
+
+func (r *reader) file(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	if _, err := os.Stat(v); err != nil {
+		r.fail(name, "cannot read %q: %v", v, err)
+	}
+	return v
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := parseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "%q is not a positive duration (e.g. 90s, 2h, 5d)", v)
+		return def
+	}
+	return d
+}
+
+// parseDuration accepts Go durations plus a whole-day suffix ("5d").
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil {
+			return 0, err
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
+}
+
+// prefixes reads a comma or space separated list of IPs and CIDRs.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	v := r.str(name, "")
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(v, func(c rune) bool { return c == ',' || c == ' ' }) {
+		p, err := ParsePrefix(f)
+		if err != nil {
+			r.fail(name, "%q is neither an IP nor a CIDR", f)
+			return nil
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// ParsePrefix accepts "10.0.0.0/8" as well as a bare address.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
