@@ -1,0 +1,324 @@
+// Package devtemporal runs a real Temporal server (and optionally its Web UI)
+// inside the current process, persisted to SQLite. Only `make dev` and the
+// test kit use it: the gateway and worker binaries never link the server.
+package devtemporal
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	uiserver "github.com/temporalio/ui-server/v2/server"
+	uiconfig "github.com/temporalio/ui-server/v2/server/config"
+	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/membership/static"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/primitives"
+	sqliteschema "go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+
+	"gatehouse/internal/searchattr"
+)
+
+// Options configure one embedded server.
+type Options struct {
+	// FrontendAddr is the gRPC address clients dial, e.g. 127.0.0.1:7233.
+	// Port 0 picks a free one.
+	FrontendAddr string
+	// UIAddr serves the Temporal Web UI; empty means no UI.
+	UIAddr string
+	// DatabaseFile persists the server; empty keeps everything in memory.
+	DatabaseFile string
+	Namespace    string
+	Logger       *slog.Logger
+	// DynamicConfig overrides the defaults set in dynamicConfig below.
+	DynamicConfig map[string]any
+}
+
+// Server is a running embedded server.
+type Server struct {
+	server       temporal.Server
+	ui           *uiserver.Server
+	frontendAddr string
+	uiAddr       string
+}
+
+// FrontendAddr is the host:port clients dial.
+func (s *Server) FrontendAddr() string { return s.frontendAddr }
+
+// UIURL is the Web UI's base URL, or "" without UI.
+func (s *Server) UIURL() string {
+	if s.uiAddr == "" {
+		return ""
+	}
+	return "http://" + s.uiAddr
+}
+
+// Start builds and starts the server; it returns once the frontend accepts
+// connections.
+func Start(opts Options) (*Server, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	host, frontendPort, err := resolvePort(opts.FrontendAddr)
+	if err != nil {
+		return nil, fmt.Errorf("frontend address: %w", err)
+	}
+	ports, err := freePorts(host, 4)
+	if err != nil {
+		return nil, err
+	}
+	frontendAddr := net.JoinHostPort(host, strconv.Itoa(frontendPort))
+
+	sqlConf, err := sqlConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	conf := serverConfig(host, frontendPort, ports, sqlConf)
+	logger := slogAdapter{log: opts.Logger}
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, err
+	}
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	for name, svc := range map[primitives.ServiceName]string{
+		primitives.FrontendService: "frontend", primitives.HistoryService: "history",
+		primitives.MatchingService: "matching", primitives.WorkerService: "worker",
+	} {
+		hosts[name] = static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(conf.Services[svc].RPC.GRPCPort)))
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dynamicConfig(opts.DynamicConfig)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("start temporal server: %w", err)
+	}
+	s := &Server{server: srv, frontendAddr: frontendAddr}
+	if opts.UIAddr != "" {
+		if err := s.startUI(opts, frontendAddr); err != nil {
+			srv.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Stop stops the UI and the server.
+func (s *Server) Stop() {
+	if s.ui != nil {
+		s.ui.Stop()
+	}
+	s.server.Stop()
+}
+
+func (s *Server) startUI(opts Options, frontendAddr string) error {
+	uiHost, uiPort, err := resolvePort(opts.UIAddr)
+	if err != nil {
+		return fmt.Errorf("UI address: %w", err)
+	}
+	// The UI server exits the process when it cannot listen, so check first.
+	l, err := net.Listen("tcp", net.JoinHostPort(uiHost, strconv.Itoa(uiPort)))
+	if err != nil {
+		return fmt.Errorf("temporal UI: %w", err)
+	}
+	l.Close()
+	s.uiAddr = net.JoinHostPort(uiHost, strconv.Itoa(uiPort))
+	s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
+		Host:                uiHost,
+		Port:                uiPort,
+		TemporalGRPCAddress: frontendAddr,
+		EnableUI:            true,
+		DefaultNamespace:    opts.Namespace,
+		CORS:                uiconfig.CORS{CookieInsecure: true},
+		HideLogs:            true,
+		DisableNewsFetch:    true,
+	}))
+	go func() {
+		if err := s.ui.Start(); err != nil {
+			opts.Logger.Error("temporal UI stopped", "error", err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(s.UIURL() + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("temporal UI did not start within 10s")
+}
+
+func sqlConfig(opts Options) (*config.SQL, error) {
+	conf := &config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
+	if opts.DatabaseFile == "" {
+		conf.ConnectAttributes["mode"] = "memory"
+		conf.ConnectAttributes["cache"] = "shared"
+		conf.DatabaseName = fmt.Sprintf("gatehouse-%d-%d", os.Getpid(), time.Now().UnixNano())
+	} else {
+		conf.ConnectAttributes["mode"] = "rwc"
+		// WAL keeps readers off the writer's back and fsyncs less.
+		conf.ConnectAttributes["journal_mode"] = "wal"
+		conf.ConnectAttributes["synchronous"] = "1"
+		conf.DatabaseName = opts.DatabaseFile
+		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
+				return nil, err
+			}
+			if err := sqliteschema.SetupSchema(conf); err != nil {
+				return nil, fmt.Errorf("set up temporal schema: %w", err)
+			}
+		}
+	}
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, searchattr.All())
+	if err != nil {
+		return nil, err
+	}
+	// Skips a namespace that already exists; searchattr.Ensure adds
+	// attributes introduced after the file was created.
+	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
+		return nil, fmt.Errorf("create namespace: %w", err)
+	}
+	return conf, nil
+}
+
+const (
+	clusterName = "active"
+	clusterID   = "6f1c1c3e-2d0a-4c1e-9b7e-0a9d3f6b5a10" // fixed: the SQLite file remembers it
+)
+
+func serverConfig(host string, frontendPort int, ports []int, sqlConf *config.SQL) *config.Config {
+	var conf config.Config
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = host
+	conf.Persistence.DefaultStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.NumHistoryShards = 1
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        clusterName,
+		CurrentClusterName:       clusterName,
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			clusterName: {
+				Enabled:                true,
+				InitialFailoverVersion: 1,
+				RPCAddress:             net.JoinHostPort(host, strconv.Itoa(frontendPort)),
+				HTTPAddress:            net.JoinHostPort(host, strconv.Itoa(ports[0])),
+				ClusterID:              clusterID,
+			},
+		},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	svc := func(port int) config.Service {
+		var s config.Service
+		s.RPC.GRPCPort = port
+		s.RPC.BindOnIP = host
+		return s
+	}
+	frontend := svc(frontendPort)
+	frontend.RPC.HTTPPort = ports[0]
+	conf.Services = map[string]config.Service{
+		"frontend": frontend,
+		"history":  svc(ports[1]),
+		"matching": svc(ports[2]),
+		"worker":   svc(ports[3]),
+	}
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = net.JoinHostPort(host, strconv.Itoa(frontendPort))
+	return &conf
+}
+
+// dynamicConfig holds the settings that matter on a one-host server.
+func dynamicConfig(overrides map[string]any) dynamicconfig.StaticClient {
+	dc := dynamicconfig.StaticClient{
+		// Search attributes registered at start are visible at once.
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		// One partition: on a single host, more partitions only add
+		// forwarding and make polls miss tasks (see ../shared/README.md).
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():        8192,
+		// The Web UI lists workflows through visibility; the default limit
+		// throttles it while the benchmark runs.
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
+	}
+	for k, v := range overrides {
+		dc[dynamicconfig.MakeKey(k)] = v
+	}
+	return dc
+}
+
+// resolvePort splits host:port and replaces port 0 with a free port.
+func resolvePort(addr string) (string, int, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return "", 0, err
+	}
+	if port == 0 {
+		ports, err := freePorts(host, 1)
+		if err != nil {
+			return "", 0, err
+		}
+		port = ports[0]
+	}
+	return host, port, nil
+}
+
+// freePorts reserves n ports by listening on them together, so two calls
+// cannot hand out the same port, then releases them for the server.
+func freePorts(host string, n int) ([]int, error) {
+	ls := make([]net.Listener, 0, n)
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	ports := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}

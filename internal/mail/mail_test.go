@@ -1,0 +1,98 @@
+package mail_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"gatehouse/internal/mail"
+	"gatehouse/internal/mailsink"
+)
+
+func sink(t *testing.T) *mailsink.Sink {
+	s, err := mailsink.Start("127.0.0.1:0", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSendsAlternativesOverSMTP(t *testing.T) {
+	s := sink(t)
+	sender, err := mail.NewSender(s.URL(), "Gatehouse <no-reply@example.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics := "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+	err = sender.Send(context.Background(), mail.Message{
+		MessageID: "reg-1@gatehouse", To: []string{"Ann@Example.test"}, Subject: "Zaproszenie – ünïcode",
+		Text: "hello", HTML: "<p>hello</p>", Calendar: ics,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := s.Wait(ctx, mailsink.To("ann@example.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "Zaproszenie – ünïcode" || m.Text != "hello" || m.HTML != "<p>hello</p>" {
+		t.Fatalf("message %+v", m)
+	}
+	cal, ok := m.Part("text/calendar")
+	if !ok || cal.Params["method"] != "REQUEST" || cal.Body != ics {
+		t.Fatalf("calendar part %+v", cal)
+	}
+	if m.Header["Message-Id"] != "<reg-1@gatehouse>" {
+		t.Fatalf("message id %q", m.Header["Message-Id"])
+	}
+}
+
+func TestRefusalsAreClassified(t *testing.T) {
+	s := sink(t)
+	s.SetRcptRule(func(rcpt string) *smtp.SMTPError {
+		switch {
+		case strings.HasPrefix(rcpt, "full@"):
+			return &smtp.SMTPError{Code: 452, EnhancedCode: smtp.EnhancedCode{4, 2, 2}, Message: "mailbox full"}
+		case strings.HasPrefix(rcpt, "gone@"):
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+		return nil
+	})
+	sender, err := mail.NewSender(s.URL(), "no-reply@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rcpt, permanent := range map[string]bool{"full@example.test": false, "gone@example.test": true} {
+		err := sender.Send(context.Background(), mail.Message{To: []string{rcpt}, Subject: "x", Text: "x"})
+		var f *mail.Failure
+		if !errors.As(err, &f) || f.Permanent != permanent {
+			t.Fatalf("%s: %v (%#v)", rcpt, err, f)
+		}
+	}
+	if err := sender.Send(context.Background(), mail.Message{To: []string{"not an address"}, Text: "x"}); err == nil {
+		t.Fatal("invalid address accepted")
+	}
+}
+
+// STARTTLS=required must refuse a server that does not offer TLS rather than
+// send credentials and mail in the clear.
+func TestStartTLSRequiredRefusesPlainServer(t *testing.T) {
+	s := sink(t)
+	sender, err := mail.NewSender("smtp://"+s.Addr()+"?starttls=required", "no-reply@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Send(context.Background(), mail.Message{To: []string{"a@example.test"}, Text: "x"}); err == nil {
+		t.Fatal("sent without TLS")
+	}
+	if len(s.Messages()) != 0 {
+		t.Fatal("message reached a plain server")
+	}
+}
