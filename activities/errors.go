@@ -1,0 +1,40 @@
+package activities
+
+import (
+	"errors"
+
+	"go.temporal.io/sdk/temporal"
+
+	"gatehouse/internal/mail"
+	"gatehouse/internal/store"
+)
+
+// Error types workflows branch on. Everything classified here is
+// non-retryable: retrying cannot change the answer.
+const (
+	ErrTypeSiteNotFound = "SiteNotFound"
+	ErrTypeUserNotFound = "UserNotFound"
+	ErrTypeEmailRefused = "EmailRefused" // the SMTP server refused for good (5xx, bad address)
+)
+
+// classify turns known permanent failures into non-retryable application
+// errors and leaves the rest (network, 4xx SMTP, MySQL down) retryable.
+func classify(err error, notFoundType string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, store.ErrNotFound) && notFoundType != "" {
+		return temporal.NewNonRetryableApplicationError(err.Error(), notFoundType, err)
+	}
+	var f *mail.Failure
+	if errors.As(err, &f) && f.Permanent {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeEmailRefused, err)
+	}
+	return err
+}
+
+// IsType reports whether err (as a workflow sees it) carries an error type.
+func IsType(err error, errType string) bool {
+	var app *temporal.ApplicationError
+	return errors.As(err, &app) && app.Type() == errType
+}

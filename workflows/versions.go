@@ -1,0 +1,6 @@
+package workflows
+
+// Change ids for workflow.GetVersion, in one place so a reader sees every
+// step change that running workflows must replay across. Add new ids at the
+// bottom; never reuse or rename one.
+const ()
