@@ -1,0 +1,37 @@
+package invite
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+)
+
+func TestBuildIsAValidRequest(t *testing.T) {
+	start := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	out := Build(Invitation{
+		UID: "registration-u1@gatehouse", Summary: "Summit, 2026; day 1", Description: "Line one\nLine two",
+		Start: start, End: start.Add(2 * time.Hour), Organizer: "events@example.test", OrganizerCN: "Events",
+		Attendee: "ann@example.test", AttendeeCN: "Ann Lee", Stamp: start.Add(-time.Hour),
+	})
+	if strings.Contains(strings.ReplaceAll(out, "\r\n", ""), "\n") {
+		t.Fatal("bare LF line end")
+	}
+	unfolded := strings.ReplaceAll(out, "\r\n ", "")
+	for _, want := range []string{"METHOD:REQUEST\r\n", "UID:registration-u1@gatehouse\r\n", "DTSTART:20261201T150000Z\r\n",
+		"DTEND:20261201T170000Z\r\n", "ORGANIZER;CN=Events:mailto:events@example.test\r\n", "mailto:ann@example.test\r\n",
+		"SUMMARY:Summit\\, 2026\\; day 1\r\n", "RSVP=TRUE"} {
+		if !strings.Contains(unfolded, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	// It parses back.
+	cal, err := ics.ParseCalendar(strings.NewReader(out))
+	if err != nil || len(cal.Events()) != 1 {
+		t.Fatalf("reparse: %v", err)
+	}
+	if got := cal.Events()[0].GetProperty(ics.ComponentPropertyDescription).Value; got != "Line one\nLine two" {
+		t.Errorf("description %q", got)
+	}
+}

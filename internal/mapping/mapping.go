@@ -1,0 +1,183 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/go-playground/validator/v10"
+
+	"gatehouse/internal/site"
+)
+
+// Registrant is one person after mapping: what the registration workflow
+// writes to the user.
+type Registrant struct {
+	Email            string            `json:"email" validate:"required,email,max=254"`
+	FirstName        string            `json:"firstName" validate:"required,max=128"`
+	LastName         string            `json:"lastName" validate:"required,max=128"`
+	Role             string            `json:"role"`
+	Language         string            `json:"language"`
+	Groups           []string          `json:"groups"`
+	UserObject       map[string]string `json:"userObject"`
+	RegistrationInfo map[string]any    `json:"registrationInfo"`
+	// Tags replace the user's tags when not nil (WP Fusion); nil keeps them.
+	Tags []string `json:"tags,omitempty"`
+	// Notes explain fallbacks (unknown language, refused role) for the logs
+	// and the workflow's record.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Secret fields are never stored, even in the registration info.
+var secretFields = []string{"registrationKey", "access_key", "password", "user_pass", "pass", "wpf_action"}
+
+// IsSecretField reports fields that are dropped and redacted in logs.
+func IsSecretField(k string) bool {
+	return slices.ContainsFunc(secretFields, func(s string) bool { return strings.EqualFold(s, k) })
+}
+
+// NormalizeEmail is the form emails are compared and stored in.
+func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// UserID is derived from site and normalised email, so every gateway
+// computes the same id for the same person without a database round trip,
+// and duplicates converge on one user and one workflow.
+func UserID(siteID, email string) string {
+	sum := sha256.Sum256([]byte(siteID + "\x00" + NormalizeEmail(email)))
+	return "u" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:])[:20])
+}
+
+// Apply maps parsed fields onto a registrant by the site's settings:
+//   - the mandatory keys give email, first and last name;
+//   - a fieldsMapping entry with a userObjectKey goes to the user object,
+//     and to the registration info too when registrationFormKey is set;
+//   - an entry without userObjectKey goes to the registration info under
+//     registrationFormKey, or under its webhook key when that is empty;
+//   - fields without an entry stay in the registration info as sent;
+//   - the language field (the entry mapped to userObjectKey "language", or
+//     "language") goes through languageMapping, else the site default.
+func Apply(s *site.Site, f Fields) Registrant {
+	r := Registrant{UserObject: map[string]string{}, RegistrationInfo: map[string]any{}}
+	reg := s.Registration
+	m := reg.MandatoryFieldsMapping
+	used := map[string]bool{m.EmailWebhookKey: true, m.FirstNameWebhookKey: true, m.LastNameWebhookKey: true}
+	r.Email = NormalizeEmail(String(f[m.EmailWebhookKey]))
+	r.FirstName = strings.TrimSpace(String(f[m.FirstNameWebhookKey]))
+	r.LastName = strings.TrimSpace(String(f[m.LastNameWebhookKey]))
+
+	languageKey := "language"
+	for _, fm := range reg.FieldsMapping {
+		if fm.UserObjectKey == "language" {
+			languageKey = fm.WebhookKey
+		}
+		v, ok := f[fm.WebhookKey]
+		used[fm.WebhookKey] = true
+		if !ok {
+			continue
+		}
+		if fm.UserObjectKey != "" {
+			if fm.UserObjectKey != "language" {
+				r.UserObject[fm.UserObjectKey] = String(v)
+			}
+			if fm.RegistrationFormKey != "" {
+				r.RegistrationInfo[fm.RegistrationFormKey] = v
+			}
+			continue
+		}
+		key := fm.RegistrationFormKey
+		if key == "" {
+			key = fm.WebhookKey
+		}
+		r.RegistrationInfo[key] = v
+	}
+	for k, v := range f {
+		if used[k] || IsSecretField(k) {
+			continue
+		}
+		if _, taken := r.RegistrationInfo[k]; !taken {
+			r.RegistrationInfo[k] = v
+		}
+	}
+
+	r.Role = reg.DefaultRole
+	if reg.DefaultGroupID != "" {
+		r.Groups = append(r.Groups, reg.DefaultGroupID)
+	}
+	r.Language = s.DefaultLanguage
+	if code := strings.TrimSpace(String(f[languageKey])); code != "" {
+		lang, group, ok := language(s, code)
+		if ok {
+			r.Language = lang
+			if group != "" && !slices.Contains(r.Groups, group) {
+				r.Groups = append(r.Groups, group)
+			}
+		} else {
+			r.Notes = append(r.Notes, fmt.Sprintf("language %q is not configured: used the site default %q", code, s.DefaultLanguage))
+		}
+		delete(r.RegistrationInfo, languageKey)
+	}
+	return r
+}
+
+func language(s *site.Site, code string) (lang, group string, ok bool) {
+	for _, lm := range s.Registration.LanguageMapping {
+		if strings.EqualFold(lm.ExternalLanguageCode, code) {
+			return lm.KMSLanguage, lm.GroupID, true
+		}
+	}
+	for _, l := range s.Languages {
+		if strings.EqualFold(l, code) {
+			return l, "", true
+		}
+	}
+	return "", "", false
+}
+
+// ParseTags reads a tags field: a list, or a comma-separated string.
+func ParseTags(v any) []string {
+	var raw []string
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			raw = append(raw, String(e))
+		}
+	default:
+		raw = strings.Split(String(x), ",")
+	}
+	tags := []string{}
+	for _, t := range raw {
+		if t = strings.TrimSpace(t); t != "" && !slices.Contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+var validate = validator.New(validator.WithRequiredStructEnabled())
+
+// Validate checks the mandatory fields and names each bad one by the
+// webhook key the sender used.
+func Validate(s *site.Site, r Registrant) []site.FieldError {
+	err := validate.Struct(r)
+	if err == nil {
+		return nil
+	}
+	m := s.Registration.MandatoryFieldsMapping
+	keys := map[string]string{"Email": m.EmailWebhookKey, "FirstName": m.FirstNameWebhookKey, "LastName": m.LastNameWebhookKey}
+	var out []site.FieldError
+	for _, fe := range err.(validator.ValidationErrors) {
+		msg := "is invalid"
+		switch fe.Tag() {
+		case "required":
+			msg = "is required"
+		case "email":
+			msg = "is not a valid email address"
+		case "max":
+			msg = "is longer than " + fe.Param() + " characters"
+		}
+		out = append(out, site.FieldError{Field: keys[fe.StructField()], Message: msg})
+	}
+	return out
+}

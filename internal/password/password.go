@@ -1,0 +1,77 @@
+// Package password hashes passwords with argon2id (RFC 9106) and stores them
+// in the PHC string format, so parameters can be raised later without
+// invalidating existing hashes.
+package password
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// RFC 9106's second recommended option (64 MiB, 3 passes, 4 lanes).
+const (
+	memoryKiB = 64 * 1024
+	passes    = 3
+	lanes     = 4
+	keyLen    = 32
+)
+
+// Policy limits.
+const (
+	MinLength = 10
+	MaxLength = 256
+)
+
+// Check returns a message for the person when the password is unacceptable.
+func Check(pw string) error {
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case n < MinLength:
+		return fmt.Errorf("use at least %d characters", MinLength)
+	case n > MaxLength:
+		return fmt.Errorf("use at most %d characters", MaxLength)
+	case strings.TrimSpace(pw) == "":
+		return errors.New("the password may not be only spaces")
+	}
+	return nil
+}
+
+// Hash returns $argon2id$v=19$m=65536,t=3,p=4$<salt>$<key>.
+func Hash(pw string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(pw), salt, passes, memoryKiB, lanes, keyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memoryKiB, passes, lanes,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify reports whether pw matches a hash made by Hash.
+func Verify(pw, encoded string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return false
+	}
+	b64 := base64.RawStdEncoding
+	salt, err1 := b64.DecodeString(parts[4])
+	key, err2 := b64.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(key)))
+	return subtle.ConstantTimeCompare(got, key) == 1
+}
