@@ -1,0 +1,187 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"gatehouse/internal/emailtmpl"
+	"gatehouse/internal/invite"
+	"gatehouse/internal/linktoken"
+	gmail "gatehouse/internal/mail"
+	"gatehouse/internal/mapping"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+)
+
+// Mailer sends Gatehouse's emails. It reads templates and issues link
+// tokens through the store: a token's raw value exists only inside one
+// activity run and the email it goes into, never in workflow history.
+type Mailer struct {
+	DB        *store.Store
+	Sender    *gmail.Sender
+	PublicURL string // GATEHOUSE_PUBLIC_URL
+	From      string // GATEHOUSE_MAIL_FROM
+}
+
+// Kinds of registration email.
+const (
+	EmailLink     = "email"    // the set-password or magic-link email
+	EmailCalendar = "calendar" // the calendar invitation
+)
+
+// SendLinkInput asks for one link to be issued and sent.
+type SendLinkInput struct {
+	SiteID    string
+	UserID    string
+	Phase     site.Phase
+	Emails    []string  // EmailLink and/or EmailCalendar
+	ExpiresAt time.Time // decided by the workflow
+	Sequence  int       // 0 for the first invitation, +1 per resend (iCalendar SEQUENCE)
+}
+
+// SendLinkResult reports what went out.
+type SendLinkResult struct {
+	Sent      []string
+	Templates []string
+}
+
+// SendLink issues a fresh link (revoking older ones) and sends the emails
+// that carry it. A retry issues another link; only the newest works.
+func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult, error) {
+	st, _, err := a.DB.GetSite(ctx, in.SiteID)
+	if err != nil {
+		return SendLinkResult{}, classify(err, ErrTypeSiteNotFound)
+	}
+	u, err := a.DB.GetUser(ctx, in.SiteID, in.UserID)
+	if err != nil {
+		return SendLinkResult{}, classify(err, ErrTypeUserNotFound)
+	}
+	purpose, path := store.PurposePassword, "/set-password"
+	if st.Registration.AuthMethod == site.AuthMagicLink {
+		purpose, path = store.PurposeMagicLink, "/magic-link"
+	}
+	token, hash, err := linktoken.New()
+	if err != nil {
+		return SendLinkResult{}, err
+	}
+	if err := a.DB.IssueToken(ctx, in.SiteID, in.UserID, purpose, hash, in.ExpiresAt); err != nil {
+		return SendLinkResult{}, err
+	}
+	link := a.PublicURL + path + "?token=" + url.QueryEscape(token)
+	var res SendLinkResult
+	for _, kind := range in.Emails {
+		tmplID := st.SetPassTemplateFor(in.Phase)
+		if kind == EmailCalendar {
+			tmplID = st.Registration.ICalTemplate
+		}
+		t, err := a.DB.Template(ctx, in.SiteID, tmplID)
+		if err != nil {
+			return res, fmt.Errorf("template %q: %w", tmplID, err)
+		}
+		r := t.Render(u.Language, values(st, u, link))
+		msg := gmail.Message{
+			MessageID: fmt.Sprintf("%s.%s.%d.%s@gatehouse", kind, u.ID, in.Sequence, activity.GetInfo(ctx).ActivityID),
+			To:        []string{u.Email}, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		}
+		if kind == EmailCalendar {
+			msg.Calendar = a.invitation(st, u, r, in.Sequence)
+		}
+		if err := a.Sender.Send(ctx, msg); err != nil {
+			return res, classify(err, "")
+		}
+		res.Sent = append(res.Sent, kind)
+		res.Templates = append(res.Templates, tmplID)
+	}
+	return res, nil
+}
+
+func (a *Mailer) invitation(st site.Site, u store.User, r emailtmpl.Rendered, seq int) string {
+	organizer, organizerName := a.From, st.EventName
+	if addr, err := mail.ParseAddress(a.From); err == nil {
+		organizer = addr.Address
+	}
+	var end time.Time
+	if st.LoginLogTo != nil {
+		end = *st.LoginLogTo
+	}
+	return invite.Build(invite.Invitation{
+		// One UID per registration: a resend updates the same calendar entry.
+		UID:      "registration-" + u.ID + "@" + hostOf(a.PublicURL),
+		Sequence: seq, Summary: st.EventName, Description: strings.TrimSpace(r.Text), URL: st.PortalURL,
+		Start: *st.LoginLogFrom, End: end, Organizer: organizer, OrganizerCN: organizerName,
+		Attendee: u.Email, AttendeeCN: strings.TrimSpace(u.FirstName + " " + u.LastName), Stamp: time.Now(),
+	})
+}
+
+// SendConfirmationInput names the user and the phase at activation.
+type SendConfirmationInput struct {
+	SiteID string
+	UserID string
+	Phase  site.Phase
+}
+
+// SendConfirmationResult names the template used.
+type SendConfirmationResult struct {
+	Template string
+}
+
+// SendConfirmation sends the "you are all set" email.
+func (a *Mailer) SendConfirmation(ctx context.Context, in SendConfirmationInput) (SendConfirmationResult, error) {
+	st, _, err := a.DB.GetSite(ctx, in.SiteID)
+	if err != nil {
+		return SendConfirmationResult{}, classify(err, ErrTypeSiteNotFound)
+	}
+	u, err := a.DB.GetUser(ctx, in.SiteID, in.UserID)
+	if err != nil {
+		return SendConfirmationResult{}, classify(err, ErrTypeUserNotFound)
+	}
+	tmplID := st.ConfirmedTemplateFor(in.Phase)
+	t, err := a.DB.Template(ctx, in.SiteID, tmplID)
+	if err != nil {
+		return SendConfirmationResult{}, fmt.Errorf("template %q: %w", tmplID, err)
+	}
+	r := t.Render(u.Language, values(st, u, loginURL(st, a.PublicURL)))
+	err = a.Sender.Send(ctx, gmail.Message{
+		MessageID: "confirmed." + u.ID + "@gatehouse",
+		To:        []string{u.Email}, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+	})
+	return SendConfirmationResult{Template: tmplID}, classify(err, "")
+}
+
+func values(st site.Site, u store.User, link string) emailtmpl.Values {
+	fields := map[string]string{}
+	for k, v := range u.RegistrationInfo {
+		fields[k] = mapping.String(v)
+	}
+	for k, v := range u.UserObject {
+		fields[k] = v
+	}
+	return emailtmpl.Values{FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, EventName: st.EventName, URL: link, Fields: fields}
+}
+
+// loginURL is where the confirmation email sends people: the complete
+// button's target, resolved against the portal.
+func loginURL(st site.Site, publicURL string) string {
+	target := st.Registration.CompleteButtonURL
+	if strings.HasPrefix(target, "/") {
+		base := st.PortalURL
+		if base == "" {
+			base = publicURL
+		}
+		return strings.TrimRight(base, "/") + target
+	}
+	return target
+}
+
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil && p.Hostname() != "" {
+		return p.Hostname()
+	}
+	return "gatehouse"
+}

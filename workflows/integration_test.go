@@ -1,0 +1,138 @@
+package workflows_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"gatehouse/internal/linktoken"
+	"gatehouse/internal/mailsink"
+	"gatehouse/internal/mapping"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+	"gatehouse/internal/testkit"
+	"gatehouse/workflows"
+)
+
+var record = flag.Bool("record", false, "write the histories of the integration runs to testdata/histories")
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+// TestIntegrationSelfCheck runs the workflow on the real server with the real
+// worker wiring and MariaDB.
+func TestIntegrationSelfCheck(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run, err := app.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.SelfCheckID("integration"), TaskQueue: app.Config.Temporal.TaskQueue,
+	}, workflows.SelfCheck, workflows.SelfCheckInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.SelfCheckResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.DBVersion == "" {
+		t.Fatalf("no database version in %+v", res)
+	}
+	var n int
+	if err := app.Store.DB().Get(&n, "SELECT COUNT(*) FROM self_checks WHERE workflow_id = ?", run.GetID()); err != nil || n != 1 {
+		t.Fatalf("self_checks row: n=%d err=%v", n, err)
+	}
+	saveHistory(t, app.Temporal, run.GetID(), run.GetRunID(), "selfcheck.json")
+}
+
+// saveHistory writes a finished workflow's history when -record is given.
+func saveHistory(t *testing.T, c client.Client, id, runID, name string) {
+	t.Helper()
+	if !*record {
+		return
+	}
+	it := c.GetWorkflowHistory(context.Background(), id, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var h historypb.History
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Events = append(h.Events, ev)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("testdata", "histories", name), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIntegrationRegistration runs a registration with a resend and an
+// activation on the real stack; its history is the replay test's input.
+func TestIntegrationRegistration(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st := site.Site{ID: "replay", EventName: "Replay Summit"}
+	st.Registration.Enabled = true
+	st.ApplyDefaults()
+	if _, _, err := app.Store.PutSite(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	addr := "replay-" + time.Now().Format("150405.000") + "@example.test"
+	userID := mapping.UserID(st.ID, addr)
+	id := workflows.RegistrationID(st.ID, userID)
+	signal := func(name string, arg any) {
+		t.Helper()
+		_, err := app.Temporal.SignalWithStartWorkflow(ctx, id, name, arg, client.StartWorkflowOptions{TaskQueue: app.Config.Temporal.TaskQueue},
+			workflows.Registration, workflows.RegistrationInput{SiteID: st.ID, UserID: userID, Email: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	signal(workflows.RegistrationSubmitSignal, workflows.Submission{RequestID: "r1", ReceivedAt: time.Now(), Action: store.ActionRegister,
+		Registrant: mapping.Registrant{Email: addr, FirstName: "Re", LastName: "Play", Role: "viewerRole", Language: "en"}, Source: "test"})
+	sink := testkit.Get(t).Mail
+	if _, err := sink.Wait(ctx, mailsink.To(addr)); err != nil {
+		t.Fatal(err)
+	}
+	signal(workflows.RegistrationResendSignal, workflows.Resend{RequestID: "r2"})
+	var second mailsink.Message
+	for len(mailsTo(sink, addr)) < 2 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	second = mailsTo(sink, addr)[1]
+	tok := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(second.Text)[1]
+	if _, err := app.Store.ActivateWithToken(ctx, linktoken.Hash(tok), store.PurposePassword, "$argon2id$test", "test"); err != nil {
+		t.Fatal(err)
+	}
+	signal(workflows.RegistrationActivatedSignal, workflows.Activated{Method: "password"})
+	var res workflows.RegistrationState
+	if err := app.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != workflows.StatusActive || res.LinksSent != 2 {
+		t.Fatalf("result %+v", res)
+	}
+	saveHistory(t, app.Temporal, id, "", "registration_resend_activate.json")
+}
+
+func mailsTo(s *mailsink.Sink, addr string) []mailsink.Message {
+	var out []mailsink.Message
+	for _, m := range s.Messages() {
+		if mailsink.To(addr)(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,471 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"gatehouse/activities"
+	"gatehouse/internal/mapping"
+	"gatehouse/internal/searchattr"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+)
+
+// Signal and query names of the registration workflow.
+const (
+	RegistrationSubmitSignal    = "submit"
+	RegistrationResendSignal    = "resend"
+	RegistrationActivatedSignal = "activated"
+	RegistrationStateQuery      = "state"
+)
+
+// RegistrationID is the one workflow id per site and person.
+func RegistrationID(siteID, userID string) string { return "Registration:" + siteID + ":" + userID }
+
+// RegistrationInput names the registrant. Resume is set when the workflow
+// continues as new while waiting.
+type RegistrationInput struct {
+	SiteID string
+	UserID string
+	Email  string
+	Resume *RegistrationResume `json:",omitempty"`
+}
+
+// RegistrationResume carries a waiting registration across continue-as-new.
+type RegistrationResume struct {
+	State     RegistrationState
+	ExpiresAt time.Time
+	Sequence  int
+	Site      activities.SiteSummary
+}
+
+// Submission is one accepted webhook call for the person.
+type Submission struct {
+	RequestID    string
+	ReceivedAt   time.Time
+	Action       store.UpsertAction
+	Registrant   mapping.Registrant
+	ExplicitRole bool
+	SendEmail    *bool // nil: the site's sendEmail setting
+	Source       string
+}
+
+// Resend asks for a new link with the template of the current phase.
+type Resend struct {
+	RequestID   string
+	RequestedAt time.Time
+}
+
+// Activated reports that the person set a password or used a magic link
+// (already stored in MySQL by the gateway, with its event).
+type Activated struct {
+	Method string
+	At     time.Time
+}
+
+// Registration statuses, also the GatehouseStatus search attribute.
+const (
+	StatusReceived     = "received"
+	StatusWaiting      = "waiting"       // link sent, waiting for the person
+	StatusActive       = "active"        // activated and confirmed
+	StatusUpdated      = "updated"       // an already active (or update-only) user was updated
+	StatusCreated      = "created"       // created without email (sendEmail off)
+	StatusExpired      = "expired"       // the link expired unused
+	StatusMissing      = "missing"       // an update for a user that does not exist
+	StatusSiteDeleted  = "site-deleted"  // the site or the user was removed meanwhile
+	StatusEmailRefused = "email-refused" // the SMTP server refused the address for good
+)
+
+// RegistrationState is what the state query and the result show.
+type RegistrationState struct {
+	Status        string     `json:"status"`
+	Phase         site.Phase `json:"phase"`
+	LinkExpiresAt *time.Time `json:"linkExpiresAt,omitempty"`
+	LinksSent     int        `json:"linksSent"`
+	Submissions   int        `json:"submissions"`
+	Notes         []string   `json:"notes,omitempty"`
+}
+
+type registration struct {
+	in        RegistrationInput
+	state     RegistrationState
+	site      activities.SiteSummary
+	siteRead  bool // site holds what an activity read in this run
+	waiting   bool
+	expiresAt time.Time
+	sequence  int
+
+	submits, resends, activations workflow.ReceiveChannel
+}
+
+// Registration walks one person from webhook to active account: upsert the
+// user, send the link (email and/or calendar invitation, pre- or post-event
+// templates), wait for activation or expiry, confirm. Every webhook call,
+// resend and activation reaches it as a signal, so duplicates converge here.
+func Registration(ctx workflow.Context, in RegistrationInput) (RegistrationState, error) {
+	r := &registration{
+		in:          in,
+		state:       RegistrationState{Status: StatusReceived, Phase: site.PreEvent},
+		submits:     workflow.GetSignalChannel(ctx, RegistrationSubmitSignal),
+		resends:     workflow.GetSignalChannel(ctx, RegistrationResendSignal),
+		activations: workflow.GetSignalChannel(ctx, RegistrationActivatedSignal),
+	}
+	if in.Resume != nil {
+		r.state, r.expiresAt, r.sequence, r.site = in.Resume.State, in.Resume.ExpiresAt, in.Resume.Sequence, in.Resume.Site
+		r.waiting, r.siteRead = true, true
+	}
+	if err := workflow.SetQueryHandler(ctx, RegistrationStateQuery, func() (RegistrationState, error) { return r.state, nil }); err != nil {
+		return r.state, err
+	}
+	return r.run(ctx)
+}
+
+func (r *registration) run(ctx workflow.Context) (RegistrationState, error) {
+	for {
+		if !r.waiting && !r.pending() {
+			return r.state, nil
+		}
+		if r.waiting && !r.pending() && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			return r.state, workflow.NewContinueAsNewError(ctx, Registration, RegistrationInput{
+				SiteID: r.in.SiteID, UserID: r.in.UserID, Email: r.in.Email,
+				Resume: &RegistrationResume{State: r.state, ExpiresAt: r.expiresAt, Sequence: r.sequence, Site: r.site},
+			})
+		}
+		if err := r.step(ctx); err != nil {
+			return r.state, err
+		}
+	}
+}
+
+func (r *registration) pending() bool {
+	return r.submits.Len() > 0 || r.resends.Len() > 0 || r.activations.Len() > 0
+}
+
+// step waits for the next thing to happen and handles it.
+func (r *registration) step(ctx workflow.Context) error {
+	timerCtx, cancelTimers := workflow.WithCancel(ctx)
+	defer cancelTimers()
+	sel := workflow.NewSelector(ctx)
+	var handle func(workflow.Context) error
+	sel.AddReceive(r.activations, func(c workflow.ReceiveChannel, _ bool) {
+		var a Activated
+		c.Receive(ctx, &a)
+		handle = func(ctx workflow.Context) error { return r.confirm(ctx, "activated by "+a.Method) }
+	})
+	sel.AddReceive(r.submits, func(c workflow.ReceiveChannel, _ bool) {
+		var s Submission
+		c.Receive(ctx, &s)
+		handle = func(ctx workflow.Context) error { return r.submit(ctx, r.coalesce(s)) }
+	})
+	sel.AddReceive(r.resends, func(c workflow.ReceiveChannel, _ bool) {
+		var rs Resend
+		c.Receive(ctx, &rs)
+		for c.ReceiveAsync(&rs) { // a burst of resends sends one link
+		}
+		handle = r.resend
+	})
+	if r.waiting {
+		now := workflow.Now(ctx)
+		sel.AddFuture(workflow.NewTimer(timerCtx, r.expiresAt.Sub(now)), func(workflow.Future) { handle = r.expire })
+		if end := r.site.EventEnd; end != nil && r.state.Phase == site.PreEvent && end.After(now) {
+			sel.AddFuture(workflow.NewTimer(timerCtx, end.Sub(now)), func(workflow.Future) {
+				handle = func(ctx workflow.Context) error {
+					r.state.Phase = site.PostEvent
+					r.note(ctx, "the event ended at %s: later emails use the post-event templates", end.UTC().Format(time.RFC3339))
+					return nil
+				}
+			})
+		}
+	}
+	sel.Select(ctx)
+	cancelTimers()
+	return handle(ctx)
+}
+
+// coalesce merges every submission already waiting into s, in arrival
+// order: the newest data wins, and one upsert covers a burst of duplicates.
+func (r *registration) coalesce(s Submission) Submission {
+	r.state.Submissions++
+	var next Submission
+	for r.submits.ReceiveAsync(&next) {
+		r.state.Submissions++
+		s = mergeSubmissions(s, next)
+		next = Submission{}
+	}
+	return s
+}
+
+// mergeSubmissions folds b, which arrived after a, into a. A tags-only
+// call changes only the tags; otherwise the later data wins, a "register"
+// stays a register, and an explicit request for email is kept.
+func mergeSubmissions(a, b Submission) Submission {
+	if b.Action == store.ActionTags {
+		a.Registrant.Tags = b.Registrant.Tags
+		return a
+	}
+	if b.Registrant.Tags == nil { // no tags in b means "keep them"
+		b.Registrant.Tags = a.Registrant.Tags
+	}
+	if a.Action == store.ActionRegister {
+		b.Action = store.ActionRegister
+	}
+	b.SendEmail = mergeSendEmail(a.SendEmail, b.SendEmail)
+	return b
+}
+
+// mergeSendEmail: any explicit yes wins, then the site default (nil), then no.
+func mergeSendEmail(a, b *bool) *bool {
+	switch {
+	case a != nil && *a:
+		return a
+	case b != nil && *b:
+		return b
+	case a == nil || b == nil:
+		return nil
+	}
+	return a
+}
+
+func (r *registration) submit(ctx workflow.Context, s Submission) error {
+	var res activities.UpsertRegistrantResult
+	err := workflow.ExecuteActivity(storeCtx(ctx), storeActs.UpsertRegistrant, activities.UpsertRegistrantInput{
+		SiteID: r.in.SiteID, UserID: r.in.UserID, Action: s.Action, Registrant: s.Registrant,
+		ExplicitRole: s.ExplicitRole, ReceivedAt: s.ReceivedAt, Source: s.Source,
+	}).Get(ctx, &res)
+	if err != nil {
+		return r.gone(ctx, err)
+	}
+	r.site, r.siteRead = res.Site, true
+	for _, n := range s.Registrant.Notes {
+		r.note(ctx, "%s", n)
+	}
+	sendEmail := res.Site.SendEmail
+	if s.SendEmail != nil {
+		sendEmail = *s.SendEmail
+	}
+	switch {
+	case res.Missing:
+		r.note(ctx, "%s for a user that does not exist: nothing changed", s.Action)
+		r.waiting = false
+		r.setStatus(ctx, StatusMissing)
+	case r.waiting:
+		r.note(ctx, "registration data updated while waiting (%v)", res.Changed)
+	case res.Status == store.UserActive:
+		r.note(ctx, "the user is already active: data updated, no email")
+		r.setStatus(ctx, StatusUpdated)
+	case s.Action != store.ActionRegister:
+		r.setStatus(ctx, StatusUpdated)
+	case !sendEmail:
+		r.note(ctx, "sendEmail is off: user created without email")
+		r.setStatus(ctx, StatusCreated)
+	default:
+		return r.sendLink(ctx)
+	}
+	return nil
+}
+
+// userStatus reads the user's status and the site's settings now.
+func (r *registration) userStatus(ctx workflow.Context) (string, error) {
+	var st activities.RegistrationStatusResult
+	err := workflow.ExecuteActivity(storeCtx(ctx), storeActs.RegistrationStatus, activities.RegistrationStatusInput{
+		SiteID: r.in.SiteID, UserID: r.in.UserID,
+	}).Get(ctx, &st)
+	if err != nil {
+		return "", err
+	}
+	r.site, r.siteRead = st.Site, true
+	return st.Status, nil
+}
+
+func (r *registration) resend(ctx workflow.Context) error {
+	if !r.waiting {
+		status, err := r.userStatus(ctx)
+		if err != nil {
+			return r.gone(ctx, err)
+		}
+		if status != store.UserPending {
+			r.note(ctx, "resend ignored: the user is %s", status)
+			return nil
+		}
+	}
+	r.sequence++
+	return r.sendLink(ctx)
+}
+
+// emailsFor decides which emails carry the link: the site's email type,
+// except that a calendar invitation for an event that has ended (or has no
+// start) is replaced by the link email.
+func (r *registration) emailsFor(ctx workflow.Context, phase site.Phase) []string {
+	var emails []string
+	switch r.site.EmailType {
+	case site.CalendarOnly:
+		emails = []string{activities.EmailCalendar}
+	case site.EmailAndCalendar:
+		emails = []string{activities.EmailLink, activities.EmailCalendar}
+	default:
+		emails = []string{activities.EmailLink}
+	}
+	if !slices.Contains(emails, activities.EmailCalendar) {
+		return emails
+	}
+	why := ""
+	switch {
+	case r.site.EventStart == nil:
+		why = "the site has no event start (loginLogFrom)"
+	case phase == site.PostEvent:
+		why = "the event ended at " + r.site.EventEnd.UTC().Format(time.RFC3339)
+	}
+	if why == "" {
+		return emails
+	}
+	r.note(ctx, "calendar invitation not sent: %s; sent the link email instead", why)
+	return []string{activities.EmailLink}
+}
+
+func (r *registration) sendLink(ctx workflow.Context) error {
+	now := workflow.Now(ctx)
+	phase := phaseAt(r.site, now)
+	r.state.Phase = phase
+	expiresAt := now.Add(r.site.LinkExpiry)
+	var res activities.SendLinkResult
+	err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, activities.SendLinkInput{
+		SiteID: r.in.SiteID, UserID: r.in.UserID, Phase: phase, Emails: r.emailsFor(ctx, phase),
+		ExpiresAt: expiresAt, Sequence: r.sequence,
+	}).Get(ctx, &res)
+	if err != nil {
+		return r.gone(ctx, err)
+	}
+	r.waiting, r.expiresAt = true, expiresAt
+	r.state.LinkExpiresAt = &expiresAt
+	r.state.LinksSent++
+	r.note(ctx, "sent %v (%v, %s) with a link valid until %s", res.Sent, res.Templates, phase, expiresAt.UTC().Format(time.RFC3339))
+	r.setStatus(ctx, StatusWaiting)
+	return r.recordEvent(ctx, store.EventRegistrationLinkSent)
+}
+
+// expire runs when the link's time is up. The activation signal could have
+// been lost (the gateway commits first, then signals), so check MySQL.
+func (r *registration) expire(ctx workflow.Context) error {
+	status, err := r.userStatus(ctx)
+	if err != nil {
+		return r.gone(ctx, err)
+	}
+	if status == store.UserActive {
+		return r.confirm(ctx, "found active when the link expired")
+	}
+	r.waiting = false
+	r.state.LinkExpiresAt = nil
+	r.note(ctx, "the link expired unused; a resend issues a new one")
+	r.setStatus(ctx, StatusExpired)
+	return r.recordEvent(ctx, store.EventRegistrationExpired)
+}
+
+func (r *registration) confirm(ctx workflow.Context, how string) error {
+	r.waiting = false
+	r.state.LinkExpiresAt = nil
+	if !r.siteRead { // activated in a run that has not read the site yet
+		if _, err := r.userStatus(ctx); err != nil {
+			return r.gone(ctx, err)
+		}
+	}
+	phase := phaseAt(r.site, workflow.Now(ctx))
+	r.state.Phase = phase
+	if r.site.SendEmail {
+		var res activities.SendConfirmationResult
+		err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendConfirmation, activities.SendConfirmationInput{
+			SiteID: r.in.SiteID, UserID: r.in.UserID, Phase: phase,
+		}).Get(ctx, &res)
+		if err != nil {
+			return r.gone(ctx, err)
+		}
+		r.note(ctx, "%s; confirmation sent with %s (%s)", how, res.Template, phase)
+	} else {
+		r.note(ctx, "%s; sendEmail is off: no confirmation email", how)
+	}
+	r.setStatus(ctx, StatusActive)
+	return r.recordEvent(ctx, store.EventRegistrationConfirmed)
+}
+
+// gone ends the registration when the site, the user or the address is
+// gone for good; other errors fail the workflow task visibly.
+func (r *registration) gone(ctx workflow.Context, err error) error {
+	switch {
+	case activities.IsType(err, activities.ErrTypeSiteNotFound), activities.IsType(err, activities.ErrTypeUserNotFound):
+		r.note(ctx, "stopped: %v", err)
+		r.setStatus(ctx, StatusSiteDeleted)
+	case activities.IsType(err, activities.ErrTypeEmailRefused):
+		r.note(ctx, "the mail server refused the address: %v", err)
+		r.setStatus(ctx, StatusEmailRefused)
+	default:
+		return err
+	}
+	r.waiting = false
+	r.state.LinkExpiresAt = nil
+	return nil
+}
+
+func (r *registration) recordEvent(ctx workflow.Context, eventType string) error {
+	// The id comes from the workflow, so a retried activity records it once.
+	var id string
+	if err := workflow.SideEffect(ctx, func(workflow.Context) any {
+		return store.NewEventID(time.Now())
+	}).Get(&id); err != nil {
+		return err
+	}
+	err := workflow.ExecuteActivity(storeCtx(ctx), storeActs.RecordUserEvent, activities.RecordUserEventInput{
+		EventID: id, SiteID: r.in.SiteID, UserID: r.in.UserID, EventType: eventType, At: workflow.Now(ctx),
+	}).Get(ctx, nil)
+	if err != nil {
+		return r.gone(ctx, err)
+	}
+	return nil
+}
+
+func (r *registration) setStatus(ctx workflow.Context, status string) {
+	r.state.Status = status
+	// Only fails for unregistered attributes; the status is in the query too.
+	_ = workflow.UpsertTypedSearchAttributes(ctx, searchattr.Status.ValueSet(status))
+}
+
+func (r *registration) note(ctx workflow.Context, format string, args ...any) {
+	n := fmt.Sprintf(format, args...)
+	workflow.GetLogger(ctx).Info("registration: "+n, "site", r.in.SiteID, "user", r.in.UserID)
+	r.state.Notes = append(r.state.Notes, workflow.Now(ctx).UTC().Format(time.RFC3339)+" "+n)
+	if len(r.state.Notes) > 50 {
+		r.state.Notes = r.state.Notes[len(r.state.Notes)-50:]
+	}
+}
+
+func phaseAt(s activities.SiteSummary, at time.Time) site.Phase {
+	if s.EventEnd != nil && !at.Before(*s.EventEnd) {
+		return site.PostEvent
+	}
+	return site.PreEvent
+}
+
+// Activity handles for ExecuteActivity; nil receivers are enough to name them.
+var (
+	storeActs  *activities.Store
+	mailerActs *activities.Mailer
+)
+
+// storeCtx: MySQL writes retry until MySQL is back; nothing is dropped.
+func storeCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+}
+
+// mailCtx: SMTP retries back off to 5 minutes and keep going; a permanent
+// refusal is non-retryable (activities/errors.go).
+func mailCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	})
+}
