@@ -1,0 +1,197 @@
+package api
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/internal/linktoken"
+	"gatehouse/internal/password"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+	"gatehouse/workflows"
+)
+
+//go:embed pages/*.html
+var pageFiles embed.FS
+
+var pages = template.Must(template.ParseFS(pageFiles, "pages/*.html"))
+
+type pageData struct {
+	Lang, Title, EventName, Email, Token, Error  string
+	MinLength                                    int
+	CompleteTitle, CompleteText, CompleteSubText string
+	CompleteButtonTitle, CompleteButtonURL       string
+}
+
+func renderPage(c *gin.Context, status int, name string, d pageData) {
+	if d.Lang == "" {
+		d.Lang = "en"
+	}
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	c.Header("Referrer-Policy", "no-referrer") // the token is in the URL
+	c.Header("Cache-Control", "no-store")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Status(status)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	if err := pages.ExecuteTemplate(c.Writer, name, d); err != nil {
+		c.Error(err) //nolint:errcheck
+	}
+}
+
+// invalidLink is one page for unknown, expired, used and revoked tokens:
+// nothing tells a guesser which it hit.
+func invalidLink(c *gin.Context) {
+	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Title: "Link cannot be used"})
+}
+
+func (s *Server) setPasswordForm(c *gin.Context) {
+	token := c.Query("token")
+	if !linktoken.Plausible(token) {
+		invalidLink(c)
+		return
+	}
+	info, err := s.store.PeekToken(c, linktoken.Hash(token), store.PurposePassword)
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	s.renderSetPassword(c, http.StatusOK, info, token, "")
+}
+
+func (s *Server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+	st, _, err := s.store.GetSite(c, info.SiteID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	u, err := s.store.GetUser(c, info.SiteID, info.UserID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
+		Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+}
+
+// setPassword stores the hash, activates the user and records the event in
+// one transaction, then tells the registration workflow.
+func (s *Server) setPassword(c *gin.Context) {
+	token, pw, confirm := c.PostForm("token"), c.PostForm("password"), c.PostForm("confirm")
+	if !linktoken.Plausible(token) {
+		invalidLink(c)
+		return
+	}
+	hash := linktoken.Hash(token)
+	info, err := s.store.PeekToken(c, hash, store.PurposePassword)
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	if err := password.Check(pw); err != nil {
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "Password: "+err.Error()+".")
+		return
+	}
+	if pw != confirm {
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "The two passwords differ.")
+		return
+	}
+	pwHash, err := password.Hash(pw)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	u, err := s.store.ActivateWithToken(c, hash, store.PurposePassword, pwHash, "set-password")
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	s.notifyActivated(c, u, "password")
+	st, _, err := s.store.GetSite(c, u.SiteID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	r := st.Registration
+	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: u.Language, Title: r.CompleteTitle,
+		CompleteTitle: r.CompleteTitle, CompleteText: r.CompleteText, CompleteSubText: r.CompleteSubText,
+		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: completeURL(st, s.cfg.PublicURL)})
+}
+
+// magicLink activates the user with a single-use link and redirects to
+// completeButtonUrl. HEAD (link previews) does not use the token.
+func (s *Server) magicLink(c *gin.Context) {
+	token := c.Query("token")
+	if !linktoken.Plausible(token) {
+		invalidLink(c)
+		return
+	}
+	if c.Request.Method == http.MethodHead {
+		c.Status(http.StatusOK)
+		return
+	}
+	u, err := s.store.ActivateWithToken(c, linktoken.Hash(token), store.PurposeMagicLink, "", "magic-link")
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	s.notifyActivated(c, u, "magic link")
+	st, _, err := s.store.GetSite(c, u.SiteID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Referrer-Policy", "no-referrer")
+	c.Redirect(http.StatusSeeOther, completeURL(st, s.cfg.PublicURL))
+}
+
+// notifyActivated signals the workflow after the activation committed. If
+// Temporal is unreachable the person still sees success: the workflow finds
+// the user active when the link's timer fires and confirms then.
+func (s *Server) notifyActivated(c *gin.Context, u store.User, method string) {
+	_, err := s.signalRegistration(c, u.SiteID, u.ID, u.Email, workflows.RegistrationActivatedSignal,
+		workflows.Activated{Method: method})
+	if err != nil {
+		s.log.Warn("activation stored but not signalled; the registration confirms at link expiry",
+			"site", u.SiteID, "user", u.ID, "error", err)
+	}
+}
+
+func completeURL(st site.Site, publicURL string) string {
+	target := st.Registration.CompleteButtonURL
+	if strings.HasPrefix(target, "/") {
+		base := st.PortalURL
+		if base == "" {
+			base = publicURL
+		}
+		return strings.TrimRight(base, "/") + target
+	}
+	return target
+}
+
+func (s *Server) pageUnavailable(c *gin.Context, err error) {
+	s.log.Warn("page: dependency unavailable", "path", c.Request.URL.Path, "error", err)
+	c.Header("Retry-After", "30")
+	c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
+}

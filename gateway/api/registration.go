@@ -1,0 +1,220 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"gatehouse/internal/iprules"
+	"gatehouse/internal/linktoken"
+	"gatehouse/internal/mapping"
+	"gatehouse/internal/searchattr"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+	"gatehouse/workflows"
+)
+
+// MaxWebhookBody is the largest webhook body accepted (413 above).
+const MaxWebhookBody = 1 << 20
+
+// webhookError answers in the site's chosen format: JSON when
+// sendErrorResponseAsJson, plain text otherwise.
+func webhookError(c *gin.Context, st *site.Site, status int, code, message string) {
+	if st != nil && st.Registration.SendErrorResponseAsJSON {
+		c.AbortWithStatusJSON(status, gin.H{"success": false, "code": code, "message": message})
+		return
+	}
+	c.Abort()
+	c.Data(status, "text/plain; charset=utf-8", []byte(message+"\n"))
+}
+
+// loadWebhookSite finds an enabled site and checks the caller's address.
+func (s *Server) loadWebhookSite(c *gin.Context) (*site.Site, []byte, bool) {
+	st, keyHash, err := s.store.GetSite(c, c.Param("siteId"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		webhookError(c, nil, http.StatusNotFound, "site_not_found", "no registration webhook here")
+		return nil, nil, false
+	case err != nil:
+		s.log.Warn("webhook: site lookup failed", "error", err)
+		webhookError(c, nil, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable; nothing was accepted, retry later")
+		return nil, nil, false
+	case !st.Registration.Enabled:
+		webhookError(c, &st, http.StatusNotFound, "site_not_found", "no registration webhook here")
+		return nil, nil, false
+	}
+	rules, err := iprules.Parse(st.Registration.AllowedAddresses)
+	addr, perr := netip.ParseAddr(c.ClientIP())
+	if err != nil || perr != nil || !rules.Allows(addr) {
+		webhookError(c, &st, http.StatusForbidden, "address_not_allowed", "requests from "+c.ClientIP()+" are not allowed")
+		return nil, nil, false
+	}
+	return &st, keyHash, true
+}
+
+// keyMatches compares the key's hash with the stored one in constant time.
+func keyMatches(key string, stored []byte) bool {
+	return key != "" && stored != nil && subtle.ConstantTimeCompare(linktoken.Hash(key), stored) == 1
+}
+
+// headerKey reads the key where getRegistrationKeyFromHeader puts it.
+func headerKey(c *gin.Context, st *site.Site) string {
+	h := st.Registration.KeyHeaderInfo
+	switch {
+	case h.AuthorizationHeaderType == site.HeaderBearer:
+		return bearer(c.GetHeader("Authorization"))
+	case h.GetAPITokenFrom == site.FromQuery:
+		return c.Query(h.APITokenKeyName)
+	default:
+		return strings.TrimSpace(c.GetHeader(h.APITokenKeyName))
+	}
+}
+
+// registrationStatus answers GET when allowGetRequestStatusCheck is on.
+func (s *Server) registrationStatus(c *gin.Context) {
+	st, _, ok := s.loadWebhookSite(c)
+	if !ok {
+		return
+	}
+	if !st.Registration.AllowGetRequestStatusCheck {
+		webhookError(c, st, http.StatusMethodNotAllowed, "method_not_allowed", "GET status checks are off for this site; POST registrations")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": true})
+}
+
+// registrationWebhook is POST /webhooks/registration/{siteId}: it answers
+// 202 only once the registration is durable in Temporal.
+func (s *Server) registrationWebhook(c *gin.Context) {
+	receivedAt := time.Now().UTC()
+	st, keyHash, ok := s.loadWebhookSite(c)
+	if !ok {
+		return
+	}
+	reg := st.Registration
+	if reg.GetRegistrationKeyFromHeader && !keyMatches(headerKey(c, st), keyHash) {
+		webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
+		return
+	}
+	fields, ok := readFields(c, st, mapping.ParseOptions{
+		JSON: reg.PostContentType == site.ContentJSON, JSONKey: reg.PostContentJSONKey,
+		RegInfoKeys: mapping.SplitKeys(reg.PostContentJSONRegInfoKeys),
+	})
+	if !ok {
+		return
+	}
+	if !reg.GetRegistrationKeyFromHeader {
+		key := mapping.String(fields["registrationKey"])
+		if key == "" {
+			key = c.Query("registrationKey")
+		}
+		if !keyMatches(key, keyHash) {
+			webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
+			return
+		}
+	}
+	if reg.PrintToLog {
+		s.logRequest(c, st, fields)
+	}
+	r := mapping.Apply(st, fields)
+	if errs := mapping.Validate(st, r); len(errs) > 0 {
+		webhookError(c, st, http.StatusBadRequest, "invalid_field", errs[0].Field+": "+errs[0].Message)
+		return
+	}
+	userID := mapping.UserID(st.ID, r.Email)
+	wfID, err := s.signalRegistration(c, st.ID, userID, r.Email, workflows.RegistrationSubmitSignal, workflows.Submission{
+		RequestID: requestID(), ReceivedAt: receivedAt, Action: store.ActionRegister, Registrant: r, Source: "webhook",
+	})
+	if err != nil {
+		s.log.Warn("webhook: temporal unavailable", "site", st.ID, "error", err)
+		webhookError(c, st, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable; nothing was accepted, retry later")
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"success": true, "status": "accepted", "userId": userID, "workflowId": wfID})
+}
+
+// readFields reads and parses the body (413 above 1 MiB, 415 for the wrong
+// type, 400 when unreadable).
+func readFields(c *gin.Context, st *site.Site, o mapping.ParseOptions) (mapping.Fields, bool) {
+	if c.Request.ContentLength > MaxWebhookBody {
+		webhookError(c, st, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
+		return nil, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxWebhookBody))
+	if err != nil {
+		webhookError(c, st, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
+		return nil, false
+	}
+	fields, err := mapping.ParseBody(c.GetHeader("Content-Type"), body, o)
+	if err != nil {
+		var be *mapping.BodyError
+		code, status := "invalid_body", http.StatusBadRequest
+		if errors.As(err, &be) && be.Status == http.StatusUnsupportedMediaType {
+			code, status = "unsupported_media_type", http.StatusUnsupportedMediaType
+		}
+		webhookError(c, st, status, code, err.Error())
+		return nil, false
+	}
+	return fields, true
+}
+
+// signalRegistration delivers a signal to the person's registration
+// workflow, starting it if none runs. Returns once Temporal has it durably.
+func (s *Server) signalRegistration(ctx context.Context, siteID, userID, email, signal string, arg any) (string, error) {
+	id := workflows.RegistrationID(siteID, userID)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, signal, arg, client.StartWorkflowOptions{
+		TaskQueue:             s.cfg.Temporal.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattr.Site.ValueSet(siteID), searchattr.Email.ValueSet(email),
+			searchattr.Status.ValueSet(workflows.StatusReceived)),
+	}, workflows.Registration, workflows.RegistrationInput{SiteID: siteID, UserID: userID, Email: email})
+	return id, err
+}
+
+func requestID() string { return "req_" + rand.Text()[:16] }
+
+// logRequest is printToLog: the request with keys, tokens and passwords
+// replaced by "[redacted]".
+func (s *Server) logRequest(c *gin.Context, st *site.Site, fields mapping.Fields) {
+	redacted := map[string]string{}
+	for k, v := range fields {
+		val := mapping.String(v)
+		if mapping.IsSecretField(k) {
+			val = "[redacted]"
+		}
+		redacted[k] = val
+	}
+	headers := map[string]string{}
+	secretHeader := strings.ToLower(st.Registration.KeyHeaderInfo.APITokenKeyName)
+	for k, v := range c.Request.Header {
+		val := strings.Join(v, ", ")
+		lk := strings.ToLower(k)
+		if lk == "authorization" || lk == "cookie" || (secretHeader != "" && lk == secretHeader) {
+			val = "[redacted]"
+		}
+		headers[k] = val
+	}
+	query := c.Request.URL.Query()
+	for k := range query {
+		if mapping.IsSecretField(k) || (secretHeader != "" && strings.ToLower(k) == secretHeader) {
+			query.Set(k, "[redacted]")
+		}
+	}
+	s.log.Info("webhook request", "site", st.ID, "client", c.ClientIP(), "method", c.Request.Method,
+		"query", query.Encode(), "headers", fmt.Sprint(headers), "fields", fmt.Sprint(redacted))
+}

@@ -1,0 +1,127 @@
+// Package api is the gateway's HTTP surface, one file per area. External
+// systems only ever talk to Gatehouse through these routes.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"gatehouse/internal/config"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+)
+
+// Options are the gateway's dependencies.
+type Options struct {
+	Config   config.Config
+	Store    *store.Store
+	Temporal client.Client
+	Logger   *slog.Logger
+	// Extra mounts routes that only some processes serve (the dev mailbox).
+	Extra func(*gin.Engine)
+}
+
+// Server holds what the handlers share.
+type Server struct {
+	cfg      config.Config
+	store    *store.Store
+	temporal client.Client
+	log      *slog.Logger
+}
+
+// New builds the router.
+func New(o Options) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: o.Config, store: o.Store, temporal: o.Temporal, log: o.Logger}
+	r := gin.New()
+	// gin trusts every proxy unless told otherwise: trust only the listed ones.
+	proxies := make([]string, 0, len(o.Config.TrustedProxies))
+	for _, p := range o.Config.TrustedProxies {
+		proxies = append(proxies, p.String())
+	}
+	if err := r.SetTrustedProxies(proxies); err != nil {
+		return nil, err
+	}
+	r.ForwardedByClientIP = len(proxies) > 0
+	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recoverer(), s.accessLog())
+	r.NoRoute(func(c *gin.Context) {
+		abort(c, http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
+	})
+	r.NoMethod(func(c *gin.Context) {
+		abort(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+
+	v1 := r.Group("/api/v1", s.requireAdmin())
+	v1.POST("/selfcheck", s.selfCheck)
+	sites := v1.Group("/sites/:siteId", s.validSiteID)
+	sites.PUT("", s.putSite)
+	sites.GET("", s.getSite)
+	sites.DELETE("", s.deleteSite)
+	sites.POST("/registration-key", s.generateKey)
+	sites.GET("/email-templates", s.listTemplates)
+	sites.PUT("/email-templates/:templateId", s.putTemplate)
+	sites.GET("/email-templates/:templateId", s.getTemplate)
+	sites.DELETE("/email-templates/:templateId", s.deleteTemplate)
+	sites.GET("/users", s.listUsers)
+	sites.GET("/users/:userId", s.getUser)
+	sites.DELETE("/users/:userId", s.deleteUser)
+	sites.POST("/users/:userId/resend", s.resendLink)
+
+	r.POST("/webhooks/registration/:siteId", s.registrationWebhook)
+	r.GET("/webhooks/registration/:siteId", s.registrationStatus)
+	r.GET("/webhooks/wpf/:siteId", s.wpfWebhook)
+	r.POST("/webhooks/wpf/:siteId", s.wpfWebhook)
+
+	r.GET("/set-password", s.setPasswordForm)
+	r.POST("/set-password", s.setPassword)
+	r.GET("/magic-link", s.magicLink)
+	r.HEAD("/magic-link", s.magicLink)
+
+	if o.Extra != nil {
+		o.Extra(r)
+	}
+	return r, nil
+}
+
+func (s *Server) validSiteID(c *gin.Context) {
+	if !site.ValidID(c.Param("siteId")) {
+		abortFields(c, http.StatusBadRequest, "invalid_site_id", []fieldError{{Field: "siteId", Message: "must be 1-64 letters, digits, '.', '_' or '-'"}})
+	}
+}
+
+// accessLog logs one line per request. It logs the path without the query:
+// webhook senders put keys in query strings.
+func (s *Server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		level := slog.LevelDebug
+		if c.Writer.Status() >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(c.Request.Context(), level, "http request",
+			"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
+			"took", time.Since(start), "client", c.ClientIP())
+	}
+}
+
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("handler panic", "path", c.Request.URL.Path, "panic", p)
+				abort(c, http.StatusInternalServerError, "internal", "internal error")
+			}
+		}()
+		c.Next()
+	}
+}

@@ -1,0 +1,37 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/sdk/client"
+
+	"gatehouse/workflows"
+)
+
+// selfCheck runs the SelfCheck workflow and waits for it: a 200 proves the
+// gateway, Temporal, a worker and MySQL all work together.
+func (s *Server) selfCheck(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 15*time.Second)
+	defer cancel()
+	id := workflows.SelfCheckID(rand.Text())
+	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                s.cfg.Temporal.TaskQueue,
+		WorkflowExecutionTimeout: time.Minute,
+	}, workflows.SelfCheck, workflows.SelfCheckInput{})
+	if err != nil {
+		abort(c, http.StatusServiceUnavailable, "temporal_unavailable", "could not start the self-check: "+err.Error())
+		return
+	}
+	var res workflows.SelfCheckResult
+	if err := run.Get(ctx, &res); err != nil {
+		c.JSON(http.StatusGatewayTimeout, gin.H{"status": "failed", "workflowId": id, "error": err.Error(),
+			"hint": "is a worker polling task queue " + s.cfg.Temporal.TaskQueue + "?"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "workflowId": id, "result": res})
+}

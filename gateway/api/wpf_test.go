@@ -1,0 +1,190 @@
+package api_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"gatehouse/internal/mapping"
+	"gatehouse/internal/testkit"
+	"gatehouse/workflows"
+)
+
+// A site fed by Kartra maps Kartra's field names.
+func kartraSite(t *testing.T, app *testkit.App) string {
+	return newSite(t, app, map[string]any{
+		"mandatoryFieldsMapping": map[string]string{"emailWebhookKey": "email", "firstNameWebhookKey": "first_name", "lastNameWebhookKey": "last_name"},
+		"fieldsMapping":          []map[string]string{{"webhookKey": "company", "userObjectKey": "company"}},
+	}, map[string]any{"roles": []string{"viewerRole", "customer", "adminRole"}})
+}
+
+func wpf(t *testing.T, app *testkit.App, siteID, query string, kv ...string) resp {
+	t.Helper()
+	return send(t, "POST", app.URL+"/webhooks/wpf/"+siteID+"?"+query, "application/x-www-form-urlencoded", form(kv...))
+}
+
+func lead(addr string, kv ...string) []string {
+	out := []string{"lead[email]", addr, "lead[first_name]", "Kara", "lead[last_name]", "Tra"}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, "lead["+kv[i]+"]", kv[i+1])
+	}
+	return out
+}
+
+func user(t *testing.T, app *testkit.App, siteID, addr string) map[string]any {
+	t.Helper()
+	r := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+mapping.UserID(siteID, addr), nil)
+	if r.Status != 200 {
+		return nil
+	}
+	return r.JSON(t)
+}
+
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestWPFusionKartra(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	siteID := kartraSite(t, app)
+	key := "access_key=" + url.QueryEscape(siteKey)
+
+	if r := wpf(t, app, siteID, "wpf_action=test&"+key); r.Status != 200 || r.JSON(t)["success"] != true {
+		t.Fatalf("test: %d %s", r.Status, r.Body)
+	}
+	if r := wpf(t, app, siteID, "wpf_action=add&access_key=wrong"); r.Status != 403 || r.JSON(t)["message"] != "Invalid Access Key" {
+		t.Fatalf("wrong key: %d %s", r.Status, r.Body)
+	}
+	if r := send(t, "GET", app.URL+"/webhooks/wpf/"+siteID+"?wpf_action=test&"+key, "", nil); r.Status != 200 {
+		t.Fatalf("GET test: %d", r.Status)
+	}
+
+	// add without send_notification: created, no email; role chosen by the CRM.
+	quiet := email("kq")
+	r := wpf(t, app, siteID, "wpf_action=add&role=customer&"+key, lead(quiet, "company", "ACME")...)
+	if r.Status != 200 || r.JSON(t)["status"] != "accepted" {
+		t.Fatalf("add: %d %s", r.Status, r.Body)
+	}
+	if st := finalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusCreated {
+		t.Fatalf("add without notification: %+v", st)
+	}
+	u := user(t, app, siteID, quiet)
+	if u["firstName"] != "Kara" || u["role"] != "customer" || u["userObject"].(map[string]any)["company"] != "ACME" || len(mailsTo(t, quiet)) != 0 {
+		t.Fatalf("user %v", u)
+	}
+
+	// add with send_notification: the set-password email; admin role refused.
+	loud := email("kl")
+	r = wpf(t, app, siteID, "wpf_action=add&send_notification=true&role=adminRole&"+key, lead(loud)...)
+	waitMail(t, loud, subject("Set your password"))
+	st := waitState(t, app, r.JSON(t)["workflowId"].(string), status(workflows.StatusWaiting))
+	if u := user(t, app, siteID, loud); u["role"] != "viewerRole" || !strings.Contains(strings.Join(st.Notes, " "), "refused") {
+		t.Fatalf("admin role: %v %v", u["role"], st.Notes)
+	}
+	// Unknown role: default, noted.
+	odd := email("ko")
+	r = wpf(t, app, siteID, "wpf_action=add&role=wizard&"+key, lead(odd)...)
+	finalState(t, app, r.JSON(t)["workflowId"].(string))
+	if u := user(t, app, siteID, odd); u["role"] != "viewerRole" {
+		t.Fatalf("unknown role: %v", u["role"])
+	}
+
+	// add again: the same user, updated, never a duplicate.
+	wpf(t, app, siteID, "wpf_action=add&"+key, "lead[email]", strings.ToUpper(quiet), "lead[first_name]", "Karla", "lead[last_name]", "Tra")
+	eventually(t, "update by add", func() bool { return user(t, app, siteID, quiet)["firstName"] == "Karla" })
+
+	// update: existing user changes; a missing one answers 200 with a message.
+	wpf(t, app, siteID, "wpf_action=update&"+key, "lead[email]", quiet, "lead[last_name]", "Trax")
+	eventually(t, "update", func() bool { return user(t, app, siteID, quiet)["lastName"] == "Trax" })
+	if u := user(t, app, siteID, quiet); u["firstName"] != "Karla" {
+		t.Fatalf("update dropped the first name: %v", u)
+	}
+	nobody := email("none")
+	if r := wpf(t, app, siteID, "wpf_action=update&"+key, lead(nobody)...); r.Status != 200 || r.JSON(t)["status"] != "ignored" {
+		t.Fatalf("update missing: %d %s", r.Status, r.Body)
+	}
+	if user(t, app, siteID, nobody) != nil {
+		t.Fatal("update created a user")
+	}
+
+	// update_tags: only tags change.
+	wpf(t, app, siteID, "wpf_action=update_tags&"+key, "lead[email]", quiet, "lead[tags]", "vip, Import to WordPress", "lead[first_name]", "Ignored")
+	eventually(t, "tags", func() bool {
+		tags, _ := user(t, app, siteID, quiet)["tags"].([]any)
+		return len(tags) == 2 && tags[0] == "vip" && tags[1] == "Import to WordPress"
+	})
+	if u := user(t, app, siteID, quiet); u["firstName"] != "Karla" {
+		t.Fatalf("update_tags changed other fields: %v", u)
+	}
+	if r := wpf(t, app, siteID, "wpf_action=update_tags&"+key, "lead[email]", quiet); r.Status != 400 {
+		t.Fatalf("update_tags without tags: %d", r.Status)
+	}
+	if r := wpf(t, app, siteID, "wpf_action=add&"+key, "lead[email]", "bad"); r.Status != 400 || !strings.Contains(r.Body, "email") {
+		t.Fatalf("invalid add: %d %s", r.Status, r.Body)
+	}
+	if r := wpf(t, app, siteID, "wpf_action=explode&"+key); r.Status != 400 {
+		t.Fatalf("unknown action: %d", r.Status)
+	}
+	// JSON bodies work too.
+	js := email("kj")
+	jr := send(t, "POST", app.URL+"/webhooks/wpf/"+siteID+"?wpf_action=add&"+key, "application/json",
+		[]byte(`{"lead":{"email":"`+js+`","first_name":"J","last_name":"S"}}`))
+	if jr.Status != http.StatusOK {
+		t.Fatalf("json add: %d %s", jr.Status, jr.Body)
+	}
+}
+
+func TestUsersAPI(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	siteID := newSite(t, app, map[string]any{"sendEmail": false, "defaultGroupId": "webhook"}, nil)
+	var ids []string
+	for i := range 5 {
+		r := register(t, app, siteID, "email", email("list"), "firstName", "L", "lastName", string(rune('A'+i)))
+		ids = append(ids, r.JSON(t)["userId"].(string))
+		finalState(t, app, r.JSON(t)["workflowId"].(string))
+	}
+	page := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?page=2&pageSize=2&status=pending", nil).JSON(t)
+	if page["totalCount"].(float64) != 5 || len(page["objects"].([]any)) != 2 {
+		t.Fatalf("page %v", page)
+	}
+	one := page["objects"].([]any)[0].(map[string]any)
+	byEmail := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+url.QueryEscape(strings.ToUpper(one["email"].(string))), nil).JSON(t)
+	if byEmail["totalCount"].(float64) != 1 {
+		t.Fatalf("by email %v", byEmail)
+	}
+	if g := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?group=webhook", nil).JSON(t); g["totalCount"].(float64) != 5 {
+		t.Fatalf("by group %v", g)
+	}
+	for _, q := range []string{"page=0", "pageSize=1000", "status=gone", "page=x"} {
+		if r := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?"+q, nil); r.Status != 400 {
+			t.Errorf("%s: %d", q, r.Status)
+		}
+	}
+	for _, k := range []string{"id", "email", "firstName", "lastName", "role", "language", "groups", "tags", "status",
+		"userObject", "registrationInfo", "createdAt", "updatedAt"} {
+		if _, ok := one[k]; !ok {
+			t.Errorf("user lacks %s", k)
+		}
+	}
+	if r := admin(t, app, "DELETE", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 200 {
+		t.Fatalf("delete: %d", r.Status)
+	}
+	if r := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 404 {
+		t.Fatalf("after delete: %d", r.Status)
+	}
+	if n := count(t, app, "SELECT COUNT(*) FROM events WHERE object_id = ? AND event_type = 'UserDeleted'", ids[0]); n != 1 {
+		t.Fatalf("UserDeleted events: %d", n)
+	}
+	if r := admin(t, app, "GET", "/api/v1/sites/nope/users", nil); r.Status != 404 {
+		t.Fatalf("unknown site: %d", r.Status)
+	}
+}
