@@ -1,0 +1,184 @@
+package devstack_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"go.temporal.io/sdk/client"
+
+	"gatehouse/internal/store"
+	"gatehouse/internal/testkit"
+)
+
+func TestMain(m *testing.M) { testkit.Main(m) }
+
+// TestSmokeDevStack drives the `make dev` binary from outside: start it,
+// wait for /readyz, run a workflow through the gateway, look at the Web UI
+// and the mailbox, stop it with Ctrl-C, start it again and find the
+// workflow still there.
+func TestSmokeDevStack(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "gatehouse-dev")
+	build := exec.Command("go", "build", "-o", bin, "gatehouse/internal/cmd/dev")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	dsn, err := mysql.ParseDSN(testkit.Get(t).DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn.DBName += "_smoke" // does not exist yet: the stack must create it
+	t.Cleanup(func() { store.DropDatabase(context.Background(), dsn.FormatDSN()) })
+	dataDir := t.TempDir()
+	httpAddr, temporalAddr, uiAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
+	env := append(os.Environ(),
+		"GATEHOUSE_DATA_DIR="+dataDir,
+		"GATEHOUSE_MYSQL_DSN="+dsn.FormatDSN(),
+		"GATEHOUSE_HTTP_ADDR="+httpAddr,
+		"GATEHOUSE_UI_ADDR="+uiAddr,
+		"GATEHOUSE_DEV_SMTP_ADDR="+testkit.FreeAddr(t),
+		"TEMPORAL_ADDRESS="+temporalAddr,
+		"GATEHOUSE_ADMIN_TOKEN=", "GATEHOUSE_SMTP_URL=",
+	)
+	base := "http://" + httpAddr
+
+	stack := start(t, bin, env)
+	waitReady(t, base+"/readyz")
+	token, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
+	if err != nil {
+		t.Fatalf("generated admin token: %v", err)
+	}
+	if !strings.Contains(stack.out.String(), strings.TrimSpace(string(token))) {
+		t.Fatal("the generated admin token was not printed")
+	}
+
+	code, body := request(t, "POST", base+"/api/v1/selfcheck", strings.TrimSpace(string(token)))
+	if code != 200 {
+		t.Fatalf("selfcheck: %d %s", code, body)
+	}
+	var check struct{ WorkflowID string }
+	json.Unmarshal([]byte(body), &check)
+
+	if code, body := request(t, "GET", "http://"+uiAddr+"/", ""); code != 200 || !strings.Contains(body, "<html") {
+		t.Fatalf("web UI: %d", code)
+	}
+	if code, body := request(t, "GET", "http://"+uiAddr+"/api/v1/namespaces", ""); code != 200 || !strings.Contains(body, `"default"`) {
+		t.Fatalf("web UI namespaces: %d %s", code, body)
+	}
+	if code, body := request(t, "GET", base+"/dev/mail", ""); code != 200 || !strings.Contains(body, "Dev mailbox") {
+		t.Fatalf("/dev/mail: %d", code)
+	}
+	if code, _ := request(t, "GET", base+"/dev/mail.json", ""); code != 200 {
+		t.Fatalf("/dev/mail.json: %d", code)
+	}
+
+	stack.interrupt(t)
+
+	// Workflows survive a restart: the server persisted to .data.
+	stack = start(t, bin, env)
+	waitReady(t, base+"/readyz")
+	c, err := client.Dial(client.Options{HostPort: temporalAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	desc, err := c.DescribeWorkflowExecution(context.Background(), check.WorkflowID, "")
+	if err != nil {
+		t.Fatalf("workflow %s after restart: %v", check.WorkflowID, err)
+	}
+	if s := desc.GetWorkflowExecutionInfo().GetStatus().String(); s != "Completed" {
+		t.Fatalf("workflow status after restart: %s", s)
+	}
+	stack.interrupt(t)
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	out  *strings.Builder
+	done chan error
+}
+
+func start(t *testing.T, bin string, env []string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin), out: &strings.Builder{}, done: make(chan error, 1)}
+	p.cmd.Env = env
+	p.cmd.Stdout = p.out
+	p.cmd.Stderr = testWriter{t}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// interrupt sends Ctrl-C and expects a clean exit.
+func (p *process) interrupt(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("dev stack exited with %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("dev stack did not stop within 60s of Ctrl-C")
+	}
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready within 90s", url)
+}
+
+func request(t *testing.T, method, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// testWriter sends the stack's logs to the test log only when it fails
+// verbosely; t.Log is safe until the test returns, and the process is
+// stopped before that.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	if testing.Verbose() {
+		w.t.Log(strings.TrimRight(string(b), "\n"))
+	}
+	return len(b), nil
+}
