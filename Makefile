@@ -1,0 +1,40 @@
+GO ?= go
+
+.PHONY: dev test lint chromium build migrate bench fmt
+
+## dev: the whole system in one process (embedded Temporal + UI, worker, gateway, mail sink)
+dev:
+	$(GO) run ./internal/cmd/dev
+
+## test: lint, then every test against the real Temporal server, MariaDB, SMTP, HTTP and headless Chromium
+test: lint chromium
+	$(GO) test -count=1 -timeout 25m ./...
+
+## lint: vet, workflow determinism, formatting, and no Temporal server in the production binaries
+lint:
+	$(GO) vet ./...
+	$(GO) tool workflowcheck ./workflows/...
+	@out=$$(gofmt -l activities gateway internal worker workflows); \
+		if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@if $(GO) list -deps ./gateway ./worker | grep -q '^go.temporal.io/server'; then \
+		echo "gateway/worker link go.temporal.io/server: keep it in internal/devtemporal"; exit 1; fi
+
+## chromium: Debian's Chromium for the page tests (installed once, from Debian's packages)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## bench: load a dev stack of its own; JSON report in bench/results/
+bench:
+	$(GO) run ./internal/cmd/bench
+
+## build: production binaries into bin/
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/ ./gateway ./worker ./internal/cmd/migrate
+
+## migrate: apply schema migrations to GATEHOUSE_MYSQL_DSN
+migrate:
+	$(GO) run ./internal/cmd/migrate
+
+fmt:
+	gofmt -w activities gateway internal worker workflows
