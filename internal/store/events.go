@@ -5,8 +5,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // Event types Gatehouse emits for its users (Tyk portal names where Tyk has
@@ -51,18 +54,51 @@ func UserEvent(eventType string, u User, changed []string, source string, at tim
 
 type execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
 }
 
-// insertEvent stores an event; a repeated id is ignored, so a retried
-// activity that passes the same id records it once.
+// insertEvent stores an event and moves the object's snapshot forward; the
+// snapshot it replaces is kept on the event for field-changed conditions. A
+// repeated id is ignored, so a retried activity records the event once.
 func insertEvent(ctx context.Context, db execer, e Event) error {
-	_, err := db.ExecContext(ctx, `INSERT IGNORE INTO events (id, event_type, event_object_type, object_id, site_id, object, changed_fields, source, occurred_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventType, e.EventObjectType, e.ObjectID, e.SiteID, []byte(e.Object), jsonOrNil(e.ChangedFields), e.Source, e.OccurredAt.UTC())
+	var prev struct {
+		Object    []byte    `db:"object"`
+		UpdatedAt time.Time `db:"updated_at"`
+		EventID   string    `db:"event_id"`
+	}
+	err := db.GetContext(ctx, &prev, `SELECT object, updated_at, event_id FROM object_snapshots
+		WHERE object_type = ? AND object_id = ? FOR UPDATE`, e.EventObjectType, e.ObjectID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if prev.EventID == e.ID {
+		return nil // already recorded
+	}
+	var previous any
+	if prev.Object != nil {
+		previous = prev.Object
+	}
+	res, err := db.ExecContext(ctx, `INSERT IGNORE INTO events (id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventType, e.EventObjectType, e.ObjectID, e.SiteID, []byte(e.Object), previous, jsonOrNil(e.ChangedFields), e.Source, e.OccurredAt.UTC())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 || len(e.Object) == 0 {
+		return nil
+	}
+	// An older event arriving late does not roll the snapshot back.
+	if prev.Object == nil || !e.OccurredAt.Before(prev.UpdatedAt) {
+		_, err = db.ExecContext(ctx, `INSERT INTO object_snapshots (object_type, object_id, object, event_id, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON DUPLICATE KEY UPDATE object = VALUES(object), event_id = VALUES(event_id), updated_at = VALUES(updated_at)`,
+			e.EventObjectType, e.ObjectID, []byte(e.Object), e.ID, e.OccurredAt.UTC())
+	}
 	return err
 }
 
 // RecordEvent stores an event outside any other change.
-func (s *Store) RecordEvent(ctx context.Context, e Event) error { return insertEvent(ctx, s.db, e) }
+func (s *Store) RecordEvent(ctx context.Context, e Event) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error { return insertEvent(ctx, tx, e) })
+}
 
 func jsonOrNil(v []string) any {
 	if v == nil {

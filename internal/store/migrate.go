@@ -8,6 +8,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"gatehouse/internal/notify"
 	"gatehouse/schema"
 )
 
@@ -55,7 +56,14 @@ func Migrate(ctx context.Context, dsn string, log *slog.Logger) error {
 	for _, r := range results {
 		log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
 	}
-	return nil
+	// System notification templates are data that ships with the code, so
+	// they are refreshed on every migrate, under the same lock.
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.EnsureSystemTemplates(ctx, notify.SystemTemplates())
 }
 
 // CheckSchema fails when the database is behind the migrations this binary

@@ -1,0 +1,192 @@
+package notify
+
+import (
+	"fmt"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"gatehouse/internal/condition"
+	"gatehouse/internal/signing"
+)
+
+// Defaults applied before validation.
+const (
+	DefaultTimeoutSeconds = 30
+	MaxTimeoutSeconds     = 120
+)
+
+// Normalize fills defaults that Kaltura applies to omitted fields.
+func Normalize(t *Template) {
+	if t.Type == TypeHTTP {
+		if t.Method == 0 {
+			t.Method = MethodPost
+		}
+		if t.ContentType == 0 {
+			t.ContentType = ContentForm
+		}
+		if t.AuthenticationMethod == 0 {
+			t.AuthenticationMethod = 1
+		}
+	}
+	if t.Type == TypeEmail && t.Format == 0 {
+		t.Format = FormatHTML
+	}
+}
+
+// Validate checks a template as it is about to be saved. System templates
+// (partner 0) may leave the URL and recipients to the clone.
+func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
+	a := &applier{prefix: prefix}
+	system := t.PartnerID == SystemPartner
+	if strings.TrimSpace(t.Name) == "" {
+		a.fail(CodeCannotBeNull, "name is required", "name")
+	}
+	if strings.TrimSpace(t.EventType) == "" && t.Type != TypeBoolean {
+		a.fail(CodeCannotBeNull, "eventType is required (1-12 or a plugin or Tyk event name)", "eventType")
+	}
+	if strings.TrimSpace(t.EventObjectType) == "" && t.Type != TypeBoolean {
+		a.fail(CodeCannotBeNull, "eventObjectType is required (e.g. 1 for entries, 8 for users)", "eventObjectType")
+	}
+	for i, c := range t.EventConditions {
+		if c.ObjectType == CondField && c.Field != nil {
+			if _, err := condition.CompileBool(c.Field.Code); err != nil {
+				a.fail(CodeInvalidValue, "the expression does not compile: "+err.Error(), "eventConditions", strconv.Itoa(i), "field", "code")
+			}
+		}
+	}
+	a.compileParams(t.ContentParameters, "contentParameters")
+	a.compileParams(t.UserParameters, "userParameters")
+	if _, err := ParseSchedule(t.RetrySchedule); err != nil {
+		a.fail(CodeInvalidValue, err.Error(), "retrySchedule")
+	}
+	if sec.StandardWebhooksSecret != "" {
+		if _, err := signing.ParseSecret(sec.StandardWebhooksSecret); err != nil {
+			a.fail(CodeInvalidValue, err.Error(), "standardWebhooksSecret")
+		}
+	}
+
+	switch t.Type {
+	case TypeHTTP:
+		if strings.TrimSpace(t.URL) == "" {
+			if !system {
+				a.fail(CodeCannotBeNull, "url is required", "url")
+			}
+		} else if err := checkURL(Substitute(t.URL, UserParams(t), nil)); err != nil {
+			a.fail(CodeInvalidValue, err.Error(), "url")
+		}
+		if t.Timeout < 0 || t.Timeout > MaxTimeoutSeconds {
+			a.fail(CodeInvalidValue, fmt.Sprintf("timeout must be between 1 and %d seconds", MaxTimeoutSeconds), "timeout")
+		}
+		if t.Data != nil {
+			switch t.Data.ObjectType {
+			case DataText:
+				if t.Data.Content.Evaluated() {
+					a.compileString(t.Data.Content.Code, "data", "content", "code")
+				}
+			case DataFields:
+				a.compileParams(t.Data.Fields, "data", "fields")
+			}
+		}
+		if t.AuthenticationMethod > 1 && t.AuthenticationMethod != 16 {
+			a.fail(CodeInvalidEnum, "only HTTP Basic (1) or Any (16, sent as Basic) authentication is supported", "authenticationMethod")
+		}
+	case TypeEmail:
+		if strings.TrimSpace(t.Subject) == "" {
+			a.fail(CodeCannotBeNull, "subject is required", "subject")
+		}
+		if strings.TrimSpace(t.Body) == "" {
+			a.fail(CodeCannotBeNull, "body is required", "body")
+		}
+		if t.To == nil && !system {
+			a.fail(CodeCannotBeNull, "to is required (a recipient provider)", "to")
+		}
+		if t.FromEmail != "" {
+			if _, err := mail.ParseAddress(t.FromEmail); err != nil {
+				a.fail(CodeInvalidValue, fmt.Sprintf("%q is not an email address", t.FromEmail), "fromEmail")
+			}
+		}
+		for _, p := range []struct {
+			name string
+			p    *RecipientProvider
+		}{{"to", t.To}, {"cc", t.Cc}, {"bcc", t.Bcc}} {
+			if p.p == nil {
+				continue
+			}
+			for i, r := range p.p.EmailRecipients {
+				if r.Email == nil {
+					continue
+				}
+				if r.Email.Evaluated() {
+					a.compileString(r.Email.Code, p.name, "emailRecipients", strconv.Itoa(i), "email", "code")
+				} else if _, err := mail.ParseAddress(r.Email.Value); err != nil && !strings.Contains(r.Email.Value, "{") {
+					a.fail(CodeInvalidValue, fmt.Sprintf("%q is not an email address", r.Email.Value), p.name, "emailRecipients", strconv.Itoa(i), "email", "value")
+				}
+			}
+			for _, v := range []struct {
+				name string
+				v    *Value
+			}{{"userId", p.p.UserID}, {"groupId", p.p.GroupID}, {"categoryId", p.p.CategoryID}} {
+				if v.v.Evaluated() {
+					a.compileString(v.v.Code, p.name, v.name, "code")
+				}
+			}
+		}
+	}
+	return a.errs
+}
+
+func (a *applier) compileParams(ps []Parameter, path ...string) {
+	for i, p := range ps {
+		if p.Value.Evaluated() {
+			a.compileString(p.Value.Code, append(append([]string{}, path...), strconv.Itoa(i), "value", "code")...)
+		}
+	}
+}
+
+func (a *applier) compileString(code string, path ...string) {
+	if _, err := condition.CompileString(code); err != nil {
+		a.fail(CodeInvalidValue, "the expression does not compile: "+err.Error(), path...)
+	}
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %v", raw, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q must be an http or https URL", raw)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	if u.User != nil {
+		return fmt.Errorf("put credentials in authUsername/authPassword, not in the URL")
+	}
+	return nil
+}
+
+// UserParams are the template's static {key} tokens.
+func UserParams(t *Template) map[string]string {
+	out := map[string]string{}
+	for _, p := range t.UserParameters {
+		if p.Value != nil && !p.Value.Evaluated() {
+			out[p.Key] = p.Value.Value
+		}
+	}
+	return out
+}
+
+// Substitute replaces {key} tokens from the maps, earlier maps first.
+func Substitute(text string, params map[string]string, more map[string]string) string {
+	merged := map[string]string{}
+	for k, v := range more {
+		merged[k] = v
+	}
+	for k, v := range params {
+		merged[k] = v
+	}
+	return condition.Substitute(text, merged)
+}

@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Delivery statuses.
+const (
+	DeliveryPending    = "pending"    // started, first attempt not made yet
+	DeliveryWaiting    = "waiting"    // held until the object is READY
+	DeliveryRetrying   = "retrying"   // failed, next attempt scheduled
+	DeliveryDelivered  = "delivered"  // 2xx or every recipient handled
+	DeliveryFailed     = "failed"     // permanent failure or schedule exhausted
+	DeliveryCancelled  = "cancelled"  // an operator cancelled it
+	DeliveryTargetGone = "targetGone" // 410 or target deleted/disabled
+)
+
+// Finished reports whether a status is final.
+func Finished(status string) bool {
+	switch status {
+	case DeliveryDelivered, DeliveryFailed, DeliveryCancelled, DeliveryTargetGone:
+		return true
+	}
+	return false
+}
+
+// Delivery is one (event, target) pair and its state.
+type Delivery struct {
+	ID            string     `json:"id" db:"id"`
+	JobID         int64      `json:"jobId" db:"job_id"`
+	EventID       string     `json:"eventId" db:"event_id"`
+	EventType     string     `json:"eventType" db:"event_type"`
+	TargetKind    string     `json:"targetKind" db:"target_kind"`
+	TargetID      string     `json:"targetId" db:"target_id"`
+	URL           string     `json:"url" db:"url"`
+	Status        string     `json:"status" db:"status"`
+	Attempts      int        `json:"attemptCount" db:"attempts"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt,omitempty" db:"next_attempt_at"`
+	LastStatus    *int       `json:"lastStatus,omitempty" db:"last_status"`
+	LastError     *string    `json:"lastError,omitempty" db:"last_error"`
+	Manual        bool       `json:"manual" db:"manual"`
+	CreatedAt     time.Time  `json:"createdAt" db:"created_at"`
+	UpdatedAt     time.Time  `json:"updatedAt" db:"updated_at"`
+	FinishedAt    *time.Time `json:"finishedAt,omitempty" db:"finished_at"`
+}
+
+const deliveryColumns = `id, job_id, event_id, event_type, target_kind, target_id, url, status, attempts, next_attempt_at,
+	last_status, last_error, manual, created_at, updated_at, finished_at`
+
+// CreateDeliveries records deliveries before their workflows start; ids
+// already present are left alone.
+func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	var b strings.Builder
+	args := make([]any, 0, len(ds)*10)
+	b.WriteString(`INSERT IGNORE INTO deliveries (id, event_id, event_type, target_kind, target_id, url, status, manual, created_at, updated_at) VALUES `)
+	for i, d := range ds {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, d.ID, d.EventID, d.EventType, d.TargetKind, d.TargetID, d.URL, DeliveryPending, d.Manual, now, now)
+	}
+	_, err := s.db.ExecContext(ctx, b.String(), args...)
+	return err
+}
+
+// GetDelivery reads one delivery.
+func (s *Store) GetDelivery(ctx context.Context, id string) (Delivery, error) {
+	var d Delivery
+	if err := s.db.GetContext(ctx, &d, "SELECT "+deliveryColumns+" FROM deliveries WHERE id = ?", id); err != nil {
+		return d, notFound(err)
+	}
+	return d, nil
+}
+
+// DeliveryFilter narrows ListDeliveries.
+type DeliveryFilter struct {
+	Status     string
+	TargetKind string
+	TargetID   string
+	EventID    string
+	Since      *time.Time
+	ByID       bool // ascending by id, for batching with AfterID
+	AfterID    string
+	Limit      int
+}
+
+// ListDeliveries returns deliveries, newest first (oldest first with AfterID).
+func (s *Store) ListDeliveries(ctx context.Context, f DeliveryFilter) ([]Delivery, error) {
+	where := []string{"1=1"}
+	var args []any
+	if f.Status != "" {
+		where, args = append(where, "status = ?"), append(args, f.Status)
+	}
+	if f.TargetKind != "" {
+		where, args = append(where, "target_kind = ?"), append(args, f.TargetKind)
+	}
+	if f.TargetID != "" {
+		where, args = append(where, "target_id = ?"), append(args, f.TargetID)
+	}
+	if f.EventID != "" {
+		where, args = append(where, "event_id = ?"), append(args, f.EventID)
+	}
+	if f.Since != nil {
+		where, args = append(where, "created_at >= ?"), append(args, f.Since.UTC())
+	}
+	order := "created_at DESC, id DESC"
+	if f.ByID {
+		order = "id ASC"
+	}
+	if f.AfterID != "" {
+		where, args = append(where, "id > ?"), append(args, f.AfterID)
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	out := []Delivery{}
+	err := s.db.SelectContext(ctx, &out, "SELECT "+deliveryColumns+" FROM deliveries WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY "+order+" LIMIT ?", append(args, limit)...)
+	return out, err
+}
+
+// Attempt is one HTTP request or email send, as stored.
+type Attempt struct {
+	DeliveryID     string            `json:"-" db:"delivery_id"`
+	Attempt        int               `json:"attempt" db:"attempt"`
+	StartedAt      time.Time         `json:"startedAt" db:"started_at"`
+	URL            string            `json:"url" db:"url"`
+	Method         string            `json:"method" db:"method"`
+	RequestHeaders map[string]string `json:"requestHeaders" db:"-"`
+	HeadersJSON    []byte            `json:"-" db:"request_headers"`
+	BodySize       int               `json:"bodySize" db:"body_size"`
+	BodySHA256     string            `json:"bodySha256" db:"body_sha256"`
+	ResponseStatus *int              `json:"responseStatus,omitempty" db:"response_status"`
+	ResponseBody   *string           `json:"responseBody,omitempty" db:"response_body"`
+	LatencyMS      int               `json:"latencyMs" db:"latency_ms"`
+	Error          *string           `json:"error,omitempty" db:"error"`
+	Outcome        string            `json:"outcome" db:"outcome"`
+}
+
+// DeliveryUpdate is the delivery's state after an attempt.
+type DeliveryUpdate struct {
+	Status        string
+	NextAttemptAt *time.Time
+	LastStatus    *int
+	LastError     string
+}
+
+// RecordAttempt stores an attempt and the delivery's new state together.
+func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) error {
+	headers, _ := json.Marshal(a.RequestHeaders)
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, url, method, request_headers,
+			body_size, body_sha256, response_status, response_body, latency_ms, error, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON DUPLICATE KEY UPDATE started_at = VALUES(started_at), url = VALUES(url), method = VALUES(method),
+			request_headers = VALUES(request_headers), body_size = VALUES(body_size), body_sha256 = VALUES(body_sha256),
+			response_status = VALUES(response_status), response_body = VALUES(response_body), latency_ms = VALUES(latency_ms),
+			error = VALUES(error), outcome = VALUES(outcome)`,
+			a.DeliveryID, a.Attempt, a.StartedAt.UTC(), a.URL, a.Method, headers, a.BodySize, a.BodySHA256,
+			a.ResponseStatus, a.ResponseBody, a.LatencyMS, a.Error, a.Outcome)
+		if err != nil {
+			return err
+		}
+		return updateDelivery(ctx, tx, a.DeliveryID, a.Attempt, u)
+	})
+}
+
+func updateDelivery(ctx context.Context, db execer, id string, attempts int, u DeliveryUpdate) error {
+	now := time.Now().UTC()
+	var finished any
+	if Finished(u.Status) {
+		finished = now
+	}
+	var next any
+	if u.NextAttemptAt != nil {
+		next = u.NextAttemptAt.UTC()
+	}
+	_, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = GREATEST(attempts, ?), next_attempt_at = ?,
+		last_status = COALESCE(?, last_status), last_error = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
+		u.Status, attempts, next, u.LastStatus, nullable(u.LastError), now, finished, id)
+	return err
+}
+
+// SetDeliveryStatus changes the state without an attempt (waiting,
+// cancelled, restarted).
+func (s *Store) SetDeliveryStatus(ctx context.Context, id string, u DeliveryUpdate) error {
+	return updateDelivery(ctx, s.db, id, 0, u)
+}
+
+// Attempts lists a delivery's attempts in order.
+func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, error) {
+	out := []Attempt{}
+	err := s.db.SelectContext(ctx, &out, `SELECT delivery_id, attempt, started_at, url, method, request_headers, body_size, body_sha256,
+		response_status, response_body, latency_ms, error, outcome FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
+	for i := range out {
+		json.Unmarshal(out[i].HeadersJSON, &out[i].RequestHeaders) //nolint:errcheck
+	}
+	return out, err
+}
+
+// Recipient is one email recipient of a delivery.
+type Recipient struct {
+	Kind      string    `json:"kind" db:"kind"`
+	Email     string    `json:"email" db:"email"`
+	Name      string    `json:"name" db:"name"`
+	Status    string    `json:"status" db:"status"`
+	SMTPCode  *int      `json:"smtpCode,omitempty" db:"smtp_code"`
+	Message   *string   `json:"message,omitempty" db:"message"`
+	UpdatedAt time.Time `json:"updatedAt" db:"updated_at"`
+}
+
+// Recipient statuses (the Messaging service's names).
+const (
+	RecipientSending   = "sending"
+	RecipientProcessed = "processed"
+	RecipientDeferred  = "deferred"
+	RecipientDropped   = "dropped"
+)
+
+// AddRecipients records resolved recipients once; later attempts keep
+// their statuses.
+func (s *Store) AddRecipients(ctx context.Context, deliveryID string, rs []Recipient) error {
+	now := time.Now().UTC()
+	for _, r := range rs {
+		if _, err := s.db.ExecContext(ctx, `INSERT IGNORE INTO delivery_recipients (delivery_id, kind, email, name, status, smtp_code, message, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, deliveryID, r.Kind, r.Email, r.Name, r.Status, r.SMTPCode, r.Message, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SetRecipient updates one recipient's status.
+func (s *Store) SetRecipient(ctx context.Context, deliveryID string, r Recipient) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE delivery_recipients SET status = ?, smtp_code = ?, message = ?, updated_at = ?
+		WHERE delivery_id = ? AND kind = ? AND email = ?`, r.Status, r.SMTPCode, r.Message, time.Now().UTC(), deliveryID, r.Kind, r.Email)
+	return err
+}
+
+// Recipients lists a delivery's recipients.
+func (s *Store) Recipients(ctx context.Context, deliveryID string) ([]Recipient, error) {
+	out := []Recipient{}
+	err := s.db.SelectContext(ctx, &out, `SELECT kind, email, name, status, smtp_code, message, updated_at FROM delivery_recipients
+		WHERE delivery_id = ? ORDER BY kind, email`, deliveryID)
+	return out, err
+}

@@ -1,0 +1,183 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// IdempotencyWindow is how long an Idempotency-Key answers with its first
+// result.
+const IdempotencyWindow = 24 * time.Hour
+
+// ErrIdempotencyMismatch: the key was used for a different request.
+var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+
+// StoredEvent is an event as read back, with the snapshot it replaced.
+type StoredEvent struct {
+	Event
+	Previous     json.RawMessage `json:"previousObject,omitempty"`
+	DispatchedAt *time.Time      `json:"dispatchedAt,omitempty"`
+}
+
+type eventRow struct {
+	ID              string         `db:"id"`
+	EventType       string         `db:"event_type"`
+	EventObjectType string         `db:"event_object_type"`
+	ObjectID        string         `db:"object_id"`
+	SiteID          sql.NullString `db:"site_id"`
+	Object          []byte         `db:"object"`
+	Previous        []byte         `db:"previous_object"`
+	Changed         []byte         `db:"changed_fields"`
+	Source          string         `db:"source"`
+	OccurredAt      time.Time      `db:"occurred_at"`
+	DispatchedAt    sql.NullTime   `db:"dispatched_at"`
+}
+
+const eventColumns = `id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, dispatched_at`
+
+func (r eventRow) stored() StoredEvent {
+	e := StoredEvent{Event: Event{ID: r.ID, EventType: r.EventType, EventObjectType: r.EventObjectType, ObjectID: r.ObjectID,
+		Object: r.Object, Source: r.Source, OccurredAt: r.OccurredAt}, Previous: r.Previous}
+	if r.SiteID.Valid {
+		e.SiteID = &r.SiteID.String
+	}
+	if r.Changed != nil {
+		json.Unmarshal(r.Changed, &e.ChangedFields) //nolint:errcheck
+	}
+	if r.DispatchedAt.Valid {
+		e.DispatchedAt = &r.DispatchedAt.Time
+	}
+	return e
+}
+
+// GetEvent reads one event.
+func (s *Store) GetEvent(ctx context.Context, id string) (StoredEvent, error) {
+	var r eventRow
+	if err := s.db.GetContext(ctx, &r, "SELECT "+eventColumns+" FROM events WHERE id = ?", id); err != nil {
+		return StoredEvent{}, notFound(err)
+	}
+	return r.stored(), nil
+}
+
+// AcceptEvent stores an event from outside. With an idempotency key, the
+// same key within IdempotencyWindow returns the first event's id and
+// stores nothing (created=false); a different request under the same key
+// is ErrIdempotencyMismatch.
+func (s *Store) AcceptEvent(ctx context.Context, e Event, key string, request []byte) (id string, created bool, err error) {
+	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+		if key != "" {
+			kh := sha256.Sum256([]byte(key))
+			rh := sha256.Sum256(request)
+			var prev struct {
+				RequestHash []byte    `db:"request_hash"`
+				EventID     string    `db:"event_id"`
+				CreatedAt   time.Time `db:"created_at"`
+			}
+			err := tx.GetContext(ctx, &prev, "SELECT request_hash, event_id, created_at FROM idempotency_keys WHERE key_hash = ? FOR UPDATE", kh[:])
+			switch {
+			case err == nil && time.Since(prev.CreatedAt) < IdempotencyWindow:
+				if string(prev.RequestHash) != string(rh[:]) {
+					return ErrIdempotencyMismatch
+				}
+				id = prev.EventID
+				return nil
+			case err != nil && !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (key_hash, request_hash, event_id, created_at) VALUES (?, ?, ?, ?)
+				ON DUPLICATE KEY UPDATE request_hash = VALUES(request_hash), event_id = VALUES(event_id), created_at = VALUES(created_at)`,
+				kh[:], rh[:], e.ID, time.Now().UTC()); err != nil {
+				return err
+			}
+		}
+		id, created = e.ID, true
+		return insertEvent(ctx, tx, e)
+	})
+	return id, created, err
+}
+
+// UndispatchedEvents lists events not yet handed to Temporal, oldest first.
+func (s *Store) UndispatchedEvents(ctx context.Context, before time.Time, limit int) ([]StoredEvent, error) {
+	var rows []eventRow
+	err := s.db.SelectContext(ctx, &rows, "SELECT "+eventColumns+` FROM events
+		WHERE dispatched_at IS NULL AND occurred_at < ? ORDER BY occurred_at LIMIT ?`, before.UTC(), limit)
+	out := make([]StoredEvent, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.stored())
+	}
+	return out, err
+}
+
+// MarkDispatched records that an event's deliveries are started.
+func (s *Store) MarkDispatched(ctx context.Context, id string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE events SET dispatched_at = ? WHERE id = ? AND dispatched_at IS NULL", time.Now().UTC(), id)
+	return err
+}
+
+// PruneIdempotencyKeys deletes keys past the window.
+func (s *Store) PruneIdempotencyKeys(ctx context.Context) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM idempotency_keys WHERE created_at < ?", time.Now().Add(-IdempotencyWindow).UTC())
+	return err
+}
+
+// Snapshot returns the latest object of a type and id.
+func (s *Store) Snapshot(ctx context.Context, objectType, objectID string) (json.RawMessage, error) {
+	var obj []byte
+	if err := s.db.GetContext(ctx, &obj, "SELECT object FROM object_snapshots WHERE object_type = ? AND object_id = ?", objectType, objectID); err != nil {
+		return nil, notFound(err)
+	}
+	return obj, nil
+}
+
+// SetCategoryGroup maps a category to the group whose members it emails.
+func (s *Store) SetCategoryGroup(ctx context.Context, categoryID, groupID string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO category_groups (category_id, group_id, updated_at) VALUES (?, ?, ?)
+		ON DUPLICATE KEY UPDATE group_id = VALUES(group_id), updated_at = VALUES(updated_at)`, categoryID, groupID, time.Now().UTC())
+	return err
+}
+
+// CategoryGroup resolves a category.
+func (s *Store) CategoryGroup(ctx context.Context, categoryID string) (string, error) {
+	var g string
+	if err := s.db.GetContext(ctx, &g, "SELECT group_id FROM category_groups WHERE category_id = ?", categoryID); err != nil {
+		return "", notFound(err)
+	}
+	return g, nil
+}
+
+// Contact is a name and address from the users table.
+type Contact struct {
+	Email     string `db:"email"`
+	FirstName string `db:"first_name"`
+	LastName  string `db:"last_name"`
+}
+
+// UserContact finds a user by id (ids are unique across sites) or, failing
+// that, by email within the site when one is known.
+func (s *Store) UserContact(ctx context.Context, userID string, siteID *string) (Contact, error) {
+	var c Contact
+	err := s.db.GetContext(ctx, &c, "SELECT email, first_name, last_name FROM users WHERE id = ?", userID)
+	if errors.Is(err, sql.ErrNoRows) && siteID != nil {
+		err = s.db.GetContext(ctx, &c, "SELECT email, first_name, last_name FROM users WHERE site_id = ? AND email = ?", *siteID, userID)
+	}
+	return c, notFound(err)
+}
+
+// GroupContacts lists the members of a group, within a site when given.
+func (s *Store) GroupContacts(ctx context.Context, groupID string, siteID *string) ([]Contact, error) {
+	var out []Contact
+	q := `SELECT u.email, u.first_name, u.last_name FROM user_groups g JOIN users u ON u.id = g.user_id WHERE g.group_id = ?`
+	args := []any{groupID}
+	if siteID != nil {
+		q += " AND g.site_id = ?"
+		args = append(args, *siteID)
+	}
+	err := s.db.SelectContext(ctx, &out, q+" ORDER BY u.email LIMIT 10000", args...)
+	return out, err
+}
