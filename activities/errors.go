@@ -38,3 +38,7 @@ func IsType(err error, errType string) bool {
 	var app *temporal.ApplicationError
 	return errors.As(err, &app) && app.Type() == errType
 }
+
+func nonRetryable(err error, errType string) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), errType, err)
+}

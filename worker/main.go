@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"gatehouse/internal/config"
+	"gatehouse/internal/dispatch"
 	"gatehouse/internal/logging"
 	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
@@ -58,7 +59,12 @@ func run() error {
 	defer tc.Close()
 
 	w := worker.New(tc, cfg.Temporal.TaskQueue, wiring.Options(cfg))
-	wiring.Register(w, wiring.Deps{Store: db, Mailer: mailer, PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom})
+	wiring.Register(w, wiring.Deps{Config: cfg, Store: db, Mailer: mailer, Log: log})
+	if cfg.SigningSecret == "" {
+		log.Warn("GATEHOUSE_SIGNING_SECRET is unset: HTTP templates without their own signSecret are sent unsigned")
+	}
+	d := &dispatch.Dispatcher{Store: db, Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue, Log: log}
+	go d.Relay(ctx, wiring.RelayEvery, wiring.RelayGrace)
 	log.Info("worker polling", "taskQueue", cfg.Temporal.TaskQueue, "namespace", cfg.Temporal.Namespace)
 	// Stop lets in-flight activities finish for GATEHOUSE_SHUTDOWN_TIMEOUT;
 	// anything still running is retried by Temporal on another worker.

@@ -14,9 +14,12 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"gatehouse/internal/dispatch"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/mapping"
+	"gatehouse/internal/notify"
+	"gatehouse/internal/signing"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
@@ -135,4 +138,50 @@ func mailsTo(s *mailsink.Sink, addr string) []mailsink.Message {
 		}
 	}
 	return out
+}
+
+// TestIntegrationDelivery runs a channel delivery that fails once and then
+// succeeds, on the real stack; its history is a replay test input.
+func TestIntegrationDelivery(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rc := testkit.NewReceiver(t)
+	rc.Respond(func(n int, _ testkit.Request) testkit.Reply {
+		if n == 1 {
+			return testkit.Reply{Status: 500}
+		}
+		return testkit.Reply{Status: 200}
+	})
+	ch := &notify.Channel{ID: "ch_replay", Name: "replay", TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
+		Events: []string{"ReplayEvent"}, RetrySchedule: "1s", Status: notify.ChannelActive}
+	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
+		t.Fatal(err)
+	}
+	ev := store.Event{ID: store.NewEventID(time.Now()), EventType: "ReplayEvent", EventObjectType: "1", ObjectID: "o1",
+		Object: []byte(`{"id":"o1"}`), Source: "test", OccurredAt: time.Now().UTC()}
+	if err := app.Store.RecordEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	se, err := app.Store.GetEvent(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dispatch.Dispatcher{Store: app.Store, Temporal: app.Temporal, TaskQueue: app.Config.Temporal.TaskQueue, Log: testkit.Get(t).Log}
+	ids, err := d.Dispatch(ctx, se)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("dispatch: %v %v", ids, err)
+	}
+	// Dispatching the same event again starts nothing new.
+	if again, err := d.Dispatch(ctx, se); err != nil || again[0] != ids[0] {
+		t.Fatalf("second dispatch: %v %v", again, err)
+	}
+	var res workflows.DeliveryResult
+	if err := app.Temporal.GetWorkflow(ctx, ids[0], "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != store.DeliveryDelivered || res.Attempts != 2 || len(rc.Requests()) != 2 {
+		t.Fatalf("result %+v, %d requests", res, len(rc.Requests()))
+	}
+	saveHistory(t, app.Temporal, ids[0], "", "delivery_retry_success.json")
 }

@@ -7,4 +7,5 @@ import "go.temporal.io/sdk/worker"
 func RegisterAll(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(SelfCheck)
 	r.RegisterWorkflow(Registration)
+	r.RegisterWorkflow(Delivery)
 }

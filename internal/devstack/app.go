@@ -16,6 +16,7 @@ import (
 
 	"gatehouse/gateway/api"
 	"gatehouse/internal/config"
+	"gatehouse/internal/dispatch"
 	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
 	"gatehouse/internal/temporalconn"
@@ -30,6 +31,9 @@ type App struct {
 	Mailer   *mail.Sender
 	Worker   worker.Worker
 	Handler  http.Handler
+
+	stopRelay context.CancelFunc
+	relayDone chan struct{}
 }
 
 // StartApp connects to MySQL and Temporal (already migrated and running),
@@ -56,7 +60,7 @@ func StartApp(ctx context.Context, cfg config.Config, log *slog.Logger, extra fu
 		return nil, err
 	}
 	a.Worker = worker.New(a.Temporal, cfg.Temporal.TaskQueue, wiring.Options(cfg))
-	wiring.Register(a.Worker, wiring.Deps{Store: a.Store, Mailer: a.Mailer, PublicURL: cfg.PublicURL, MailFrom: cfg.MailFrom})
+	wiring.Register(a.Worker, wiring.Deps{Config: cfg, Store: a.Store, Mailer: a.Mailer, Log: log})
 	if err = a.Worker.Start(); err != nil {
 		a.Worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
@@ -65,12 +69,21 @@ func StartApp(ctx context.Context, cfg config.Config, log *slog.Logger, extra fu
 	if err != nil {
 		return nil, err
 	}
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopRelay = stopRelay
+	d := &dispatch.Dispatcher{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.Temporal.TaskQueue, Log: log}
+	a.relayDone = make(chan struct{})
+	go func() { defer close(a.relayDone); d.Relay(relayCtx, wiring.RelayEvery, wiring.RelayGrace) }()
 	return a, nil
 }
 
 // Stop stops the worker (in-flight activities finish within the shutdown
 // timeout) and closes the clients.
 func (a *App) Stop() {
+	if a.stopRelay != nil {
+		a.stopRelay()
+		<-a.relayDone
+	}
 	if a.Worker != nil {
 		a.Worker.Stop()
 	}

@@ -80,6 +80,13 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 		}
 		cfg.AdminToken = token
 	}
+	if cfg.SigningSecret == "" {
+		secret, err := adminToken(filepath.Join(s.DataDir, "signing-secret"))
+		if err != nil {
+			return st, err
+		}
+		cfg.SigningSecret = secret
+	}
 	if len(cfg.OutboundAllowCIDRs) == 0 {
 		// Local receivers are what a newcomer points callbacks at.
 		for _, p := range []string{"127.0.0.0/8", "::1/128"} {

@@ -3,28 +3,41 @@
 package wiring
 
 import (
+	"log/slog"
+	"time"
+
 	"go.temporal.io/sdk/worker"
 
 	"gatehouse/activities"
 	"gatehouse/internal/config"
 	"gatehouse/internal/mail"
+	"gatehouse/internal/notify"
+	"gatehouse/internal/outbound"
 	"gatehouse/internal/store"
 	"gatehouse/workflows"
 )
 
 // Deps are the clients the activities hold.
 type Deps struct {
-	Store     *store.Store
-	Mailer    *mail.Sender
-	PublicURL string
-	MailFrom  string
+	Config config.Config
+	Store  *store.Store
+	Mailer *mail.Sender
+	Log    *slog.Logger
 }
 
 // Register adds all workflows and activities to r.
 func Register(r worker.Registry, d Deps) {
 	workflows.RegisterAll(r)
 	r.RegisterActivity(&activities.Store{DB: d.Store})
-	r.RegisterActivity(&activities.Mailer{DB: d.Store, Sender: d.Mailer, PublicURL: d.PublicURL, From: d.MailFrom})
+	r.RegisterActivity(&activities.Mailer{DB: d.Store, Sender: d.Mailer, PublicURL: d.Config.PublicURL, From: d.Config.MailFrom})
+	r.RegisterActivity(&activities.Deliverer{
+		DB:            d.Store,
+		HTTP:          outbound.NewClient(outbound.Options{Allow: d.Config.OutboundAllowCIDRs, UserAgent: notify.UserAgent}),
+		Mail:          d.Mailer,
+		DefaultSecret: d.Config.SigningSecret,
+		DisableAfter:  d.Config.DisableAfter,
+		Log:           d.Log,
+	})
 }
 
 // Options are the worker settings every Gatehouse worker uses.
@@ -36,3 +49,11 @@ func Options(cfg config.Config) worker.Options {
 		WorkflowPanicPolicy: worker.BlockWorkflow,
 	}
 }
+
+// The event relay's poll interval, and how old an event must be before the
+// relay takes it (younger ones are usually being dispatched by the request
+// that stored them).
+const (
+	RelayEvery = 500 * time.Millisecond
+	RelayGrace = time.Second
+)

@@ -1,0 +1,269 @@
+// Package dispatch turns stored events into delivery workflows: it matches
+// an event against the active templates and channels, records one delivery
+// per match and starts its workflow under a deterministic id. Events are
+// an outbox: whatever the fast path misses, the relay picks up.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"gatehouse/activities"
+	"gatehouse/internal/notify"
+	"gatehouse/internal/searchattr"
+	"gatehouse/internal/store"
+	"gatehouse/workflows"
+)
+
+// Dispatcher matches and starts deliveries. The gateway and the worker's
+// relay both use it; starting twice is harmless.
+type Dispatcher struct {
+	Store     *store.Store
+	Temporal  client.Client
+	TaskQueue string
+	Log       *slog.Logger
+}
+
+// Target is one matched template or channel.
+type Target struct {
+	Kind         string
+	ID           string
+	URL          string
+	Schedule     []time.Duration
+	WaitForReady bool
+}
+
+// Match finds the active templates and channels an event selects.
+func (d *Dispatcher) Match(ctx context.Context, ev *notify.Event) ([]Target, error) {
+	names := []string{ev.EventType}
+	if alias := notify.KalturaAlias(ev.EventType); alias != "" {
+		names = append(names, alias)
+	}
+	templates, err := d.Store.MatchCandidates(ctx, ev.EventObjectType, names)
+	if err != nil {
+		return nil, err
+	}
+	var booleans map[int64]notify.Template
+	lookup := func(id int64) *notify.Template {
+		if booleans == nil {
+			booleans = map[int64]notify.Template{}
+		}
+		if t, ok := booleans[id]; ok {
+			return &t
+		}
+		m, err := d.Store.NotificationTemplatesByID(ctx, []int64{id})
+		if err != nil {
+			return nil
+		}
+		t, ok := m[id]
+		if !ok {
+			return nil
+		}
+		booleans[id] = t
+		return &t
+	}
+	var out []Target
+	for i := range templates {
+		t := &templates[i]
+		ok, err := t.Matches(ev, lookup)
+		if err != nil {
+			// A condition that fails to evaluate is the template's fault:
+			// skip it and say so, other targets still get the event.
+			d.Log.Warn("template condition failed", "template_id", t.ID, "event_id", ev.ID, "err", err)
+			continue
+		}
+		if ok {
+			out = append(out, templateTarget(t, ev))
+		}
+	}
+	channels, err := d.Store.ActiveChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range channels {
+		if c := &channels[i]; c.Matches(ev) {
+			out = append(out, Target{Kind: store.TargetChannel, ID: c.ID, URL: c.TargetURL, Schedule: c.Schedule()})
+		}
+	}
+	return out, nil
+}
+
+func templateTarget(t *notify.Template, ev *notify.Event) Target {
+	url := notify.Substitute(t.URL, notify.UserParams(t), nil)
+	if t.Type == notify.TypeEmail {
+		url = "email:" + t.Name
+	}
+	return Target{Kind: store.TargetTemplate, ID: t.TargetID(), URL: url, Schedule: t.Schedule(),
+		WaitForReady: t.EventDelayedCondition == 1}
+}
+
+// Dispatch starts the deliveries of a stored event and marks it
+// dispatched. It returns the delivery ids.
+func (d *Dispatcher) Dispatch(ctx context.Context, se store.StoredEvent) ([]string, error) {
+	ev := activities.NotifyEvent(se)
+	targets, err := d.Match(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := d.start(ctx, ev, targets, false)
+	if err != nil {
+		return nil, err
+	}
+	return ids, d.Store.MarkDispatched(ctx, se.ID)
+}
+
+// DispatchTemplate is Kaltura's manual dispatch: one template, one object,
+// no conditions. It returns the delivery (its job id answers the call).
+func (d *Dispatcher) DispatchTemplate(ctx context.Context, se store.StoredEvent, t *notify.Template) (store.Delivery, error) {
+	ev := activities.NotifyEvent(se)
+	target := templateTarget(t, ev)
+	target.WaitForReady = false
+	ids, err := d.start(ctx, ev, []Target{target}, true)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	return d.Store.GetDelivery(ctx, ids[0])
+}
+
+func (d *Dispatcher) start(ctx context.Context, ev *notify.Event, targets []Target, manual bool) ([]string, error) {
+	rows := make([]store.Delivery, len(targets))
+	ids := make([]string, len(targets))
+	for i, t := range targets {
+		ids[i] = workflows.DeliveryID(ev.ID, t.Kind, t.ID)
+		rows[i] = store.Delivery{ID: ids[i], EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind, TargetID: t.ID,
+			URL: truncate(t.URL, 2048), Manual: manual}
+	}
+	if err := d.Store.CreateDeliveries(ctx, rows); err != nil {
+		return nil, err
+	}
+	for i, t := range targets {
+		in := workflows.DeliveryInput{DeliveryID: ids[i], EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind,
+			TargetID: t.ID, Schedule: t.Schedule, FirstAttempt: 1, WaitForReady: t.WaitForReady}
+		if err := d.startWorkflow(ctx, in, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+func (d *Dispatcher) startWorkflow(ctx context.Context, in workflows.DeliveryInput, reuse enumspb.WorkflowIdReusePolicy) error {
+	_, err := d.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                                       in.DeliveryID,
+		TaskQueue:                                d.TaskQueue,
+		WorkflowIDReusePolicy:                    reuse,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattr.Target.ValueSet(in.TargetKind+":"+in.TargetID),
+			searchattr.EventType.ValueSet(in.EventType),
+			searchattr.Status.ValueSet(store.DeliveryPending),
+		),
+	}, workflows.Delivery, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil // this event already reached this target: never twice
+	}
+	if err != nil {
+		return fmt.Errorf("start %s: %w", in.DeliveryID, err)
+	}
+	return nil
+}
+
+// ErrRunning: a retry was asked of a delivery still in progress; it was
+// told to retry now instead.
+var ErrRunning = errors.New("delivery is running")
+
+// Retry starts a finished delivery again (attempt numbers continue) or,
+// when it is still running, signals it to retry now.
+func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, error) {
+	del, err := d.Store.GetDelivery(ctx, id)
+	if err != nil {
+		return del, err
+	}
+	if !store.Finished(del.Status) {
+		err := d.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalRetryNow, nil)
+		var nf *serviceerror.NotFound
+		if err == nil {
+			return del, ErrRunning
+		}
+		if !errors.As(err, &nf) {
+			return del, err
+		}
+		// The row says running but the workflow is gone (closed between
+		// reads, or its start was lost): start it again below.
+	}
+	schedule := notify.DefaultSchedule
+	switch del.TargetKind {
+	case store.TargetTemplate:
+		tid, _ := strconv.ParseInt(del.TargetID, 10, 64)
+		if t, _, err := d.Store.GetNotificationTemplate(ctx, tid); err == nil {
+			schedule = t.Schedule()
+		}
+	case store.TargetChannel:
+		if c, _, err := d.Store.GetChannel(ctx, del.TargetID); err == nil {
+			schedule = c.Schedule()
+		}
+	}
+	if err := d.Store.SetDeliveryStatus(ctx, id, store.DeliveryUpdate{Status: store.DeliveryPending}); err != nil {
+		return del, err
+	}
+	in := workflows.DeliveryInput{DeliveryID: id, EventID: del.EventID, EventType: del.EventType, TargetKind: del.TargetKind,
+		TargetID: del.TargetID, Schedule: schedule, FirstAttempt: del.Attempts + 1}
+	// Only an explicit retry may reuse a closed delivery's id.
+	err = d.startWorkflow(ctx, in, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+	if err != nil {
+		return del, err
+	}
+	return d.Store.GetDelivery(ctx, id)
+}
+
+// Cancel signals a running delivery to stop.
+func (d *Dispatcher) Cancel(ctx context.Context, id string) error {
+	return d.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalCancel, nil)
+}
+
+// RecoverResult counts what a recover run did.
+type RecoverResult struct {
+	Restarted int      `json:"restarted"`
+	Failed    []string `json:"failed,omitempty"`
+}
+
+// Recover re-drives every failed delivery created since a time, for one
+// target or all, in batches.
+func (d *Dispatcher) Recover(ctx context.Context, targetKind, targetID string, since time.Time, batch int) (RecoverResult, error) {
+	var res RecoverResult
+	after := ""
+	for {
+		page, err := d.Store.ListDeliveries(ctx, store.DeliveryFilter{Status: store.DeliveryFailed, TargetKind: targetKind,
+			TargetID: targetID, Since: &since, AfterID: after, ByID: true, Limit: batch})
+		if err != nil {
+			return res, err
+		}
+		for _, del := range page {
+			if _, err := d.Retry(ctx, del.ID); err != nil && !errors.Is(err, ErrRunning) {
+				res.Failed = append(res.Failed, del.ID)
+				continue
+			}
+			res.Restarted++
+		}
+		if len(page) < batch {
+			return res, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,122 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/testsuite"
+
+	"gatehouse/activities"
+	"gatehouse/internal/notify"
+	"gatehouse/internal/store"
+)
+
+// attemptLog records when each attempt ran, in workflow time.
+type attemptLog struct {
+	mu    sync.Mutex
+	times []time.Time
+	in    []activities.AttemptInput
+}
+
+func deliveryEnv(t *testing.T, log *attemptLog, outcome func(n int, in activities.AttemptInput) activities.AttemptResult) *testsuite.TestWorkflowEnvironment {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	env.OnActivity(delivererActs.Attempt, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
+			log.mu.Lock()
+			defer log.mu.Unlock()
+			log.times = append(log.times, env.Now())
+			log.in = append(log.in, in)
+			return outcome(len(log.times), in), nil
+		})
+	env.OnActivity(delivererActs.MarkDelivery, mock.Anything, mock.Anything).Return(nil)
+	return env
+}
+
+func retryAlways(_ int, in activities.AttemptInput) activities.AttemptResult {
+	return activities.AttemptResult{Outcome: notify.Retry, HTTPStatus: 503, Wait: in.NextWait}
+}
+
+// TestDeliveryFullSchedule runs the whole default schedule in skipped time:
+// ten attempts over about 22 hours, each wait within ±10% of the schedule.
+func TestDeliveryFullSchedule(t *testing.T) {
+	log := &attemptLog{}
+	env := deliveryEnv(t, log, retryAlways)
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "Delivery:e:channel:c", EventID: "e", TargetKind: store.TargetChannel,
+		TargetID: "c", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res DeliveryResult
+	env.GetWorkflowResult(&res)
+	if res.Status != store.DeliveryFailed || res.Attempts != 10 || len(log.times) != 10 {
+		t.Fatalf("result %+v after %d attempts, want failed after 10", res, len(log.times))
+	}
+	for i := 1; i < len(log.times); i++ {
+		gap, want := log.times[i].Sub(log.times[i-1]), notify.DefaultSchedule[i-1]
+		if gap < want*9/10 || gap > want*11/10 {
+			t.Fatalf("wait before attempt %d: %s, want %s ±10%%", i+1, gap, want)
+		}
+	}
+	total := log.times[9].Sub(log.times[0])
+	if total < 20*time.Hour || total > 24*time.Hour {
+		t.Fatalf("schedule spans %s, want about 22h", total)
+	}
+	if last := log.in[9]; last.NextWait != 0 || last.Attempt != 10 {
+		t.Fatalf("last attempt input %+v: want NextWait 0 (final)", last)
+	}
+}
+
+// TestDeliveryRetryAfterAndSuccess: the wait the activity returns (after
+// Retry-After) is the one the timer uses; success ends the workflow.
+func TestDeliveryRetryAfterAndSuccess(t *testing.T) {
+	log := &attemptLog{}
+	env := deliveryEnv(t, log, func(n int, in activities.AttemptInput) activities.AttemptResult {
+		if n == 1 {
+			return activities.AttemptResult{Outcome: notify.Retry, HTTPStatus: 429, Wait: 2 * time.Hour}
+		}
+		return activities.AttemptResult{Outcome: notify.Delivered, HTTPStatus: 200}
+	})
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
+	var res DeliveryResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != store.DeliveryDelivered || len(log.times) != 2 || log.times[1].Sub(log.times[0]) != 2*time.Hour {
+		t.Fatalf("result %+v, attempts at %v", res, log.times)
+	}
+}
+
+// TestDeliverySignals: retry-now cuts a wait short, cancel stops.
+func TestDeliverySignals(t *testing.T) {
+	log := &attemptLog{}
+	env := deliveryEnv(t, log, retryAlways)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalRetryNow, nil) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalCancel, nil) }, time.Minute)
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: []time.Duration{time.Hour, time.Hour, time.Hour}, FirstAttempt: 4})
+	var res DeliveryResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != store.DeliveryCancelled || len(log.times) != 2 || log.times[1].Sub(log.times[0]) != time.Second || log.in[0].Attempt != 4 {
+		t.Fatalf("result %+v, attempts %v %+v", res, log.times, log.in)
+	}
+}
+
+// TestDeliveryPermanentFailure: a 4xx ends it after one attempt.
+func TestDeliveryPermanentFailure(t *testing.T) {
+	log := &attemptLog{}
+	env := deliveryEnv(t, log, func(int, activities.AttemptInput) activities.AttemptResult {
+		return activities.AttemptResult{Outcome: notify.Failed, HTTPStatus: 400}
+	})
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
+	var res DeliveryResult
+	if err := env.GetWorkflowResult(&res); err != nil || res.Status != store.DeliveryFailed || len(log.times) != 1 {
+		t.Fatalf("result %+v err %v attempts %d", res, err, len(log.times))
+	}
+}
