@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"gatehouse/internal/config"
+	"gatehouse/internal/dispatch"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 )
@@ -31,12 +32,15 @@ type Server struct {
 	store    *store.Store
 	temporal client.Client
 	log      *slog.Logger
+
+	dispatcher *dispatch.Dispatcher
 }
 
 // New builds the router.
 func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: o.Config, store: o.Store, temporal: o.Temporal, log: o.Logger}
+	s := &Server{cfg: o.Config, store: o.Store, temporal: o.Temporal, log: o.Logger,
+		dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger}}
 	r := gin.New()
 	// gin trusts every proxy unless told otherwise: trust only the listed ones.
 	proxies := make([]string, 0, len(o.Config.TrustedProxies))
@@ -75,6 +79,25 @@ func New(o Options) (*gin.Engine, error) {
 	sites.GET("/users/:userId", s.getUser)
 	sites.DELETE("/users/:userId", s.deleteUser)
 	sites.POST("/users/:userId/resend", s.resendLink)
+	v1.POST("/events", s.postEvent)
+	v1.GET("/events/:eventId", s.getEvent)
+	v1.GET("/channels", s.listChannels)
+	v1.POST("/channels", s.createChannel)
+	v1.GET("/channels/:channelId", s.getChannel)
+	v1.PUT("/channels/:channelId", s.putChannel)
+	v1.DELETE("/channels/:channelId", s.deleteChannel)
+	v1.POST("/channels/:channelId/test-connection", s.testChannel)
+	v1.POST("/channels/:channelId/rotate-secret", s.rotateChannelSecret)
+	v1.GET("/deliveries", s.listDeliveries)
+	v1.POST("/deliveries/recover", s.recoverDeliveries)
+	v1.GET("/deliveries/:deliveryId", s.getDelivery)
+	v1.POST("/deliveries/:deliveryId/retry", s.retryDelivery)
+	v1.POST("/deliveries/:deliveryId/cancel", s.cancelDelivery)
+	v1.PUT("/categories/:categoryId", s.putCategory)
+
+	// Kaltura clients send both; the service is form-encoded either way.
+	r.POST("/api_v3/service/eventnotification_eventnotificationtemplate/action/:action", s.kaltura)
+	r.GET("/api_v3/service/eventnotification_eventnotificationtemplate/action/:action", s.kaltura)
 
 	r.POST("/webhooks/registration/:siteId", s.registrationWebhook)
 	r.GET("/webhooks/registration/:siteId", s.registrationStatus)

@@ -1,0 +1,456 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/internal/kform"
+	"gatehouse/internal/notify"
+	"gatehouse/internal/signing"
+	"gatehouse/internal/store"
+)
+
+// The Kaltura-compatible service: eventnotification_eventnotificationtemplate,
+// form-encoded like Kaltura's API, ks = the admin token, format=1 (JSON).
+
+// Kaltura error codes (seed §15 and the validation codes of notify).
+const (
+	kErrNotFound        = "EVENT_NOTIFICATION_TEMPLATE_NOT_FOUND"
+	kErrInvalidKS       = "INVALID_KS"
+	kErrNotUpdatable    = "PROPERTY_VALIDATION_NOT_UPDATABLE"
+	kErrDispatch        = "DISPATCH_DISABLED"
+	kErrDuplicateName   = "EVENT_NOTIFICATION_TEMPLATE_DUPLICATE_SYSTEM_NAME"
+	kErrMissingParam    = "MISSING_MANDATORY_PARAMETER"
+	kErrInvalidParam    = "INVALID_PARAMETER"
+	kErrObjectNotFound  = "OBJECT_NOT_FOUND"
+	kErrInvalidAction   = "SERVICE_ACTION_NOT_FOUND"
+	kErrFormat          = "UNSUPPORTED_FORMAT"
+	kErrInternal        = "INTERNAL_SERVERL_ERROR"
+	kErrTemporarilyDown = "SERVICE_UNAVAILABLE"
+)
+
+const templateParam = "eventNotificationTemplate"
+
+type kalturaException struct {
+	Code       string         `json:"code"`
+	Message    string         `json:"message"`
+	ObjectType string         `json:"objectType"`
+	Args       map[string]any `json:"args"`
+}
+
+func kalturaError(c *gin.Context, status int, code, message string) {
+	c.AbortWithStatusJSON(status, kalturaException{Code: code, Message: message, ObjectType: "KalturaAPIException", Args: map[string]any{}})
+}
+
+func kalturaFieldErrors(c *gin.Context, errs []notify.FieldError) {
+	msgs := make([]string, len(errs))
+	fields := make([]map[string]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+		fields[i] = map[string]string{"field": e.Field, "code": e.Code, "message": e.Message}
+	}
+	c.AbortWithStatusJSON(http.StatusBadRequest, kalturaException{Code: errs[0].Code, Message: strings.Join(msgs, "; "),
+		ObjectType: "KalturaAPIException", Args: map[string]any{"fields": fields}})
+}
+
+// kaltura routes one action of the template service.
+func (s *Server) kaltura(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
+	if err := c.Request.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			kalturaError(c, http.StatusRequestEntityTooLarge, kErrInvalidParam, "the request body is larger than 1 MiB")
+			return
+		}
+		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, "the form cannot be parsed: "+err.Error())
+		return
+	}
+	if !s.isAdmin(c.Request.Form.Get("ks")) {
+		kalturaError(c, http.StatusUnauthorized, kErrInvalidKS, "ks is missing or invalid: pass the admin token as ks")
+		return
+	}
+	if f := c.Request.Form.Get("format"); f != "" && f != "1" {
+		kalturaError(c, http.StatusBadRequest, kErrFormat, "format "+f+" is not supported: use format=1 (JSON)")
+		return
+	}
+	form, err := kform.Parse(c.Request.Form)
+	if err != nil {
+		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, err.Error())
+		return
+	}
+	switch c.Param("action") {
+	case "listTemplates":
+		s.kList(c, form, notify.SystemPartner)
+	case "list":
+		partner := notify.Partner
+		if v, ok := form.String("filter", "partnerIdEqual"); ok {
+			if n, err := strconv.Atoi(v); err == nil {
+				partner = n
+			}
+		}
+		s.kList(c, form, partner)
+	case "listByPartner":
+		s.kList(c, form, notify.Partner)
+	case "get":
+		if t, ok := s.kTemplate(c, form); ok {
+			c.JSON(http.StatusOK, templateJSON(&t))
+		}
+	case "add":
+		s.kAdd(c, form, nil)
+	case "clone":
+		src, ok := s.kTemplate(c, form)
+		if ok {
+			s.kAdd(c, form, &src)
+		}
+	case "update":
+		s.kUpdate(c, form)
+	case "updateStatus":
+		s.kUpdateStatus(c, form)
+	case "delete":
+		s.kDelete(c, form)
+	case "dispatch":
+		s.kDispatch(c, form)
+	default:
+		kalturaError(c, http.StatusNotFound, kErrInvalidAction, fmt.Sprintf("action %q does not exist in eventnotification_eventnotificationtemplate", c.Param("action")))
+	}
+}
+
+// templateJSON is a template as Kaltura returns it. Secrets are not in
+// notify.Template at all, so they cannot leak here.
+func templateJSON(t *notify.Template) map[string]any {
+	b, _ := json.Marshal(t)
+	var m map[string]any
+	json.Unmarshal(b, &m) //nolint:errcheck
+	m["objectType"] = t.ObjectType()
+	if n, err := strconv.Atoi(t.EventType); err == nil {
+		m["eventType"] = n
+	}
+	return m
+}
+
+func (s *Server) kID(c *gin.Context, form *kform.Node) (int64, bool) {
+	v, ok := form.String("id")
+	if !ok || strings.TrimSpace(v) == "" {
+		kalturaError(c, http.StatusBadRequest, kErrMissingParam, "id is required")
+		return 0, false
+	}
+	id, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || id <= 0 {
+		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, fmt.Sprintf("id: %q is not a template id", v))
+		return 0, false
+	}
+	return id, true
+}
+
+func (s *Server) kTemplate(c *gin.Context, form *kform.Node) (notify.Template, bool) {
+	id, ok := s.kID(c, form)
+	if !ok {
+		return notify.Template{}, false
+	}
+	t, _, err := s.store.GetNotificationTemplate(c, id)
+	if errors.Is(err, store.ErrNotFound) {
+		kalturaError(c, http.StatusNotFound, kErrNotFound, fmt.Sprintf("Event notification template id [%d] not found", id))
+		return t, false
+	}
+	if err != nil {
+		s.kInternal(c, err)
+		return t, false
+	}
+	return t, true
+}
+
+func (s *Server) kInternal(c *gin.Context, err error) {
+	s.log.Error("kaltura api", "action", c.Param("action"), "err", err)
+	kalturaError(c, http.StatusServiceUnavailable, kErrTemporarilyDown, "the store is unavailable; retry")
+}
+
+func (s *Server) kList(c *gin.Context, form *kform.Node, partner int) {
+	f := store.NotificationTemplateFilter{PartnerID: partner}
+	f.TypeEqual, _ = form.String("filter", "typeEqual")
+	f.EventTypeEqual, _ = form.String("filter", "eventTypeEqual")
+	f.SystemNameEqual, _ = form.String("filter", "systemNameEqual")
+	f.OrderBy, _ = form.String("filter", "orderBy")
+	if !store.ValidOrderBy(f.OrderBy) {
+		kalturaError(c, http.StatusBadRequest, notify.CodeInvalidEnum, fmt.Sprintf("filter[orderBy]: %q is not one of +createdAt, -createdAt, +updatedAt, -updatedAt, +id, -id", f.OrderBy))
+		return
+	}
+	for _, p := range []struct {
+		path []string
+		dst  *int
+	}{{[]string{"filter", "statusEqual"}, &f.StatusEqual}, {[]string{"pager", "pageSize"}, &f.PageSize}, {[]string{"pager", "pageIndex"}, &f.PageIndex}} {
+		if v, ok := form.String(p.path...); ok && v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				kalturaError(c, http.StatusBadRequest, kErrInvalidParam, fmt.Sprintf("%s[%s]: %q is not an integer", p.path[0], p.path[1], v))
+				return
+			}
+			*p.dst = n
+		}
+	}
+	if v, ok := form.String("filter", "idEqual"); ok && v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			kalturaError(c, http.StatusBadRequest, kErrInvalidParam, fmt.Sprintf("filter[idEqual]: %q is not an integer", v))
+			return
+		}
+		f.IDEqual = id
+	}
+	if f.StatusEqual == 3 { // DELETED: deletes are hard, nothing is ever in that state
+		c.JSON(http.StatusOK, gin.H{"objects": []any{}, "totalCount": 0, "objectType": "KalturaEventNotificationTemplateListResponse"})
+		return
+	}
+	list, total, err := s.store.ListNotificationTemplates(c, f)
+	if err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	objects := make([]map[string]any, len(list))
+	for i := range list {
+		objects[i] = templateJSON(&list[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"objects": objects, "totalCount": total, "objectType": "KalturaEventNotificationTemplateListResponse"})
+}
+
+// kAdd creates a template from the form, or from a copy of src (clone).
+func (s *Server) kAdd(c *gin.Context, form *kform.Node, src *notify.Template) {
+	t := notify.Template{ManualDispatchEnabled: true, AutomaticDispatchEnabled: true}
+	var sec notify.Secrets
+	if src != nil {
+		t = *src
+		if _, srcSec, err := s.store.GetNotificationTemplate(c, src.ID); err == nil {
+			sec = srcSec
+		}
+	}
+	t.ID, t.PartnerID, t.Status, t.DisabledReason = 0, notify.Partner, notify.StatusDisabled, ""
+	node := form.Get(templateParam)
+	if src != nil && node == nil {
+		node = &kform.Node{Fields: map[string]*kform.Node{"objectType": {IsLeaf: true, Value: src.ObjectType()}}}
+	}
+	if errs := notify.ApplyForm(node, templateParam, notify.ModeAdd, &t, &sec); len(errs) > 0 {
+		kalturaFieldErrors(c, errs)
+		return
+	}
+	generated := s.kPrepare(c, form, &t, &sec)
+	if c.IsAborted() {
+		return
+	}
+	if err := s.store.InsertNotificationTemplate(c, &t, sec); err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	out := templateJSON(&t)
+	if generated != "" {
+		// Shown once, like a channel's secret; write-only afterwards.
+		out["standardWebhooksSecret"] = generated
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// kPrepare normalises and validates a template about to be saved. It
+// returns a Standard Webhooks secret it generated, if any.
+func (s *Server) kPrepare(c *gin.Context, form *kform.Node, t *notify.Template, sec *notify.Secrets) string {
+	notify.Normalize(t)
+	errs := notify.Validate(t, sec, templateParam)
+	if t.Data != nil && t.Data.ObjectType == notify.DataObject && t.Data.Format == 3 {
+		errs = append(errs, notify.FieldError{Field: templateParam + "[data][format]", Code: notify.CodeInvalidEnum,
+			Message: "format 3 (PHP serialized) is not supported; use 1 (JSON) or 2 (XML)"})
+	}
+	// Boolean conditions must name existing boolean templates.
+	for i, cond := range t.EventConditions {
+		if cond.ObjectType != notify.CondBoolean {
+			continue
+		}
+		var ids []int64
+		for _, p := range strings.Split(cond.BooleanEventNotificationIDs, ",") {
+			if id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64); err == nil {
+				ids = append(ids, id)
+			}
+		}
+		found, err := s.store.NotificationTemplatesByID(c, ids)
+		if err != nil {
+			s.kInternal(c, err)
+			return ""
+		}
+		for _, id := range ids {
+			if bt, ok := found[id]; !ok || bt.Type != notify.TypeBoolean {
+				errs = append(errs, notify.FieldError{Field: fmt.Sprintf("%s[eventConditions][%d][booleanEventNotificationIds]", templateParam, i),
+					Code: kErrNotFound, Message: fmt.Sprintf("%d is not a boolean notification template", id)})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		kalturaFieldErrors(c, errs)
+		return ""
+	}
+	if form.Has(templateParam, "systemName") && t.SystemName != "" {
+		taken, err := s.store.SystemNameTaken(c, t.PartnerID, t.SystemName, t.ID)
+		if err != nil {
+			s.kInternal(c, err)
+			return ""
+		}
+		if taken {
+			kalturaError(c, http.StatusConflict, kErrDuplicateName, fmt.Sprintf("%s[systemName]: %q is already used by another template", templateParam, t.SystemName))
+			return ""
+		}
+	}
+	if t.StandardWebhooks == 1 && sec.StandardWebhooksSecret == "" {
+		sec.StandardWebhooksSecret = signing.NewSecret()
+		return sec.StandardWebhooksSecret
+	}
+	return ""
+}
+
+func (s *Server) kUpdate(c *gin.Context, form *kform.Node) {
+	id, ok := s.kID(c, form)
+	if !ok {
+		return
+	}
+	t, sec, err := s.store.GetNotificationTemplate(c, id)
+	if errors.Is(err, store.ErrNotFound) {
+		kalturaError(c, http.StatusNotFound, kErrNotFound, fmt.Sprintf("Event notification template id [%d] not found", id))
+		return
+	}
+	if err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	if t.PartnerID == notify.SystemPartner {
+		kalturaError(c, http.StatusForbidden, kErrNotUpdatable, "system templates cannot be changed; clone one instead")
+		return
+	}
+	if errs := notify.ApplyForm(form.Get(templateParam), templateParam, notify.ModeUpdate, &t, &sec); len(errs) > 0 {
+		kalturaFieldErrors(c, errs)
+		return
+	}
+	generated := s.kPrepare(c, form, &t, &sec)
+	if c.IsAborted() {
+		return
+	}
+	if err := s.store.UpdateNotificationTemplate(c, &t, sec); err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	out := templateJSON(&t)
+	if generated != "" {
+		out["standardWebhooksSecret"] = generated
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) kUpdateStatus(c *gin.Context, form *kform.Node) {
+	t, ok := s.kTemplate(c, form)
+	if !ok {
+		return
+	}
+	v, _ := form.String("status")
+	status, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || (status != notify.StatusDisabled && status != notify.StatusActive) {
+		kalturaError(c, http.StatusBadRequest, notify.CodeInvalidEnum, fmt.Sprintf("status: %q is not 1 (DISABLED) or 2 (ACTIVE)", v))
+		return
+	}
+	if t.PartnerID == notify.SystemPartner {
+		kalturaError(c, http.StatusForbidden, kErrNotUpdatable, "system templates never fire; clone one and activate the clone")
+		return
+	}
+	if status == notify.StatusActive && t.Type == notify.TypeHTTP && t.URL == "" {
+		kalturaError(c, http.StatusBadRequest, notify.CodeCannotBeNull, templateParam+"[url]: set a url before activating")
+		return
+	}
+	if err := s.store.SetNotificationTemplateStatus(c, t.ID, status, ""); err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	t, _, err = s.store.GetNotificationTemplate(c, t.ID)
+	if err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, templateJSON(&t))
+}
+
+func (s *Server) kDelete(c *gin.Context, form *kform.Node) {
+	t, ok := s.kTemplate(c, form)
+	if !ok {
+		return
+	}
+	if t.PartnerID == notify.SystemPartner {
+		kalturaError(c, http.StatusForbidden, kErrNotUpdatable, "system templates cannot be deleted")
+		return
+	}
+	if err := s.store.DeleteNotificationTemplate(c, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.kInternal(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, nil)
+}
+
+// kDispatch fires a template for one object now, from its latest snapshot.
+func (s *Server) kDispatch(c *gin.Context, form *kform.Node) {
+	t, ok := s.kTemplate(c, form)
+	if !ok {
+		return
+	}
+	if !t.ManualDispatchEnabled {
+		kalturaError(c, http.StatusBadRequest, kErrDispatch, fmt.Sprintf("manual dispatch is not enabled for template [%d]", t.ID))
+		return
+	}
+	if t.PartnerID == notify.SystemPartner {
+		kalturaError(c, http.StatusBadRequest, kErrDispatch, "system templates are not dispatched; clone one first")
+		return
+	}
+	objectID, _ := form.String("scope", "objectId")
+	if strings.TrimSpace(objectID) == "" {
+		kalturaError(c, http.StatusBadRequest, kErrMissingParam, "scope[objectId] is required")
+		return
+	}
+	objectType, _ := form.String("scope", "scopeObjectType")
+	if objectType == "" {
+		objectType = t.EventObjectType
+	}
+	if objectType != t.EventObjectType {
+		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, fmt.Sprintf("scope[scopeObjectType]: %q does not match the template's eventObjectType %q", objectType, t.EventObjectType))
+		return
+	}
+	obj, err := s.store.Snapshot(c, objectType, objectID)
+	if errors.Is(err, store.ErrNotFound) {
+		kalturaError(c, http.StatusNotFound, kErrObjectNotFound, fmt.Sprintf("no object %q of type %q is known: post it to /api/v1/events first", objectID, objectType))
+		return
+	}
+	if err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	now := time.Now().UTC()
+	ev := store.Event{ID: store.NewEventID(now), EventType: t.EventType, EventObjectType: objectType, ObjectID: objectID,
+		Object: obj, Source: "dispatch", OccurredAt: now}
+	if err := s.store.RecordEvent(c, ev); err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	// Manual dispatch targets this template only: keep the relay from
+	// matching the event against everything else.
+	if err := s.store.MarkDispatched(c, ev.ID); err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	se, err := s.store.GetEvent(c, ev.ID)
+	if err != nil {
+		s.kInternal(c, err)
+		return
+	}
+	d, err := s.dispatcher.DispatchTemplate(c, se, &t)
+	if err != nil {
+		// The event is stored; only the start failed. Say so: the caller retries.
+		s.log.Warn("dispatch", "template_id", t.ID, "err", err)
+		kalturaError(c, http.StatusServiceUnavailable, kErrTemporarilyDown, "the dispatch could not be started; retry")
+		return
+	}
+	c.JSON(http.StatusOK, d.JobID)
+}
