@@ -5,6 +5,8 @@ ALTER TABLE events
     ADD COLUMN previous_object LONGTEXT    NULL,
     ADD COLUMN dispatched_at   DATETIME(6) NULL,
     ADD KEY events_pending (dispatched_at, occurred_at);
+-- Events from before outbound notifications existed are history, not work.
+UPDATE events SET dispatched_at = occurred_at;
 
 -- The latest object per (type, id), so dispatch can send objects that live
 -- outside Gatehouse.

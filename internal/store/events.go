@@ -66,8 +66,10 @@ func insertEvent(ctx context.Context, db execer, e Event) error {
 		UpdatedAt time.Time `db:"updated_at"`
 		EventID   string    `db:"event_id"`
 	}
+	// A plain read: locking a missing row takes a gap lock, and concurrent
+	// first events of different objects would deadlock on it.
 	err := db.GetContext(ctx, &prev, `SELECT object, updated_at, event_id FROM object_snapshots
-		WHERE object_type = ? AND object_id = ? FOR UPDATE`, e.EventObjectType, e.ObjectID)
+		WHERE object_type = ? AND object_id = ?`, e.EventObjectType, e.ObjectID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
@@ -86,12 +88,13 @@ func insertEvent(ctx context.Context, db execer, e Event) error {
 	if n, _ := res.RowsAffected(); n == 0 || len(e.Object) == 0 {
 		return nil
 	}
-	// An older event arriving late does not roll the snapshot back.
-	if prev.Object == nil || !e.OccurredAt.Before(prev.UpdatedAt) {
-		_, err = db.ExecContext(ctx, `INSERT INTO object_snapshots (object_type, object_id, object, event_id, updated_at) VALUES (?, ?, ?, ?, ?)
-			ON DUPLICATE KEY UPDATE object = VALUES(object), event_id = VALUES(event_id), updated_at = VALUES(updated_at)`,
-			e.EventObjectType, e.ObjectID, []byte(e.Object), e.ID, e.OccurredAt.UTC())
-	}
+	// An older event arriving late does not roll the snapshot back
+	// (assignments run left to right: updated_at is compared before it moves).
+	_, err = db.ExecContext(ctx, `INSERT INTO object_snapshots (object_type, object_id, object, event_id, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON DUPLICATE KEY UPDATE object = IF(VALUES(updated_at) >= updated_at, VALUES(object), object),
+		event_id = IF(VALUES(updated_at) >= updated_at, VALUES(event_id), event_id),
+		updated_at = GREATEST(updated_at, VALUES(updated_at))`,
+		e.EventObjectType, e.ObjectID, []byte(e.Object), e.ID, e.OccurredAt.UTC())
 	return err
 }
 

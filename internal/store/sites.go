@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
 	"gatehouse/internal/emailtmpl"
@@ -171,8 +172,22 @@ func (s *Store) DeleteTemplate(ctx context.Context, siteID, id string) error {
 	return nil
 }
 
-// tx runs f in a transaction, committing when it returns nil.
+// tx runs f in a transaction, committing when it returns nil. A deadlock
+// or lock wait timeout rolls back the whole transaction, so f runs again
+// (a few times) from the start, as MySQL's documentation advises.
 func (s *Store) tx(ctx context.Context, f func(*sqlx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.txOnce(ctx, f)
+		var me *mysql.MySQLError
+		if attempt < 4 && asMySQL(err, &me) && (me.Number == 1213 || me.Number == 1205) {
+			time.Sleep(time.Duration(attempt*attempt) * 5 * time.Millisecond)
+			continue
+		}
+		return err
+	}
+}
+
+func (s *Store) txOnce(ctx context.Context, f func(*sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return err
