@@ -1,0 +1,139 @@
+package api_test
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gatehouse/internal/config"
+	"gatehouse/internal/testkit"
+)
+
+func firstDelivery(t *testing.T, r resp) string {
+	t.Helper()
+	ds, _ := r.JSON(t)["deliveries"].([]any)
+	if r.Status != 202 || len(ds) == 0 {
+		t.Fatalf("event: %d %s", r.Status, r.Body)
+	}
+	return ds[0].(map[string]any)["id"].(string)
+}
+
+// TestTimeoutsAndDisableAfter: a receiver slower than the template's
+// timeout is retried; failing longer than GATEHOUSE_DISABLE_AFTER disables
+// the target and emits TargetDisabled.
+func TestTimeoutsAndDisableAfter(t *testing.T) {
+	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.DisableAfter = 2 * time.Second })
+	rc := testkit.NewReceiver(t)
+	rc.Respond(func(n int, _ testkit.Request) testkit.Reply {
+		return testkit.Reply{Status: 200, Delay: 1500 * time.Millisecond}
+	})
+	objectType := unique("obj")
+	id := addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/slow",
+		"[timeout]", "1", "[retrySchedule]", "1s,1s,1s,1s,1s,1s")
+	watcher := testkit.NewReceiver(t)
+	if r := admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "ops", "targetUrl": watcher.URL, "events": []string{"TargetDisabled"}}); r.Status != 201 {
+		t.Fatalf("channel: %d %s", r.Status, r.Body)
+	}
+	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	m := waitDelivery(t, app, did, "targetGone")
+	first := m["attempts"].([]any)[0].(map[string]any)
+	if !strings.Contains(fmt.Sprint(first["error"]), "timed out") || first["outcome"] != "retry" {
+		t.Fatalf("first attempt: %v", first)
+	}
+	g := kaltura(t, app, "get", "id", id).JSON(t)
+	if g["status"].(float64) != 1 || !strings.Contains(fmt.Sprint(g["disabledReason"]), "GATEHOUSE_DISABLE_AFTER") {
+		t.Fatalf("template: %v", g)
+	}
+	q := waitRequests(t, watcher, 1)[0]
+	if !strings.Contains(string(q.Body), `"Event":"TargetDisabled"`) || !strings.Contains(string(q.Body), "template:"+id) {
+		t.Fatalf("operational event: %s", q.Body)
+	}
+}
+
+// TestSSRFGuard: without an allow-list entry, loopback targets are refused
+// at connect time and the delivery fails without retrying.
+func TestSSRFGuard(t *testing.T) {
+	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.OutboundAllowCIDRs = nil })
+	rc := testkit.NewReceiver(t)
+	objectType := unique("obj")
+	addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", strings.Replace(rc.URL, "127.0.0.1", "localhost", 1)+"/x")
+	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	m := waitDelivery(t, app, did, "failed")
+	if a := m["attempts"].([]any); len(a) != 1 || !strings.Contains(fmt.Sprint(a[0].(map[string]any)["error"]), "forbidden address") {
+		t.Fatalf("attempts: %v", a)
+	}
+	if n := len(rc.Requests()); n != 0 {
+		t.Fatalf("the receiver was reached %d times", n)
+	}
+}
+
+// TestDelayedUntilReady: eventDelayedCondition=1 holds the delivery until
+// the object's snapshot reaches status 2; retry-now re-checks at once.
+func TestDelayedUntilReady(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	rc := testkit.NewReceiver(t)
+	objectType := unique("obj")
+	addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/ready", "[eventDelayedCondition]", "1",
+		"[data][objectType]", "KalturaHttpNotificationObjectData")
+	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 1}}))
+	waitDelivery(t, app, did, "waiting")
+	// The object becomes READY (an event no template listens to), then an
+	// operator nudges the delivery instead of waiting for the next poll.
+	postEvent(t, app, map[string]any{"eventType": "6", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 2}})
+	if r := admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/retry", nil); r.Status != 202 {
+		t.Fatalf("retry-now: %d %s", r.Status, r.Body)
+	}
+	waitDelivery(t, app, did, "delivered")
+	if q := waitRequests(t, rc, 1)[0]; !strings.Contains(string(q.Body), `"status":1`) {
+		// The payload is the event's own object; READY only released it.
+		t.Fatalf("payload: %s", q.Body)
+	}
+}
+
+// TestRecoverAndCancel: recover re-drives failed deliveries since T;
+// cancel stops a retrying one.
+func TestRecoverAndCancel(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	rc := testkit.NewReceiver(t)
+	var fail atomic.Bool
+	fail.Store(true)
+	rc.Respond(func(n int, r testkit.Request) testkit.Reply {
+		if strings.HasPrefix(r.Path, "/cancel") || fail.Load() {
+			return testkit.Reply{Status: 500}
+		}
+		return testkit.Reply{Status: 200}
+	})
+	objectType := unique("obj")
+	since := time.Now().UTC().Add(-time.Second).Format(time.RFC3339)
+	id := addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/rec", "[retrySchedule]", "1s")
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": fmt.Sprint(i), "object": map[string]any{"id": i}})))
+	}
+	for _, d := range ids {
+		waitDelivery(t, app, d, "failed")
+	}
+	fail.Store(false)
+	r := admin(t, app, "POST", "/api/v1/deliveries/recover?target=template:"+id+"&since="+url.QueryEscape(since), nil)
+	if r.Status != 202 || r.JSON(t)["restarted"].(float64) != 3 {
+		t.Fatalf("recover: %d %s", r.Status, r.Body)
+	}
+	for _, d := range ids {
+		waitDelivery(t, app, d, "delivered")
+	}
+
+	cid := addActive(t, app, "[eventType]", "7", "[eventObjectType]", objectType, "[url]", rc.URL+"/cancel", "[retrySchedule]", "1h")
+	_ = cid
+	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "c", "object": map[string]any{"id": "c"}}))
+	waitDelivery(t, app, did, "retrying")
+	if r := admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/cancel", nil); r.Status != 202 {
+		t.Fatalf("cancel: %d %s", r.Status, r.Body)
+	}
+	waitDelivery(t, app, did, "cancelled")
+	if r := admin(t, app, "GET", "/api/v1/deliveries?status=cancelled&target=template:"+cid, nil); len(r.JSON(t)["deliveries"].([]any)) != 1 {
+		t.Fatalf("list cancelled: %s", r.Body)
+	}
+}
