@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,15 +100,14 @@ func (s *Server) kaltura(c *gin.Context) {
 	case "listByPartner":
 		s.kList(c, form, notify.Partner)
 	case "get":
-		if t, ok := s.kTemplate(c, form); ok {
+		if t, _, ok := s.kTemplate(c, form); ok {
 			c.JSON(http.StatusOK, templateJSON(&t))
 		}
 	case "add":
-		s.kAdd(c, form, nil)
+		s.kAdd(c, form, nil, notify.Secrets{})
 	case "clone":
-		src, ok := s.kTemplate(c, form)
-		if ok {
-			s.kAdd(c, form, &src)
+		if src, sec, ok := s.kTemplate(c, form); ok {
+			s.kAdd(c, form, &src, sec)
 		}
 	case "update":
 		s.kUpdate(c, form)
@@ -149,21 +149,21 @@ func (s *Server) kID(c *gin.Context, form *kform.Node) (int64, bool) {
 	return id, true
 }
 
-func (s *Server) kTemplate(c *gin.Context, form *kform.Node) (notify.Template, bool) {
+func (s *Server) kTemplate(c *gin.Context, form *kform.Node) (notify.Template, notify.Secrets, bool) {
 	id, ok := s.kID(c, form)
 	if !ok {
-		return notify.Template{}, false
+		return notify.Template{}, notify.Secrets{}, false
 	}
-	t, _, err := s.store.GetNotificationTemplate(c, id)
+	t, sec, err := s.store.GetNotificationTemplate(c, id)
 	if errors.Is(err, store.ErrNotFound) {
 		kalturaError(c, http.StatusNotFound, kErrNotFound, fmt.Sprintf("Event notification template id [%d] not found", id))
-		return t, false
+		return t, sec, false
 	}
 	if err != nil {
 		s.kInternal(c, err)
-		return t, false
+		return t, sec, false
 	}
-	return t, true
+	return t, sec, true
 }
 
 func (s *Server) kInternal(c *gin.Context, err error) {
@@ -219,35 +219,37 @@ func (s *Server) kList(c *gin.Context, form *kform.Node, partner int) {
 }
 
 // kAdd creates a template from the form, or from a copy of src (clone).
-func (s *Server) kAdd(c *gin.Context, form *kform.Node, src *notify.Template) {
+func (s *Server) kAdd(c *gin.Context, form *kform.Node, src *notify.Template, sec notify.Secrets) {
 	t := notify.Template{ManualDispatchEnabled: true, AutomaticDispatchEnabled: true}
-	var sec notify.Secrets
 	if src != nil {
 		t = *src
-		if _, srcSec, err := s.store.GetNotificationTemplate(c, src.ID); err == nil {
-			sec = srcSec
-		}
 	}
 	t.ID, t.PartnerID, t.Status, t.DisabledReason = 0, notify.Partner, notify.StatusDisabled, ""
 	node := form.Get(templateParam)
 	if src != nil && node == nil {
 		node = &kform.Node{Fields: map[string]*kform.Node{"objectType": {IsLeaf: true, Value: src.ObjectType()}}}
 	}
-	if errs := notify.ApplyForm(node, templateParam, notify.ModeAdd, &t, &sec); len(errs) > 0 {
+	s.kSave(c, form, node, notify.ModeAdd, &t, &sec, s.store.InsertNotificationTemplate)
+}
+
+// kSave applies the form, validates and saves with save, then answers with
+// the template (and a Standard Webhooks secret it generated, shown once).
+func (s *Server) kSave(c *gin.Context, form, node *kform.Node, mode notify.Mode, t *notify.Template, sec *notify.Secrets,
+	save func(context.Context, *notify.Template, notify.Secrets) error) {
+	if errs := notify.ApplyForm(node, templateParam, mode, t, sec); len(errs) > 0 {
 		kalturaFieldErrors(c, errs)
 		return
 	}
-	generated := s.kPrepare(c, form, &t, &sec)
+	generated := s.kPrepare(c, form, t, sec)
 	if c.IsAborted() {
 		return
 	}
-	if err := s.store.InsertNotificationTemplate(c, &t, sec); err != nil {
+	if err := save(c, t, *sec); err != nil {
 		s.kInternal(c, err)
 		return
 	}
-	out := templateJSON(&t)
+	out := templateJSON(t)
 	if generated != "" {
-		// Shown once, like a channel's secret; write-only afterwards.
 		out["standardWebhooksSecret"] = generated
 	}
 	c.JSON(http.StatusOK, out)
@@ -308,44 +310,19 @@ func (s *Server) kPrepare(c *gin.Context, form *kform.Node, t *notify.Template, 
 }
 
 func (s *Server) kUpdate(c *gin.Context, form *kform.Node) {
-	id, ok := s.kID(c, form)
+	t, sec, ok := s.kTemplate(c, form)
 	if !ok {
-		return
-	}
-	t, sec, err := s.store.GetNotificationTemplate(c, id)
-	if errors.Is(err, store.ErrNotFound) {
-		kalturaError(c, http.StatusNotFound, kErrNotFound, fmt.Sprintf("Event notification template id [%d] not found", id))
-		return
-	}
-	if err != nil {
-		s.kInternal(c, err)
 		return
 	}
 	if t.PartnerID == notify.SystemPartner {
 		kalturaError(c, http.StatusForbidden, kErrNotUpdatable, "system templates cannot be changed; clone one instead")
 		return
 	}
-	if errs := notify.ApplyForm(form.Get(templateParam), templateParam, notify.ModeUpdate, &t, &sec); len(errs) > 0 {
-		kalturaFieldErrors(c, errs)
-		return
-	}
-	generated := s.kPrepare(c, form, &t, &sec)
-	if c.IsAborted() {
-		return
-	}
-	if err := s.store.UpdateNotificationTemplate(c, &t, sec); err != nil {
-		s.kInternal(c, err)
-		return
-	}
-	out := templateJSON(&t)
-	if generated != "" {
-		out["standardWebhooksSecret"] = generated
-	}
-	c.JSON(http.StatusOK, out)
+	s.kSave(c, form, form.Get(templateParam), notify.ModeUpdate, &t, &sec, s.store.UpdateNotificationTemplate)
 }
 
 func (s *Server) kUpdateStatus(c *gin.Context, form *kform.Node) {
-	t, ok := s.kTemplate(c, form)
+	t, _, ok := s.kTemplate(c, form)
 	if !ok {
 		return
 	}
@@ -376,7 +353,7 @@ func (s *Server) kUpdateStatus(c *gin.Context, form *kform.Node) {
 }
 
 func (s *Server) kDelete(c *gin.Context, form *kform.Node) {
-	t, ok := s.kTemplate(c, form)
+	t, _, ok := s.kTemplate(c, form)
 	if !ok {
 		return
 	}
@@ -393,7 +370,7 @@ func (s *Server) kDelete(c *gin.Context, form *kform.Node) {
 
 // kDispatch fires a template for one object now, from its latest snapshot.
 func (s *Server) kDispatch(c *gin.Context, form *kform.Node) {
-	t, ok := s.kTemplate(c, form)
+	t, _, ok := s.kTemplate(c, form)
 	if !ok {
 		return
 	}

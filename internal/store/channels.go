@@ -86,25 +86,17 @@ func (s *Store) GetChannel(ctx context.Context, id string) (notify.Channel, noti
 
 // ListChannels returns every channel, newest first.
 func (s *Store) ListChannels(ctx context.Context) ([]notify.Channel, error) {
-	var rows []channelRow
-	if err := s.db.SelectContext(ctx, &rows, "SELECT "+channelColumns+" FROM channels ORDER BY created_at DESC, id"); err != nil {
-		return nil, err
-	}
-	out := make([]notify.Channel, 0, len(rows))
-	for _, r := range rows {
-		c, _, err := r.channel()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return s.channels(ctx, "1=1 ORDER BY created_at DESC, id")
 }
 
 // ActiveChannels are the channels matching considers.
 func (s *Store) ActiveChannels(ctx context.Context) ([]notify.Channel, error) {
+	return s.channels(ctx, "status = 'active'")
+}
+
+func (s *Store) channels(ctx context.Context, where string) ([]notify.Channel, error) {
 	var rows []channelRow
-	if err := s.db.SelectContext(ctx, &rows, "SELECT "+channelColumns+" FROM channels WHERE status = 'active'"); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, "SELECT "+channelColumns+" FROM channels WHERE "+where); err != nil {
 		return nil, err
 	}
 	out := make([]notify.Channel, 0, len(rows))
