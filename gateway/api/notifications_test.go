@@ -432,3 +432,90 @@ func TestUserEventsReachChannels(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+// TestRecipientProvidersAndTextData: user, group and category recipient
+// providers resolve through the users table; a text payload with content
+// parameters is signed with Standard Webhooks on request.
+func TestRecipientProvidersAndTextData(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	siteID := newSite(t, app, map[string]any{"sendEmail": false, "defaultGroupId": "content-team"}, nil)
+	owner, member := email("owner"), email("member")
+	for _, a := range []string{owner, member} {
+		if r := register(t, app, siteID, "email", a, "firstName", "F", "lastName", "L"); r.Status != 202 {
+			t.Fatalf("register: %d %s", r.Status, r.Body)
+		}
+	}
+	var ownerID string
+	deadline := time.Now().Add(20 * time.Second)
+	for ownerID == "" && time.Now().Before(deadline) {
+		res := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+url.QueryEscape(owner), nil)
+		if objs, _ := res.JSON(t)["objects"].([]any); len(objs) == 1 {
+			ownerID = objs[0].(map[string]any)["id"].(string)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ownerID == "" {
+		t.Fatal("user not created")
+	}
+	if r := admin(t, app, "PUT", "/api/v1/categories/cat-"+siteID, map[string]any{"groupId": "content-team"}); r.Status != 200 {
+		t.Fatalf("category: %d %s", r.Status, r.Body)
+	}
+	objectType := unique("obj")
+	r := kaltura(t, app, "add", tpl("[objectType]", "KalturaEmailNotificationTemplate", "[name]", "Providers",
+		"[eventType]", "1", "[eventObjectType]", objectType, "[format]", "2", "[subject]", "Hello {who}", "[body]", "Body for {who}",
+		"[contentParameters][0][key]", "who", "[contentParameters][0][value][objectType]", "KalturaEvalStringField", "[contentParameters][0][value][code]", "{event.object.name}",
+		"[to][objectType]", "KalturaEmailNotificationUserRecipientProvider",
+		"[to][userId][objectType]", "KalturaEvalStringField", "[to][userId][code]", "{event.object.userId}",
+		"[cc][objectType]", "KalturaEmailNotificationGroupRecipientProvider",
+		"[cc][groupId][objectType]", "KalturaStringValue", "[cc][groupId][value]", "content-team",
+		"[bcc][objectType]", "KalturaEmailNotificationCategoryRecipientProvider",
+		"[bcc][categoryId][objectType]", "KalturaStringValue", "[bcc][categoryId][value]", "cat-"+siteID)...)
+	if r.Status != 200 {
+		t.Fatalf("add: %d %s", r.Status, r.Body)
+	}
+	id := fmt.Sprint(r.JSON(t)["id"])
+	kaltura(t, app, "updateStatus", "id", id, "status", "2")
+	postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "0_p",
+		"object": map[string]any{"id": "0_p", "name": "Clip", "userId": ownerID}})
+	m := waitMail(t, owner, subject("Hello Clip"))
+	if !strings.Contains(m.Text, "Body for Clip") {
+		t.Fatalf("text body: %q", m.Text)
+	}
+	waitMail(t, member, subject("Hello Clip"))
+	list := admin(t, app, "GET", "/api/v1/deliveries?target=template:"+id, nil).JSON(t)["deliveries"].([]any)
+	d := waitDelivery(t, app, list[0].(map[string]any)["id"].(string), "delivered")
+	kinds := map[string]int{}
+	for _, x := range d["recipients"].([]any) {
+		kinds[x.(map[string]any)["kind"].(string)]++
+	}
+	// to: the owner; cc: both group members; bcc: both again, via the category.
+	if kinds["to"] != 1 || kinds["cc"] != 2 || kinds["bcc"] != 2 {
+		t.Fatalf("recipients by kind: %v", kinds)
+	}
+
+	// Text data with content parameters, signed both ways.
+	rc := testkit.NewReceiver(t)
+	r = kaltura(t, app, "add", tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "Text",
+		"[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/text", "[contentType]", "4", "[standardWebhooks]", "1",
+		"[contentParameters][0][key]", "entry_id", "[contentParameters][0][value][objectType]", "KalturaEvalStringField", "[contentParameters][0][value][code]", "{event.object.id}",
+		"[data][objectType]", "KalturaHttpNotificationDataText",
+		"[data][content][objectType]", "KalturaStringValue", "[data][content][value]", "Entry {entry_id} is now ready.")...)
+	created := r.JSON(t)
+	secret, _ := created["standardWebhooksSecret"].(string)
+	if r.Status != 200 || !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("add text: %d %s", r.Status, r.Body)
+	}
+	kaltura(t, app, "updateStatus", "id", fmt.Sprint(created["id"]), "status", "2")
+	postEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_t", "object": map[string]any{"id": "0_t"}})
+	q := waitRequests(t, rc, 1)[0]
+	if string(q.Body) != "Entry 0_t is now ready." || !strings.HasPrefix(q.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("text payload: %q %v", q.Body, q.Header)
+	}
+	wh, _ := standardwebhooks.NewWebhook(secret)
+	if err := wh.Verify(q.Body, q.Header); err != nil {
+		t.Fatalf("standard webhooks on a template: %v", err)
+	}
+	if g := kaltura(t, app, "get", "id", fmt.Sprint(created["id"])); strings.Contains(g.Body, secret) {
+		t.Fatal("the template's Standard Webhooks secret is readable")
+	}
+}
