@@ -120,32 +120,20 @@ func Deliveries(ctx context.Context, st *devstack.Stack, o Options) (DeliveryRep
 	}
 
 	// First attempt latency at a fixed rate well below saturation.
-	var mu sync.Mutex
-	var lat []time.Duration
-	errs := 0
-	sent := openLoop(ctx, o.EmailRate, o.EmailFor, func(i int) {
+	rep.FirstAttempt = latencyLoop(ctx, "event-to-first-attempt", o.EmailRate, o.EmailFor, func(i int) (time.Duration, error) {
 		id := fmt.Sprintf("lat-%s-%d", tag, i)
 		t0 := time.Now()
-		err := post(ctx, id)
-		for err == nil {
+		if err := post(ctx, id); err != nil {
+			return 0, err
+		}
+		for time.Since(t0) < 30*time.Second {
 			if at, ok := rc.at(id); ok {
-				mu.Lock()
-				lat = append(lat, at.Sub(t0))
-				mu.Unlock()
-				return
-			}
-			if time.Since(t0) > 30*time.Second {
-				err = fmt.Errorf("no callback for %s", id)
+				return at.Sub(t0), nil
 			}
 			time.Sleep(2 * time.Millisecond)
 		}
-		mu.Lock()
-		errs++
-		mu.Unlock()
+		return 0, fmt.Errorf("no callback for %s", id)
 	})
-	rep.FirstAttempt = summarize("event-to-first-attempt", lat, errs, o.EmailFor)
-	rep.FirstAttempt.RatePerSec = o.EmailRate
-	rep.FirstAttempt.PerSecond = round(float64(sent) / o.EmailFor.Seconds())
 	return rep, nil
 }
 

@@ -122,3 +122,25 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 func ms(d time.Duration) float64 { return round(float64(d) / float64(time.Millisecond)) }
 
 func round(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+// latencyLoop calls fn at a fixed rate for d; fn returns how long its
+// request took to have its effect (an email, a callback).
+func latencyLoop(ctx context.Context, name string, rate float64, d time.Duration, fn func(i int) (time.Duration, error)) Figures {
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	sent := openLoop(ctx, rate, d, func(i int) {
+		l, err := fn(i)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs++
+			return
+		}
+		lat = append(lat, l)
+	})
+	f := summarize(name, lat, errs, d)
+	f.RatePerSec = rate
+	f.PerSecond = round(float64(sent) / d.Seconds())
+	return f
+}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -81,32 +80,17 @@ func Registration(ctx context.Context, st *devstack.Stack, o Options) (Registrat
 	}
 
 	// Webhook to email at a fixed rate well below saturation.
-	var mu sync.Mutex
-	var lat []time.Duration
-	errs := 0
-	sent := openLoop(ctx, o.EmailRate, o.EmailFor, func(i int) {
+	rep.WebhookToEmail = latencyLoop(ctx, "webhook-to-email", o.EmailRate, o.EmailFor, func(i int) (time.Duration, error) {
 		addr := fmt.Sprintf("mail-%d-%s@bench.test", i, siteID)
 		t0 := time.Now()
-		err := post(ctx, addr)
-		if err == nil {
-			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			var m mailsink.Message
-			m, err = st.Sink.Wait(wctx, mailsink.To(addr))
-			cancel()
-			if err == nil {
-				mu.Lock()
-				lat = append(lat, m.ReceivedAt.Sub(t0))
-				mu.Unlock()
-				return
-			}
+		if err := post(ctx, addr); err != nil {
+			return 0, err
 		}
-		mu.Lock()
-		errs++
-		mu.Unlock()
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		m, err := st.Sink.Wait(wctx, mailsink.To(addr))
+		return m.ReceivedAt.Sub(t0), err
 	})
-	rep.WebhookToEmail = summarize("webhook-to-email", lat, errs, o.EmailFor)
-	rep.WebhookToEmail.RatePerSec = o.EmailRate
-	rep.WebhookToEmail.PerSecond = round(float64(sent) / o.EmailFor.Seconds())
 	return rep, nil
 }
 
