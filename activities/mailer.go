@@ -43,6 +43,10 @@ type SendLinkInput struct {
 	Emails    []string  // EmailLink and/or EmailCalendar
 	ExpiresAt time.Time // decided by the workflow
 	Sequence  int       // 0 for the first invitation, +1 per resend (iCalendar SEQUENCE)
+	// EventID, when set, records RegistrationLinkSent here instead of in a
+	// separate activity (one task round trip less per registrant).
+	EventID string
+	EventAt time.Time
 }
 
 // SendLinkResult reports what went out.
@@ -97,6 +101,16 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 		}
 		res.Sent = append(res.Sent, kind)
 		res.Templates = append(res.Templates, tmplID)
+	}
+	if in.EventID != "" {
+		// After the sends: if MySQL fails just here, the retry sends again
+		// under the same Message-ID, which is the lesser harm than an event
+		// claiming a link that never left.
+		e := store.UserEvent(store.EventRegistrationLinkSent, u, nil, "registration", in.EventAt)
+		e.ID = in.EventID
+		if err := a.DB.RecordEvent(ctx, e); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

@@ -331,11 +331,20 @@ func (r *registration) sendLink(ctx workflow.Context) error {
 	phase := phaseAt(r.site, now)
 	r.state.Phase = phase
 	expiresAt := now.Add(r.site.LinkExpiry)
-	var res activities.SendLinkResult
-	err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, activities.SendLinkInput{
+	in := activities.SendLinkInput{
 		SiteID: r.in.SiteID, UserID: r.in.UserID, Phase: phase, Emails: r.emailsFor(ctx, phase),
 		ExpiresAt: expiresAt, Sequence: r.sequence,
-	}).Get(ctx, &res)
+	}
+	inSendLink := workflow.GetVersion(ctx, VersionLinkSentInSendLink, workflow.DefaultVersion, 1) == 1
+	if inSendLink {
+		id, err := newEventID(ctx)
+		if err != nil {
+			return err
+		}
+		in.EventID, in.EventAt = id, now
+	}
+	var res activities.SendLinkResult
+	err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, in).Get(ctx, &res)
 	if err != nil {
 		return r.gone(ctx, err)
 	}
@@ -344,6 +353,9 @@ func (r *registration) sendLink(ctx workflow.Context) error {
 	r.state.LinksSent++
 	r.note(ctx, "sent %v (%v, %s) with a link valid until %s", res.Sent, res.Templates, phase, expiresAt.UTC().Format(time.RFC3339))
 	r.setStatus(ctx, StatusWaiting)
+	if inSendLink {
+		return nil
+	}
 	return r.recordEvent(ctx, store.EventRegistrationLinkSent)
 }
 
@@ -408,15 +420,22 @@ func (r *registration) gone(ctx workflow.Context, err error) error {
 	return nil
 }
 
-func (r *registration) recordEvent(ctx workflow.Context, eventType string) error {
-	// The id comes from the workflow, so a retried activity records it once.
+// newEventID comes from the workflow, so a retried activity records the
+// event once.
+func newEventID(ctx workflow.Context) (string, error) {
 	var id string
-	if err := workflow.SideEffect(ctx, func(workflow.Context) any {
+	err := workflow.SideEffect(ctx, func(workflow.Context) any {
 		return store.NewEventID(time.Now())
-	}).Get(&id); err != nil {
+	}).Get(&id)
+	return id, err
+}
+
+func (r *registration) recordEvent(ctx workflow.Context, eventType string) error {
+	id, err := newEventID(ctx)
+	if err != nil {
 		return err
 	}
-	err := workflow.ExecuteActivity(storeCtx(ctx), storeActs.RecordUserEvent, activities.RecordUserEventInput{
+	err = workflow.ExecuteActivity(storeCtx(ctx), storeActs.RecordUserEvent, activities.RecordUserEventInput{
 		EventID: id, SiteID: r.in.SiteID, UserID: r.in.UserID, EventType: eventType, At: workflow.Now(ctx),
 	}).Get(ctx, nil)
 	if err != nil {

@@ -69,6 +69,9 @@ func newEnv(t *testing.T, w *fakeWorld) *testsuite.TestWorkflowEnvironment {
 				return activities.SendLinkResult{}, w.linkErr
 			}
 			w.links = append(w.links, in)
+			if in.EventID != "" {
+				w.events = append(w.events, store.EventRegistrationLinkSent)
+			}
 			return activities.SendLinkResult{Sent: in.Emails}, nil
 		})
 	env.OnActivity(mailerActs.SendConfirmation, mock.Anything, mock.Anything).Return(

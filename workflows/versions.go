@@ -3,4 +3,8 @@ package workflows
 // Change ids for workflow.GetVersion, in one place so a reader sees every
 // step change that running workflows must replay across. Add new ids at the
 // bottom; never reuse or rename one.
-const ()
+const (
+	// VersionLinkSentInSendLink: SendLink records RegistrationLinkSent
+	// itself instead of a RecordUserEvent activity after it.
+	VersionLinkSentInSendLink = "link-sent-event-in-send-link"
+)
