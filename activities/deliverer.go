@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -37,6 +38,7 @@ const (
 type Deliverer struct {
 	DB            *store.Store
 	HTTP          *http.Client
+	Outbound      outbound.Options // for clients with a template's client certificate
 	Mail          *gmail.Sender
 	DefaultSecret string        // GATEHOUSE_SIGNING_SECRET: Kaltura signing key when a template has none
 	DisableAfter  time.Duration // GATEHOUSE_DISABLE_AFTER
@@ -103,7 +105,11 @@ func (a *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		if err != nil {
 			return a.record(ctx, d, in, notify.Request{Method: "POST", URL: d.URL}, sendResult{outcome: notify.Failed, err: "render: " + err.Error()})
 		}
-		return a.record(ctx, d, in, req, a.send(ctx, req))
+		client, err := a.clientFor(&t, sec)
+		if err != nil {
+			return a.record(ctx, d, in, req, sendResult{outcome: notify.Failed, err: "render: " + err.Error()})
+		}
+		return a.record(ctx, d, in, req, a.sendWith(ctx, client, req))
 	}
 	return AttemptResult{}, nonRetryable(fmt.Errorf("unknown target kind %q", d.TargetKind), "BadDelivery")
 }
@@ -117,7 +123,27 @@ type sendResult struct {
 	retryAfter time.Duration
 }
 
+// clientFor returns the shared client, or one that offers the template's
+// client certificate (sslCertificate + sslKey, PEM) for mutual TLS.
+func (a *Deliverer) clientFor(t *notify.Template, sec notify.Secrets) (*http.Client, error) {
+	if t.SSLCertificate == "" {
+		return a.HTTP, nil
+	}
+	cert, err := notify.ClientCertificate(t, sec)
+	if err != nil {
+		return nil, err
+	}
+	o := a.Outbound
+	o.Certificates = []tls.Certificate{cert}
+	o.MaxIdleConnsPerHost = 2
+	return outbound.NewClient(o), nil
+}
+
 func (a *Deliverer) send(ctx context.Context, req notify.Request) sendResult {
+	return a.sendWith(ctx, a.HTTP, req)
+}
+
+func (a *Deliverer) sendWith(ctx context.Context, client *http.Client, req notify.Request) sendResult {
 	rctx, cancel := context.WithTimeout(ctx, req.Timeout)
 	defer cancel()
 	hr, err := http.NewRequestWithContext(rctx, req.Method, req.URL, bytes.NewReader(req.Body))
@@ -129,7 +155,7 @@ func (a *Deliverer) send(ctx context.Context, req notify.Request) sendResult {
 		hr.Body, hr.ContentLength = nil, 0
 	}
 	start := time.Now()
-	resp, err := a.HTTP.Do(hr)
+	resp, err := client.Do(hr)
 	latency := time.Since(start)
 	if err != nil {
 		if errors.Is(err, outbound.ErrForbiddenAddress) {

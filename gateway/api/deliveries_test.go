@@ -1,7 +1,17 @@
 package api_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync/atomic"
@@ -136,4 +146,60 @@ func TestRecoverAndCancel(t *testing.T) {
 	if r := admin(t, app, "GET", "/api/v1/deliveries?status=cancelled&target=template:"+cid, nil); len(r.JSON(t)["deliveries"].([]any)) != 1 {
 		t.Fatalf("list cancelled: %s", r.Body)
 	}
+}
+
+// TestClientCertificate: a template's sslCertificate/sslKey are offered to
+// a receiver that requires a client certificate; its own certificate
+// chains to GATEHOUSE_OUTBOUND_CA_FILE's CAs (set directly here).
+func TestClientCertificate(t *testing.T) {
+	certPEM, keyPEM := selfSigned(t, "gatehouse-client")
+	seen := make(chan string, 4)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			seen <- r.TLS.PeerCertificates[0].Subject.CommonName
+		}
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.StartTLS()
+	defer srv.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.OutboundRootCAs = pool })
+
+	objectType := unique("obj")
+	if r := kaltura(t, app, "add", tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "mtls", "[eventType]", "1",
+		"[eventObjectType]", objectType, "[url]", srv.URL, "[sslCertificate]", "not a certificate")...); r.Status != 400 || !strings.Contains(r.Body, "[sslCertificate]") {
+		t.Fatalf("bad certificate accepted: %d %s", r.Status, r.Body)
+	}
+	id := addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", srv.URL+"/mtls",
+		"[sslCertificate]", certPEM, "[sslKey]", keyPEM, "[sslCertificateType]", "PEM")
+	if g := kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "PRIVATE KEY") {
+		t.Fatal("the client key is readable")
+	}
+	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "m", "object": map[string]any{"id": "m"}}))
+	waitDelivery(t, app, did, "delivered")
+	if cn := <-seen; cn != "gatehouse-client" {
+		t.Fatalf("client certificate CN %q", cn)
+	}
+}
+
+func selfSigned(t *testing.T, cn string) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
 }

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,7 @@ type Config struct {
 
 	TrustedProxies     []netip.Prefix // GATEHOUSE_TRUSTED_PROXIES
 	OutboundAllowCIDRs []netip.Prefix // GATEHOUSE_OUTBOUND_ALLOW_CIDRS
+	OutboundRootCAs    *x509.CertPool // GATEHOUSE_OUTBOUND_CA_FILE added to the system roots; nil: system roots
 	SigningSecret      string         // GATEHOUSE_SIGNING_SECRET
 	DisableAfter       time.Duration  // GATEHOUSE_DISABLE_AFTER
 	ShutdownTimeout    time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
@@ -89,6 +91,7 @@ func Load(lookup Lookup) (Config, error) {
 		OutboundAllowCIDRs: r.prefixes("GATEHOUSE_OUTBOUND_ALLOW_CIDRS"),
 		SigningSecret:      r.secret("GATEHOUSE_SIGNING_SECRET"),
 		DisableAfter:       r.duration("GATEHOUSE_DISABLE_AFTER", 5*24*time.Hour),
+		OutboundRootCAs:    r.caFile("GATEHOUSE_OUTBOUND_CA_FILE"),
 		ShutdownTimeout:    r.duration("GATEHOUSE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		Temporal: TemporalConfig{
 			Address:       r.hostPort("TEMPORAL_ADDRESS", DefaultAddress),
@@ -304,6 +307,29 @@ func parseDuration(v string) (time.Duration, error) {
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	return time.ParseDuration(v)
+}
+
+// caFile reads a PEM bundle of extra CAs that callback receivers' TLS
+// certificates may chain to (private CAs), on top of the system roots.
+func (r *reader) caFile(name string) *x509.CertPool {
+	path := r.str(name, "")
+	if path == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		r.fail(name, "cannot read %s: %v", path, err)
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		r.fail(name, "%s holds no PEM certificate", path)
+		return nil
+	}
+	return pool
 }
 
 // prefixes reads a comma or space separated list of IPs and CIDRs.

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -87,6 +88,11 @@ func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
 				}
 			case DataFields:
 				a.compileParams(t.Data.Fields, "data", "fields")
+			}
+		}
+		if t.SSLCertificate != "" {
+			if _, err := ClientCertificate(t, *sec); err != nil {
+				a.fail(CodeInvalidValue, err.Error(), "sslCertificate")
 			}
 		}
 		if t.AuthenticationMethod > 1 && t.AuthenticationMethod != 16 {
@@ -189,4 +195,24 @@ func Substitute(text string, params map[string]string, more map[string]string) s
 		merged[k] = v
 	}
 	return condition.Substitute(text, merged)
+}
+
+// ClientCertificate parses the template's client certificate and key (PEM;
+// the key may be in sslKey or in the certificate's PEM itself).
+func ClientCertificate(t *Template, sec Secrets) (tls.Certificate, error) {
+	if sec.SSLKeyPassword != "" || sec.SSLCertificatePassword != "" {
+		return tls.Certificate{}, fmt.Errorf("encrypted keys are not supported: send sslCertificate and sslKey as unencrypted PEM")
+	}
+	if t.SSLCertificateType != "" && !strings.EqualFold(t.SSLCertificateType, "PEM") {
+		return tls.Certificate{}, fmt.Errorf("sslCertificateType %q is not supported: use PEM", t.SSLCertificateType)
+	}
+	key := sec.SSLKey
+	if key == "" {
+		key = t.SSLCertificate
+	}
+	cert, err := tls.X509KeyPair([]byte(t.SSLCertificate), []byte(key))
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("sslCertificate and sslKey are not a PEM certificate and its key: %v", err)
+	}
+	return cert, nil
 }

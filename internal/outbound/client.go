@@ -3,6 +3,7 @@ package outbound
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
@@ -22,6 +23,10 @@ type Options struct {
 	MaxIdleConnsPerHost int
 	// UserAgent is set on requests that have none; empty keeps Go's.
 	UserAgent string
+	// RootCAs verifies receivers' certificates; nil means the system roots.
+	RootCAs *x509.CertPool
+	// Certificates are client certificates offered to receivers (mTLS).
+	Certificates []tls.Certificate
 }
 
 const (
@@ -53,7 +58,7 @@ func NewClient(o Options) *http.Client {
 		Proxy:                  nil,
 		DialContext:            dialer.DialContext,
 		ForceAttemptHTTP2:      true,
-		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: o.RootCAs, Certificates: o.Certificates},
 		TLSHandshakeTimeout:    10 * time.Second,
 		MaxIdleConns:           16 * perHost,
 		MaxIdleConnsPerHost:    perHost,

@@ -30,9 +30,11 @@ func Register(r worker.Registry, d Deps) {
 	workflows.RegisterAll(r)
 	r.RegisterActivity(&activities.Store{DB: d.Store})
 	r.RegisterActivity(&activities.Mailer{DB: d.Store, Sender: d.Mailer, PublicURL: d.Config.PublicURL, From: d.Config.MailFrom})
+	out := outbound.Options{Allow: d.Config.OutboundAllowCIDRs, UserAgent: notify.UserAgent, RootCAs: d.Config.OutboundRootCAs}
 	r.RegisterActivity(&activities.Deliverer{
 		DB:            d.Store,
-		HTTP:          outbound.NewClient(outbound.Options{Allow: d.Config.OutboundAllowCIDRs, UserAgent: notify.UserAgent}),
+		HTTP:          outbound.NewClient(out),
+		Outbound:      out,
 		Mail:          d.Mailer,
 		DefaultSecret: d.Config.SigningSecret,
 		DisableAfter:  d.Config.DisableAfter,
