@@ -90,18 +90,20 @@ func (s *Server) createChannel(c *gin.Context) {
 	if s.storeError(c, err, "channel") {
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"channel": stored, "secret": secret})
+	c.JSON(http.StatusCreated, gin.H{"channel": masked(stored), "secret": secret})
 }
 
 func (s *Server) putChannel(c *gin.Context) {
 	id := c.Param("channelId")
-	if _, _, err := s.store.GetChannel(c, id); s.storeError(c, err, "channel") {
+	old, _, err := s.store.GetChannel(c, id)
+	if s.storeError(c, err, "channel") {
 		return
 	}
 	ch, secret, ok := s.channelFromRequest(c, id)
 	if !ok {
 		return
 	}
+	notify.KeepMaskedHeaders(ch.Headers, old.Headers)
 	if secret != "" {
 		abortFields(c, http.StatusBadRequest, "invalid_channel", []fieldError{{Field: "secret", Message: "use POST /api/v1/channels/{id}/rotate-secret to change the secret"}})
 		return
@@ -113,7 +115,14 @@ func (s *Server) putChannel(c *gin.Context) {
 	if s.storeError(c, err, "channel") {
 		return
 	}
-	c.JSON(http.StatusOK, stored)
+	c.JSON(http.StatusOK, masked(stored))
+}
+
+// masked hides credential-like header values: they are write-only, like
+// the secret.
+func masked(ch notify.Channel) notify.Channel {
+	ch.Headers = notify.MaskedHeaders(ch.Headers)
+	return ch
 }
 
 func (s *Server) getChannel(c *gin.Context) {
@@ -121,13 +130,16 @@ func (s *Server) getChannel(c *gin.Context) {
 	if s.storeError(c, err, "channel") {
 		return
 	}
-	c.JSON(http.StatusOK, ch)
+	c.JSON(http.StatusOK, masked(ch))
 }
 
 func (s *Server) listChannels(c *gin.Context) {
 	list, err := s.store.ListChannels(c)
 	if s.storeError(c, err, "channel") {
 		return
+	}
+	for i := range list {
+		list[i] = masked(list[i])
 	}
 	c.JSON(http.StatusOK, gin.H{"channels": list})
 }

@@ -125,7 +125,18 @@ func (s *Server) kaltura(c *gin.Context) {
 // templateJSON is a template as Kaltura returns it. Secrets are not in
 // notify.Template at all, so they cannot leak here.
 func templateJSON(t *notify.Template) map[string]any {
-	b, _ := json.Marshal(t)
+	shown := *t
+	shown.CustomHeaders = make([]notify.KeyValue, len(t.CustomHeaders))
+	for i, h := range t.CustomHeaders {
+		if notify.SensitiveHeader(h.Key) {
+			h.Value = notify.Masked // write-only, like signSecret
+		}
+		shown.CustomHeaders[i] = h
+	}
+	if len(shown.CustomHeaders) == 0 {
+		shown.CustomHeaders = nil
+	}
+	b, _ := json.Marshal(&shown)
 	var m map[string]any
 	json.Unmarshal(b, &m) //nolint:errcheck
 	m["objectType"] = t.ObjectType()
@@ -236,9 +247,20 @@ func (s *Server) kAdd(c *gin.Context, form *kform.Node, src *notify.Template, se
 // the template (and a Standard Webhooks secret it generated, shown once).
 func (s *Server) kSave(c *gin.Context, form, node *kform.Node, mode notify.Mode, t *notify.Template, sec *notify.Secrets,
 	save func(context.Context, *notify.Template, notify.Secrets) error) {
+	stored := t.CustomHeaders
 	if errs := notify.ApplyForm(node, templateParam, mode, t, sec); len(errs) > 0 {
 		kalturaFieldErrors(c, errs)
 		return
+	}
+	for i, h := range t.CustomHeaders {
+		if h.Value != notify.Masked {
+			continue
+		}
+		for _, old := range stored {
+			if strings.EqualFold(old.Key, h.Key) {
+				t.CustomHeaders[i].Value = old.Value
+			}
+		}
 	}
 	generated := s.kPrepare(c, form, t, sec)
 	if c.IsAborted() {

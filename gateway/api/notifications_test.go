@@ -224,8 +224,13 @@ func TestChannelStandardWebhooks(t *testing.T) {
 	created := r.JSON(t)
 	secret := created["secret"].(string)
 	chID := created["channel"].(map[string]any)["id"].(string)
-	if g := admin(t, app, "GET", "/api/v1/channels/"+chID, nil); strings.Contains(g.Body, secret[6:]) {
-		t.Fatalf("secret readable: %s", g.Body)
+	if g := admin(t, app, "GET", "/api/v1/channels/"+chID, nil); strings.Contains(g.Body, secret[6:]) || !strings.Contains(g.Body, `"value":"***"`) {
+		t.Fatalf("secret or credential header readable: %s", g.Body)
+	}
+	// Sending the mask back keeps the stored header value.
+	if r := admin(t, app, "PUT", "/api/v1/channels/"+chID, map[string]any{"name": "crm", "targetUrl": rc.URL + "/tyk",
+		"events": []string{event}, "headers": []map[string]string{{"name": "X-Api-Key", "value": "***"}}}); r.Status != 200 {
+		t.Fatalf("put channel: %d %s", r.Status, r.Body)
 	}
 	if r := admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "x", "targetUrl": "ftp://x", "events": []string{}}); r.Status != 400 ||
 		!strings.Contains(r.Body, "targetUrl") || !strings.Contains(r.Body, "events") {

@@ -402,19 +402,61 @@ func (t *Template) RecipientSpecs(e *Event) ([]RecipientSpec, error) {
 // sensitive header names are masked when an attempt is recorded.
 var sensitive = []string{"authorization", "cookie", "token", "secret", "password", "key", "auth"}
 
+// Masked stands in for a credential-like header value in API answers and
+// stored attempts. Sent back unchanged in an update, it keeps the value.
+const Masked = "***"
+
+// SensitiveHeader reports whether a header name looks like it carries a
+// credential.
+func SensitiveHeader(name string) bool {
+	lk := strings.ToLower(name)
+	if strings.HasPrefix(lk, "x-kaltura-") || strings.HasPrefix(lk, "webhook-") {
+		return false // signatures, not secrets
+	}
+	for _, s := range sensitive {
+		if strings.Contains(lk, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // MaskHeaders copies headers for storage, hiding credentials.
 func MaskHeaders(h http.Header) map[string]string {
 	out := map[string]string{}
 	for k, vs := range h {
 		v := strings.Join(vs, ", ")
-		lk := strings.ToLower(k)
-		for _, s := range sensitive {
-			if strings.Contains(lk, s) && !strings.HasPrefix(lk, "x-kaltura-") {
-				v = "***"
-				break
-			}
+		if SensitiveHeader(k) {
+			v = Masked
 		}
 		out[k] = v
 	}
 	return out
+}
+
+// MaskedHeaders returns a channel's headers with credential values hidden.
+func MaskedHeaders(hs []Header) []Header {
+	out := make([]Header, len(hs))
+	for i, h := range hs {
+		if SensitiveHeader(h.Name) {
+			h.Value = Masked
+		}
+		out[i] = h
+	}
+	return out
+}
+
+// KeepMaskedHeaders restores values sent back as Masked from the stored
+// headers of the same name.
+func KeepMaskedHeaders(next, stored []Header) {
+	for i := range next {
+		if next[i].Value != Masked {
+			continue
+		}
+		for _, s := range stored {
+			if strings.EqualFold(s.Name, next[i].Name) {
+				next[i].Value = s.Value
+			}
+		}
+	}
 }
