@@ -423,9 +423,10 @@ func (r *registration) gone(ctx workflow.Context, err error) error {
 // newEventID comes from the workflow, so a retried activity records the
 // event once.
 func newEventID(ctx workflow.Context) (string, error) {
+	now := workflow.Now(ctx) // only the random part needs the side effect
 	var id string
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return store.NewEventID(time.Now())
+		return store.NewEventID(now)
 	}).Get(&id)
 	return id, err
 }

@@ -113,19 +113,8 @@ func (s *Server) setPassword(c *gin.Context) {
 		s.pageUnavailable(c, err)
 		return
 	}
-	u, err := s.store.ActivateWithToken(c, hash, store.PurposePassword, pwHash, "set-password")
-	if errors.Is(err, store.ErrTokenInvalid) {
-		invalidLink(c)
-		return
-	}
-	if err != nil {
-		s.pageUnavailable(c, err)
-		return
-	}
-	s.notifyActivated(c, u, "password")
-	st, _, err := s.store.GetSite(c, u.SiteID)
-	if err != nil {
-		s.pageUnavailable(c, err)
+	u, st, ok := s.activate(c, hash, store.PurposePassword, pwHash, "set-password", "password")
+	if !ok {
 		return
 	}
 	r := st.Registration
@@ -146,19 +135,8 @@ func (s *Server) magicLink(c *gin.Context) {
 		c.Status(http.StatusOK)
 		return
 	}
-	u, err := s.store.ActivateWithToken(c, linktoken.Hash(token), store.PurposeMagicLink, "", "magic-link")
-	if errors.Is(err, store.ErrTokenInvalid) {
-		invalidLink(c)
-		return
-	}
-	if err != nil {
-		s.pageUnavailable(c, err)
-		return
-	}
-	s.notifyActivated(c, u, "magic link")
-	st, _, err := s.store.GetSite(c, u.SiteID)
-	if err != nil {
-		s.pageUnavailable(c, err)
+	_, st, ok := s.activate(c, linktoken.Hash(token), store.PurposeMagicLink, "", "magic-link", "magic link")
+	if !ok {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
@@ -194,4 +172,26 @@ func (s *Server) pageUnavailable(c *gin.Context, err error) {
 	s.log.Warn("page: dependency unavailable", "path", c.Request.URL.Path, "error", err)
 	c.Header("Retry-After", "30")
 	c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
+}
+
+// activate spends a link token, tells the registration workflow and reads
+// the site for the page that follows. It answers the request itself when
+// it fails.
+func (s *Server) activate(c *gin.Context, hash []byte, purpose, pwHash, source, method string) (store.User, site.Site, bool) {
+	u, err := s.store.ActivateWithToken(c, hash, purpose, pwHash, source)
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return u, site.Site{}, false
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return u, site.Site{}, false
+	}
+	s.notifyActivated(c, u, method)
+	st, _, err := s.store.GetSite(c, u.SiteID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return u, st, false
+	}
+	return u, st, true
 }
