@@ -46,7 +46,6 @@ type SendLinkInput struct {
 	// EventID, when set, records RegistrationLinkSent here instead of in a
 	// separate activity (one task round trip less per registrant).
 	EventID string
-	EventAt time.Time
 }
 
 // SendLinkResult reports what went out.
@@ -106,7 +105,7 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 		// After the sends: if MySQL fails just here, the retry sends again
 		// under the same Message-ID, which is the lesser harm than an event
 		// claiming a link that never left.
-		e := store.UserEvent(store.EventRegistrationLinkSent, u, nil, "registration", in.EventAt)
+		e := store.UserEvent(store.EventRegistrationLinkSent, u, nil, "registration", time.Now().UTC())
 		e.ID = in.EventID
 		if err := a.DB.RecordEvent(ctx, e); err != nil {
 			return res, err

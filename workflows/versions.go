@@ -4,7 +4,8 @@ package workflows
 // step change that running workflows must replay across. Add new ids at the
 // bottom; never reuse or rename one.
 const (
-	// VersionLinkSentInSendLink: SendLink records RegistrationLinkSent
-	// itself instead of a RecordUserEvent activity after it.
-	VersionLinkSentInSendLink = "link-sent-event-in-send-link"
+	// VersionFewerTasks: Registration upserts the registrant in a local
+	// activity, and SendLink records RegistrationLinkSent itself instead of
+	// a RecordUserEvent activity after it.
+	VersionFewerTasks = "registration-fewer-tasks"
 )
