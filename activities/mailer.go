@@ -43,8 +43,8 @@ type SendLinkInput struct {
 	Emails    []string  // EmailLink and/or EmailCalendar
 	ExpiresAt time.Time // decided by the workflow
 	Sequence  int       // 0 for the first invitation, +1 per resend (iCalendar SEQUENCE)
-	// EventID, when set, records RegistrationLinkSent here instead of in a
-	// separate activity (one task round trip less per registrant).
+	// EventID records RegistrationLinkSent with the send (fixed by the
+	// workflow, so a retry records it once).
 	EventID string
 }
 

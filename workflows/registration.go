@@ -236,14 +236,9 @@ func (r *registration) submit(ctx workflow.Context, s Submission) error {
 		SiteID: r.in.SiteID, UserID: r.in.UserID, Action: s.Action, Registrant: s.Registrant,
 		ExplicitRole: s.ExplicitRole, ReceivedAt: s.ReceivedAt, Source: s.Source,
 	}
-	var err error
-	if workflow.GetVersion(ctx, VersionFewerTasks, workflow.DefaultVersion, 1) == 1 {
-		// One short MySQL transaction: a local activity saves the server an
-		// activity task and a workflow task per registrant.
-		err = workflow.ExecuteLocalActivity(localStoreCtx(ctx), activityUpsertRegistrant, in).Get(ctx, &res)
-	} else {
-		err = workflow.ExecuteActivity(storeCtx(ctx), storeActs.UpsertRegistrant, in).Get(ctx, &res)
-	}
+	// One short MySQL transaction: a local activity saves the server an
+	// activity task and a workflow task per registrant.
+	err := workflow.ExecuteLocalActivity(localStoreCtx(ctx), activityUpsertRegistrant, in).Get(ctx, &res)
 	if err != nil {
 		return r.gone(ctx, err)
 	}
@@ -343,17 +338,14 @@ func (r *registration) sendLink(ctx workflow.Context) error {
 		SiteID: r.in.SiteID, UserID: r.in.UserID, Phase: phase, Emails: r.emailsFor(ctx, phase),
 		ExpiresAt: expiresAt, Sequence: r.sequence,
 	}
-	inSendLink := workflow.GetVersion(ctx, VersionFewerTasks, workflow.DefaultVersion, 1) == 1
-	if inSendLink {
-		id, err := newEventID(ctx)
-		if err != nil {
-			return err
-		}
-		in.EventID = id
-	}
-	var res activities.SendLinkResult
-	err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, in).Get(ctx, &res)
+	// SendLink records RegistrationLinkSent itself: one activity less.
+	id, err := newEventID(ctx)
 	if err != nil {
+		return err
+	}
+	in.EventID = id
+	var res activities.SendLinkResult
+	if err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, in).Get(ctx, &res); err != nil {
 		return r.gone(ctx, err)
 	}
 	r.waiting, r.expiresAt = true, expiresAt
@@ -361,10 +353,7 @@ func (r *registration) sendLink(ctx workflow.Context) error {
 	r.state.LinksSent++
 	r.note(ctx, "sent %v (%v, %s) with a link valid until %s", res.Sent, res.Templates, phase, expiresAt.UTC().Format(time.RFC3339))
 	r.setStatus(ctx, StatusWaiting)
-	if inSendLink {
-		return nil
-	}
-	return r.recordEvent(ctx, store.EventRegistrationLinkSent)
+	return nil
 }
 
 // expire runs when the link's time is up. The activation signal could have

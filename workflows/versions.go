@@ -3,9 +3,4 @@ package workflows
 // Change ids for workflow.GetVersion, in one place so a reader sees every
 // step change that running workflows must replay across. Add new ids at the
 // bottom; never reuse or rename one.
-const (
-	// VersionFewerTasks: Registration upserts the registrant in a local
-	// activity, and SendLink records RegistrationLinkSent itself instead of
-	// a RecordUserEvent activity after it.
-	VersionFewerTasks = "registration-fewer-tasks"
-)
+const ()

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -37,9 +38,20 @@ func main() {
 	dur := flag.Duration("duration", 15*time.Second, "length of each throughput phase")
 	emailRate := flag.Float64("email-rate", 20, "webhooks per second in the email latency phase")
 	emailFor := flag.Duration("email-for", 10*time.Second, "length of the email latency phase")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (all of the stack runs in this process)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f) //nolint:errcheck
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*out, bench.Options{Concurrency: *conc, Duration: *dur, EmailRate: *emailRate, EmailFor: *emailFor}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
