@@ -166,6 +166,7 @@ func TestHTTPTemplateDelivery(t *testing.T) {
 	hashes := map[string]func() hash.Hash{"1": sha1.New, "2": sha256.New, "3": sha512.New384, "4": sha512.New, "5": md5.New}
 	for algo := range hashes {
 		addActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/algo/"+algo+"/{tenant}",
+			"[authUsername]", "hook-user", "[authPassword]", "hook-pass-"+algo, "[authenticationMethod]", "1",
 			"[contentType]", "2", "[signSecret]", "secret-"+algo, "[secureHashingAlgo]", algo,
 			"[data][objectType]", "KalturaHttpNotificationObjectData", "[data][format]", "1", "[data][apiObjectType]", "KalturaBaseEntry",
 			"[customHeaders][0][objectType]", "KalturaKeyValue", "[customHeaders][0][key]", "X-Custom", "[customHeaders][0][value]", "v-{entry_id}",
@@ -193,6 +194,9 @@ func TestHTTPTemplateDelivery(t *testing.T) {
 		algo := strings.Split(q.Path, "/")[2]
 		if q.Path != "/algo/"+algo+"/acme" || q.Header.Get("X-Custom") != "v-0_b" || q.Header.Get("Content-Type") != "application/json" {
 			t.Fatalf("request: %s %v", q.Path, q.Header)
+		}
+		if u, p, ok := (&http.Request{Header: q.Header}).BasicAuth(); !ok || u != "hook-user" || p != "hook-pass-"+algo {
+			t.Fatalf("basic auth: %q %q %v", u, p, ok)
 		}
 		h := hashes[algo]()
 		h.Write([]byte("secret-" + algo))

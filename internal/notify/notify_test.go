@@ -133,4 +133,25 @@ func TestConditionsMatch(t *testing.T) {
 	if ok, _ := tp.Matches(ev, nil); ok {
 		t.Fatal("metadata unchanged: should not match")
 	}
+
+	// Boolean templates: referenced conditions, all must hold.
+	booleans := map[int64]*Template{
+		101: {Type: TypeBoolean, EventConditions: []Condition{{ObjectType: CondField, Field: &Value{ObjectType: ValueEvalBool, Code: "{event.object.status}==2"}}}},
+		102: {Type: TypeBoolean, EventConditions: []Condition{{ObjectType: CondField, Field: &Value{ObjectType: ValueEvalBool, Code: `{event.object.kind} != "draft"`}}}},
+	}
+	lookup := func(id int64) *Template { return booleans[id] }
+	bt := Template{Type: TypeHTTP, Status: StatusActive, AutomaticDispatchEnabled: true, EventType: "2", EventObjectType: "1",
+		EventConditions: []Condition{{ObjectType: CondBoolean, BooleanEventNotificationIDs: "101,102"}}}
+	entry := &Event{EventType: "2", EventObjectType: "1", Object: map[string]any{"status": float64(2), "kind": "video"}}
+	if ok, err := bt.Matches(entry, lookup); !ok || err != nil {
+		t.Fatalf("both boolean templates hold: %v", err)
+	}
+	entry.Object["kind"] = "draft"
+	if ok, _ := bt.Matches(entry, lookup); ok {
+		t.Fatal("boolean template 102 fails: should not match")
+	}
+	bt.EventConditions[0].BooleanEventNotificationIDs = "101,999"
+	if _, err := bt.Matches(entry, lookup); err == nil {
+		t.Fatal("a missing boolean template is an error")
+	}
 }
