@@ -159,7 +159,7 @@ func (a *Mailer) SendConfirmation(ctx context.Context, in SendConfirmationInput)
 	if err != nil {
 		return SendConfirmationResult{}, fmt.Errorf("template %q: %w", tmplID, err)
 	}
-	r := t.Render(u.Language, values(st, u, loginURL(st, a.PublicURL)))
+	r := t.Render(u.Language, values(st, u, st.CompleteURL(a.PublicURL)))
 	err = a.Sender.Send(ctx, gmail.Message{
 		MessageID: "confirmed." + u.ID + "@gatehouse",
 		To:        []string{u.Email}, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
@@ -176,20 +176,6 @@ func values(st site.Site, u store.User, link string) emailtmpl.Values {
 		fields[k] = v
 	}
 	return emailtmpl.Values{FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, EventName: st.EventName, URL: link, Fields: fields}
-}
-
-// loginURL is where the confirmation email sends people: the complete
-// button's target, resolved against the portal.
-func loginURL(st site.Site, publicURL string) string {
-	target := st.Registration.CompleteButtonURL
-	if strings.HasPrefix(target, "/") {
-		base := st.PortalURL
-		if base == "" {
-			base = publicURL
-		}
-		return strings.TrimRight(base, "/") + target
-	}
-	return target
 }
 
 func hostOf(u string) string {

@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,8 +17,8 @@ import (
 func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 	f := store.DeliveryFilter{Status: c.Query("status"), EventID: c.Query("eventId")}
 	var errs []fieldError
-	if f.Status != "" && !validStatus(f.Status) {
-		errs = append(errs, fieldError{Field: "status", Message: "must be one of pending, waiting, retrying, delivered, failed, cancelled, targetGone"})
+	if f.Status != "" && !slices.Contains(store.DeliveryStatuses, f.Status) {
+		errs = append(errs, fieldError{Field: "status", Message: "must be one of " + strings.Join(store.DeliveryStatuses, ", ")})
 	}
 	if t := c.Query("target"); t != "" {
 		kind, id, ok := strings.Cut(t, ":")
@@ -41,15 +42,6 @@ func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 		return f, false
 	}
 	return f, true
-}
-
-func validStatus(s string) bool {
-	switch s {
-	case store.DeliveryPending, store.DeliveryWaiting, store.DeliveryRetrying, store.DeliveryDelivered,
-		store.DeliveryFailed, store.DeliveryCancelled, store.DeliveryTargetGone:
-		return true
-	}
-	return false
 }
 
 func (s *Server) listDeliveries(c *gin.Context) {

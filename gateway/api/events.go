@@ -64,7 +64,7 @@ func (s *Server) postEvent(c *gin.Context) {
 	}
 	ev := store.Event{ID: store.NewEventID(now), EventType: req.EventType, EventObjectType: req.EventObjectType,
 		ObjectID: req.ObjectID, Object: req.Object, ChangedFields: req.ChangedFields, Source: req.Source, OccurredAt: at}
-	id, created, err := s.store.AcceptEvent(c, ev, key, raw)
+	se, created, err := s.store.AcceptEvent(c, ev, key, raw)
 	if errors.Is(err, store.ErrIdempotencyMismatch) {
 		abort(c, http.StatusConflict, "idempotency_key_reused", "Idempotency-Key was already used within 24 h for a different request")
 		return
@@ -74,10 +74,7 @@ func (s *Server) postEvent(c *gin.Context) {
 		abort(c, http.StatusServiceUnavailable, "store_unavailable", "MySQL is unavailable; nothing was stored, retry")
 		return
 	}
-	se, err := s.store.GetEvent(c, id)
-	if s.storeError(c, err, "event") {
-		return
-	}
+	id := se.ID
 	status := http.StatusAccepted
 	if !created {
 		status = http.StatusOK // the first result, nothing new

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -120,7 +119,7 @@ func (s *Server) setPassword(c *gin.Context) {
 	r := st.Registration
 	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: u.Language, Title: r.CompleteTitle,
 		CompleteTitle: r.CompleteTitle, CompleteText: r.CompleteText, CompleteSubText: r.CompleteSubText,
-		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: completeURL(st, s.cfg.PublicURL)})
+		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: st.CompleteURL(s.cfg.PublicURL)})
 }
 
 // magicLink activates the user with a single-use link and redirects to
@@ -141,7 +140,7 @@ func (s *Server) magicLink(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Referrer-Policy", "no-referrer")
-	c.Redirect(http.StatusSeeOther, completeURL(st, s.cfg.PublicURL))
+	c.Redirect(http.StatusSeeOther, st.CompleteURL(s.cfg.PublicURL))
 }
 
 // notifyActivated signals the workflow after the activation committed. If
@@ -154,18 +153,6 @@ func (s *Server) notifyActivated(c *gin.Context, u store.User, method string) {
 		s.log.Warn("activation stored but not signalled; the registration confirms at link expiry",
 			"site", u.SiteID, "user", u.ID, "error", err)
 	}
-}
-
-func completeURL(st site.Site, publicURL string) string {
-	target := st.Registration.CompleteButtonURL
-	if strings.HasPrefix(target, "/") {
-		base := st.PortalURL
-		if base == "" {
-			base = publicURL
-		}
-		return strings.TrimRight(base, "/") + target
-	}
-	return target
 }
 
 func (s *Server) pageUnavailable(c *gin.Context, err error) {

@@ -398,3 +398,18 @@ func (s *Site) ConfirmedTemplateFor(ph Phase) string {
 
 // SendsEmail is the sendEmail setting after defaults.
 func (s *Site) SendsEmail() bool { return s.Registration.SendEmail == nil || *s.Registration.SendEmail }
+
+// CompleteURL is the complete button's target (after set-password, a magic
+// link, and in the confirmation email): a path is resolved against the
+// portal, or against publicURL when the site has no portal.
+func (s *Site) CompleteURL(publicURL string) string {
+	target := s.Registration.CompleteButtonURL
+	if strings.HasPrefix(target, "/") {
+		base := s.PortalURL
+		if base == "" {
+			base = publicURL
+		}
+		return strings.TrimRight(base, "/") + target
+	}
+	return target
+}

@@ -20,6 +20,10 @@ const (
 	DeliveryTargetGone = "targetGone" // 410 or target deleted/disabled
 )
 
+// DeliveryStatuses lists every status, for validating filters.
+var DeliveryStatuses = []string{DeliveryPending, DeliveryWaiting, DeliveryRetrying, DeliveryDelivered,
+	DeliveryFailed, DeliveryCancelled, DeliveryTargetGone}
+
 // Finished reports whether a status is final.
 func Finished(status string) bool {
 	switch status {

@@ -61,6 +61,12 @@ type execer interface {
 // snapshot it replaces is kept on the event for field-changed conditions. A
 // repeated id is ignored, so a retried activity records the event once.
 func insertEvent(ctx context.Context, db execer, e Event) error {
+	_, err := insertEventPrevious(ctx, db, e)
+	return err
+}
+
+// insertEventPrevious is insertEvent, also returning the previous snapshot.
+func insertEventPrevious(ctx context.Context, db execer, e Event) ([]byte, error) {
 	var prev struct {
 		Object    []byte    `db:"object"`
 		UpdatedAt time.Time `db:"updated_at"`
@@ -71,10 +77,10 @@ func insertEvent(ctx context.Context, db execer, e Event) error {
 	err := db.GetContext(ctx, &prev, `SELECT object, updated_at, event_id FROM object_snapshots
 		WHERE object_type = ? AND object_id = ?`, e.EventObjectType, e.ObjectID)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
+		return nil, err
 	}
 	if prev.EventID == e.ID {
-		return nil // already recorded
+		return nil, nil // already recorded
 	}
 	var previous any
 	if prev.Object != nil {
@@ -83,10 +89,10 @@ func insertEvent(ctx context.Context, db execer, e Event) error {
 	res, err := db.ExecContext(ctx, `INSERT IGNORE INTO events (id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventType, e.EventObjectType, e.ObjectID, e.SiteID, []byte(e.Object), previous, jsonOrNil(e.ChangedFields), e.Source, e.OccurredAt.UTC())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n, _ := res.RowsAffected(); n == 0 || len(e.Object) == 0 {
-		return nil
+		return prev.Object, nil
 	}
 	// An older event arriving late does not roll the snapshot back
 	// (assignments run left to right: updated_at is compared before it moves).
@@ -95,7 +101,7 @@ func insertEvent(ctx context.Context, db execer, e Event) error {
 		event_id = IF(VALUES(updated_at) >= updated_at, VALUES(event_id), event_id),
 		updated_at = GREATEST(updated_at, VALUES(updated_at))`,
 		e.EventObjectType, e.ObjectID, []byte(e.Object), e.ID, e.OccurredAt.UTC())
-	return err
+	return prev.Object, err
 }
 
 // RecordEvent stores an event outside any other change.

@@ -65,12 +65,16 @@ func (s *Store) GetEvent(ctx context.Context, id string) (StoredEvent, error) {
 	return r.stored(), nil
 }
 
-// AcceptEvent stores an event from outside. With an idempotency key, the
-// same key within IdempotencyWindow returns the first event's id and
-// stores nothing (created=false); a different request under the same key
-// is ErrIdempotencyMismatch.
-func (s *Store) AcceptEvent(ctx context.Context, e Event, key string, request []byte) (id string, created bool, err error) {
-	err = s.tx(ctx, func(tx *sqlx.Tx) error {
+// AcceptEvent stores an event from outside and returns it as stored. With
+// an idempotency key, the same key within IdempotencyWindow returns the
+// first event and stores nothing (created=false); a different request
+// under the same key is ErrIdempotencyMismatch.
+func (s *Store) AcceptEvent(ctx context.Context, e Event, key string, request []byte) (StoredEvent, bool, error) {
+	var id string
+	var created bool
+	var previous []byte
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		id, created, previous = "", false, nil // the transaction may run again
 		if key != "" {
 			kh := sha256.Sum256([]byte(key))
 			rh := sha256.Sum256(request)
@@ -96,10 +100,19 @@ func (s *Store) AcceptEvent(ctx context.Context, e Event, key string, request []
 				return err
 			}
 		}
+		var err error
 		id, created = e.ID, true
-		return insertEvent(ctx, tx, e)
+		previous, err = insertEventPrevious(ctx, tx, e)
+		return err
 	})
-	return id, created, err
+	switch {
+	case err != nil:
+		return StoredEvent{}, false, err
+	case created:
+		return StoredEvent{Event: e, Previous: previous}, true, nil
+	}
+	first, err := s.GetEvent(ctx, id)
+	return first, false, err
 }
 
 // UndispatchedEvents lists events not yet handed to Temporal, oldest first.
