@@ -474,12 +474,18 @@ var (
 // ExecuteLocalActivity, which would otherwise call the nil-receiver method.
 const activityUpsertRegistrant = "UpsertRegistrant"
 
+// localRetryFor bounds a local activity's retries. Without it the SDK
+// stops at the first StartToCloseTimeout; an outage of MySQL or SMTP longer
+// than a week needs an operator, and the failed workflow shows it.
+const localRetryFor = 7 * 24 * time.Hour
+
 // localStoreCtx: like storeCtx, for short MySQL work run as a local
 // activity; the SDK keeps retrying past the workflow task with timers.
 func localStoreCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		ScheduleToCloseTimeout: localRetryFor,
+		StartToCloseTimeout:    15 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 

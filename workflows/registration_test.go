@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -28,16 +29,27 @@ type fakeWorld struct {
 	confirm []activities.SendConfirmationInput
 	events  []string
 	linkErr error
+	// upsertFailures: how many upserts fail first (MySQL down).
+	upsertFailures, upsertCalls int
 }
+
+// testStart is the unit tests' workflow clock at start. It lies ahead of the
+// wall clock: the SDK bounds a retried local activity by the workflow time
+// it was scheduled at plus ScheduleToClose, and checks that against the wall
+// clock, so a start in the past would time every retry out at once.
+var testStart = time.Now().UTC().Truncate(time.Hour).Add(48 * time.Hour)
 
 func newEnv(t *testing.T, w *fakeWorld) *testsuite.TestWorkflowEnvironment {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
-	env.SetStartTime(time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC))
+	env.SetStartTime(testStart)
 	env.OnActivity(storeActs.UpsertRegistrant, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.UpsertRegistrantInput) (activities.UpsertRegistrantResult, error) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
+			if w.upsertCalls++; w.upsertCalls <= w.upsertFailures {
+				return activities.UpsertRegistrantResult{}, errors.New("dial tcp 127.0.0.1:3306: connection refused")
+			}
 			w.upserts = append(w.upserts, in)
 			created := w.status == ""
 			if created {
@@ -90,7 +102,7 @@ func summary(emailType string, start, end *time.Time) activities.SiteSummary {
 }
 
 func at(h int) *time.Time {
-	t := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC).Add(time.Duration(h) * time.Hour)
+	t := testStart.Add(time.Duration(h) * time.Hour)
 	return &t
 }
 
@@ -244,6 +256,21 @@ func TestRegistrationRefusedAddressStops(t *testing.T) {
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
 	if st := run(t, env); st.Status != StatusEmailRefused {
 		t.Fatalf("state %+v", st)
+	}
+}
+
+// MySQL down for half an hour: the upsert (a local activity) keeps retrying
+// instead of failing the registration after its first timeout.
+func TestRegistrationWaitsForMySQL(t *testing.T) {
+	w := &fakeWorld{summary: summary(site.EmailOnly, nil, nil), upsertFailures: 30}
+	env := newEnv(t, w)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
+	st := run(t, env)
+	if len(w.upserts) != 1 || len(w.links) != 1 || st.Status != StatusExpired {
+		t.Fatalf("state %+v upserts %d links %d", st, len(w.upserts), len(w.links))
+	}
+	if d := w.links[0].ExpiresAt.Sub(*at(0)) - 24*time.Hour; d < 25*time.Minute {
+		t.Fatalf("link sent %v after the webhook", d)
 	}
 }
 
