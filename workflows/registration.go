@@ -345,7 +345,13 @@ func (r *registration) sendLink(ctx workflow.Context) error {
 	}
 	in.EventID = id
 	var res activities.SendLinkResult
-	if err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, in).Get(ctx, &res); err != nil {
+	var send workflow.Future
+	if workflow.GetVersion(ctx, changeLinkEmailLocal, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		send = workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, in)
+	} else {
+		send = workflow.ExecuteLocalActivity(localMailCtx(ctx), activitySendLink, in)
+	}
+	if err := send.Get(ctx, &res); err != nil {
 		return r.gone(ctx, err)
 	}
 	r.waiting, r.expiresAt = true, expiresAt
@@ -472,7 +478,10 @@ var (
 
 // activityUpsertRegistrant names the registered activity for
 // ExecuteLocalActivity, which would otherwise call the nil-receiver method.
-const activityUpsertRegistrant = "UpsertRegistrant"
+const (
+	activityUpsertRegistrant = "UpsertRegistrant"
+	activitySendLink         = "SendLink"
+)
 
 // localRetryFor bounds a local activity's retries. Without it the SDK
 // stops at the first StartToCloseTimeout; an outage of MySQL or SMTP longer
@@ -494,6 +503,16 @@ func storeCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+}
+
+// localMailCtx: mailCtx for the link email run as a local activity; the
+// SDK turns backoffs longer than a workflow task into durable timers.
+func localMailCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: localRetryFor,
+		StartToCloseTimeout:    time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
 }
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -29,6 +31,8 @@ type fakeWorld struct {
 	confirm []activities.SendConfirmationInput
 	events  []string
 	linkErr error
+	// linkFailures: how many SendLink calls fail transiently first.
+	linkFailures, linkCalls int
 	// upsertFailures: how many upserts fail first (MySQL down).
 	upsertFailures, upsertCalls int
 }
@@ -79,6 +83,9 @@ func newEnv(t *testing.T, w *fakeWorld) *testsuite.TestWorkflowEnvironment {
 			defer w.mu.Unlock()
 			if w.linkErr != nil {
 				return activities.SendLinkResult{}, w.linkErr
+			}
+			if w.linkCalls++; w.linkCalls <= w.linkFailures {
+				return activities.SendLinkResult{}, temporal.NewApplicationError("421 try again later", "")
 			}
 			w.links = append(w.links, in)
 			if in.EventID != "" {
@@ -256,6 +263,31 @@ func TestRegistrationRefusedAddressStops(t *testing.T) {
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
 	if st := run(t, env); st.Status != StatusEmailRefused {
 		t.Fatalf("state %+v", st)
+	}
+}
+
+// The link email is a local activity: a mail server that is down for a
+// quarter of an hour is retried with backoffs well past one workflow task.
+func TestRegistrationLinkEmailRetriesWhileMailServerIsDown(t *testing.T) {
+	w := &fakeWorld{summary: summary(site.EmailOnly, nil, nil), linkFailures: 9}
+	env := newEnv(t, w)
+	var sentAt time.Time
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
+	env.RegisterDelayedCallback(func() {
+		w.mu.Lock()
+		w.status = store.UserActive
+		w.mu.Unlock()
+		env.SignalWorkflow(RegistrationActivatedSignal, Activated{Method: "password"})
+	}, 2*time.Hour)
+	// The last local activity to finish is the successful send.
+	env.SetOnLocalActivityCompletedListener(func(*activity.Info, converter.EncodedValue, error) { sentAt = env.Now() })
+	st := run(t, env)
+	if st.Status != StatusActive || len(w.links) != 1 || w.linkCalls != 10 {
+		t.Fatalf("state %+v links %d calls %d", st, len(w.links), w.linkCalls)
+	}
+	// 2+4+...+256 s and one 5-minute cap: about 13.5 minutes of backoff.
+	if d := sentAt.Sub(*at(0)); d < 13*time.Minute || d > 15*time.Minute {
+		t.Fatalf("sent after %v", d)
 	}
 }
 

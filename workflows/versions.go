@@ -3,4 +3,8 @@ package workflows
 // Change ids for workflow.GetVersion, in one place so a reader sees every
 // step change that running workflows must replay across. Add new ids at the
 // bottom; never reuse or rename one.
-const ()
+const (
+	// changeLinkEmailLocal: the link email is a local activity (one workflow
+	// task per registrant instead of an activity task and a second workflow task).
+	changeLinkEmailLocal = "link-email-local-activity"
+)
