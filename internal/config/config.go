@@ -182,6 +182,9 @@ func (r *reader) dsn(name, def string) string {
 	}
 	cfg.Params["time_zone"] = "'+00:00'"
 	cfg.MultiStatements = true // goose migrations hold several statements
+	// One round trip per statement instead of prepare, execute and close;
+	// the driver refuses it for the few charsets where that is unsafe.
+	cfg.InterpolateParams = true
 	return cfg.FormatDSN()
 }
 
