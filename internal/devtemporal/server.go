@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
@@ -83,11 +85,11 @@ func Start(opts Options) (*Server, error) {
 	}
 	frontendAddr := net.JoinHostPort(host, strconv.Itoa(frontendPort))
 
-	sqlConf, err := sqlConfig(opts)
+	sqlConf, visConf, err := sqlConfig(opts)
 	if err != nil {
 		return nil, err
 	}
-	conf := serverConfig(host, frontendPort, ports, sqlConf)
+	conf := serverConfig(host, frontendPort, ports, sqlConf, visConf)
 	logger := slogAdapter{log: opts.Logger}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
 	if err != nil {
@@ -176,37 +178,56 @@ func (s *Server) startUI(opts Options, frontendAddr string) error {
 	return errors.New("temporal UI did not start within 10s")
 }
 
-func sqlConfig(opts Options) (*config.SQL, error) {
-	conf := &config.SQL{PluginName: sqliteplugin.PluginName, ConnectAttributes: map[string]string{}}
+// sqlConfig returns the main store and the visibility store. The SQLite
+// plugin gives each database one connection, so visibility (the Web UI's
+// lists, written after every start, search-attribute upsert and close) gets
+// a database of its own and stops queueing behind workflow progress.
+func sqlConfig(opts Options) (main, vis *config.SQL, err error) {
+	conf := func(name string, attrs map[string]string) *config.SQL {
+		c := &config.SQL{PluginName: sqliteplugin.PluginName, DatabaseName: name, ConnectAttributes: map[string]string{}}
+		maps.Copy(c.ConnectAttributes, attrs)
+		return c
+	}
 	if opts.DatabaseFile == "" {
-		conf.ConnectAttributes["mode"] = "memory"
-		conf.ConnectAttributes["cache"] = "shared"
-		conf.DatabaseName = fmt.Sprintf("gatehouse-%d-%d", os.Getpid(), time.Now().UnixNano())
+		name := fmt.Sprintf("gatehouse-%d-%d", os.Getpid(), time.Now().UnixNano())
+		mem := map[string]string{"mode": "memory", "cache": "shared"}
+		main, vis = conf(name, mem), conf(name+"-visibility", mem)
 	} else {
-		conf.ConnectAttributes["mode"] = "rwc"
 		// WAL keeps readers off the writer's back and fsyncs less.
-		conf.ConnectAttributes["journal_mode"] = "wal"
-		conf.ConnectAttributes["synchronous"] = "1"
-		conf.DatabaseName = opts.DatabaseFile
-		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
-				return nil, err
+		file := map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "1"}
+		visFile := strings.TrimSuffix(opts.DatabaseFile, filepath.Ext(opts.DatabaseFile)) + "-visibility" + filepath.Ext(opts.DatabaseFile)
+		existed := fileExists(opts.DatabaseFile)
+		if existed && !fileExists(visFile) {
+			visFile = opts.DatabaseFile // created before the split: keep its visibility records
+		}
+		main, vis = conf(opts.DatabaseFile, file), conf(visFile, file)
+		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
+			return nil, nil, err
+		}
+		for _, c := range []*config.SQL{main, vis} {
+			if fileExists(c.DatabaseName) {
+				continue
 			}
-			if err := sqliteschema.SetupSchema(conf); err != nil {
-				return nil, fmt.Errorf("set up temporal schema: %w", err)
+			if err := sqliteschema.SetupSchema(c); err != nil {
+				return nil, nil, fmt.Errorf("set up temporal schema in %s: %w", c.DatabaseName, err)
 			}
 		}
 	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, searchattr.All())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Skips a namespace that already exists; searchattr.Ensure adds
 	// attributes introduced after the file was created.
-	if err := sqliteschema.CreateNamespaces(conf, ns); err != nil {
-		return nil, fmt.Errorf("create namespace: %w", err)
+	if err := sqliteschema.CreateNamespaces(main, ns); err != nil {
+		return nil, nil, fmt.Errorf("create namespace: %w", err)
 	}
-	return conf, nil
+	return main, vis, nil
+}
+
+func fileExists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
 }
 
 const (
@@ -214,14 +235,14 @@ const (
 	clusterID   = "6f1c1c3e-2d0a-4c1e-9b7e-0a9d3f6b5a10" // fixed: the SQLite file remembers it
 )
 
-func serverConfig(host string, frontendPort int, ports []int, sqlConf *config.SQL) *config.Config {
+func serverConfig(host string, frontendPort int, ports []int, sqlConf, visConf *config.SQL) *config.Config {
 	var conf config.Config
 	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
 	conf.Global.Membership.BroadcastAddress = host
 	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
+	conf.Persistence.VisibilityStore = "sqlite-visibility"
 	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}}
+	conf.Persistence.DataStores = map[string]config.DataStore{"sqlite": {SQL: sqlConf}, "sqlite-visibility": {SQL: visConf}}
 	conf.ClusterMetadata = &cluster.Config{
 		FailoverVersionIncrement: 10,
 		MasterClusterName:        clusterName,
