@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -25,6 +27,19 @@ const (
 
 // RegistrationID is the one workflow id per site and person.
 func RegistrationID(siteID, userID string) string { return "Registration:" + siteID + ":" + userID }
+
+// RegistrationStartOptions start a registration when a signal finds none
+// running: by its id, with the search attributes operators filter on.
+func RegistrationStartOptions(taskQueue string, in RegistrationInput) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                    RegistrationID(in.SiteID, in.UserID),
+		TaskQueue:             taskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattr.Site.ValueSet(in.SiteID), searchattr.Email.ValueSet(in.Email),
+			searchattr.Status.ValueSet(StatusReceived)),
+	}
+}
 
 // RegistrationInput names the registrant. Resume is set when the workflow
 // continues as new while waiting.

@@ -13,14 +13,10 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"gatehouse/internal/iprules"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/mapping"
-	"gatehouse/internal/searchattr"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 	"gatehouse/workflows"
@@ -173,17 +169,12 @@ func readFields(c *gin.Context, st *site.Site, o mapping.ParseOptions) (mapping.
 // signalRegistration delivers a signal to the person's registration
 // workflow, starting it if none runs. Returns once Temporal has it durably.
 func (s *Server) signalRegistration(ctx context.Context, siteID, userID, email, signal string, arg any) (string, error) {
-	id := workflows.RegistrationID(siteID, userID)
+	in := workflows.RegistrationInput{SiteID: siteID, UserID: userID, Email: email}
+	opts := workflows.RegistrationStartOptions(s.cfg.Temporal.TaskQueue, in)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := s.temporal.SignalWithStartWorkflow(ctx, id, signal, arg, client.StartWorkflowOptions{
-		TaskQueue:             s.cfg.Temporal.TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattr.Site.ValueSet(siteID), searchattr.Email.ValueSet(email),
-			searchattr.Status.ValueSet(workflows.StatusReceived)),
-	}, workflows.Registration, workflows.RegistrationInput{SiteID: siteID, UserID: userID, Email: email})
-	return id, err
+	_, err := s.temporal.SignalWithStartWorkflow(ctx, opts.ID, signal, arg, opts, workflows.Registration, in)
+	return opts.ID, err
 }
 
 func requestID() string { return "req_" + rand.Text()[:16] }
