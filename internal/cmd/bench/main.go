@@ -35,10 +35,12 @@ type report struct {
 func main() {
 	out := flag.String("out", "bench/results", "directory for the JSON reports")
 	conc := flag.Int("concurrency", 20, "concurrent callers in the throughput phases")
-	dur := flag.Duration("duration", 15*time.Second, "length of each throughput phase")
+	dur := flag.Duration("duration", 10*time.Second, "length of each throughput phase")
+	rounds := flag.Int("rounds", 3, "webhook phases, each between two engine phases")
 	emailRate := flag.Float64("email-rate", 20, "webhooks per second in the email latency phase")
 	emailFor := flag.Duration("email-for", 10*time.Second, "length of the email latency phase")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (all of the stack runs in this process)")
+	only := flag.String("only", "", "run one part: registration or deliveries (default both)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -49,14 +51,14 @@ func main() {
 		pprof.StartCPUProfile(f) //nolint:errcheck
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*out, bench.Options{Concurrency: *conc, Duration: *dur, EmailRate: *emailRate, EmailFor: *emailFor}); err != nil {
+	if err := run(*out, *only, bench.Options{Concurrency: *conc, Duration: *dur, Rounds: *rounds, EmailRate: *emailRate, EmailFor: *emailFor}); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(outDir string, o bench.Options) error {
+func run(outDir, only string, o bench.Options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	log := logging.Stderr("text", slog.LevelWarn)
@@ -95,16 +97,20 @@ func run(outDir string, o bench.Options) error {
 		"cpus": runtime.NumCPU(), "go": runtime.Version(), "os": runtime.GOOS + "/" + runtime.GOARCH,
 		"temporal": "embedded go.temporal.io/server v1.32.1, SQLite file", "options": o,
 	}}
-	reg, err := bench.Registration(ctx, st, o)
-	if err != nil {
-		return err
+	if only == "" || only == "registration" {
+		reg, err := bench.Registration(ctx, st, o)
+		if err != nil {
+			return err
+		}
+		rep.Registration = &reg
 	}
-	rep.Registration = &reg
-	del, err := bench.Deliveries(ctx, st, o)
-	if err != nil {
-		return err
+	if only == "" || only == "deliveries" {
+		del, err := bench.Deliveries(ctx, st, o)
+		if err != nil {
+			return err
+		}
+		rep.Deliveries = &del
 	}
-	rep.Deliveries = &del
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
