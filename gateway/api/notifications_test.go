@@ -442,6 +442,39 @@ func TestUserEventsReachChannels(t *testing.T) {
 
 var _ = http.StatusOK
 
+// TestRelayMarksEveryEvent: the relay marks the events it handled, those
+// that no template or channel wants included (one UPDATE per batch).
+func TestRelayMarksEveryEvent(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	siteID := newSite(t, app, map[string]any{"sendEmail": false}, nil)
+	for i := range 3 {
+		if r := register(t, app, siteID, "email", email(fmt.Sprint("relay", i)), "firstName", "R", "lastName", "L"); r.Status != 202 {
+			t.Fatalf("register: %d %s", r.Status, r.Body)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		events, err := app.Store.UndispatchedEvents(context.Background(), time.Now().Add(time.Hour), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := 0
+		for _, e := range events {
+			if e.SiteID != nil && *e.SiteID == siteID {
+				left++
+			}
+		}
+		users := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users", nil).JSON(t)["totalCount"]
+		if left == 0 && users == float64(3) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events of the site still undispatched, %v users", left, users)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // TestRecipientProvidersAndTextData: user, group and category recipient
 // providers resolve through the users table; a text payload with content
 // parameters is signed with Standard Webhooks on request.

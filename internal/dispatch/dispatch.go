@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -44,31 +45,52 @@ type Target struct {
 
 // Match finds the active templates and channels an event selects.
 func (d *Dispatcher) Match(ctx context.Context, ev *notify.Event) ([]Target, error) {
+	return (&matcher{d: d}).match(ctx, ev)
+}
+
+// matcher reads templates and channels once for a batch of events: the
+// relay matches up to a batch at a time, nearly all of one kind.
+type matcher struct {
+	d         *Dispatcher
+	templates map[string][]notify.Template // by object type and event names
+	channels  []notify.Channel
+	loaded    bool
+	booleans  map[int64]notify.Template
+}
+
+func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error) {
 	names := []string{ev.EventType}
 	if alias := notify.KalturaAlias(ev.EventType); alias != "" {
 		names = append(names, alias)
 	}
-	templates, err := d.Store.MatchCandidates(ctx, ev.EventObjectType, names)
-	if err != nil {
-		return nil, err
+	if m.templates == nil {
+		m.templates = map[string][]notify.Template{}
 	}
-	var booleans map[int64]notify.Template
-	lookup := func(id int64) *notify.Template {
-		if booleans == nil {
-			booleans = map[int64]notify.Template{}
+	key := ev.EventObjectType + "\x00" + strings.Join(names, "\x00")
+	templates, ok := m.templates[key]
+	if !ok {
+		var err error
+		if templates, err = m.d.Store.MatchCandidates(ctx, ev.EventObjectType, names); err != nil {
+			return nil, err
 		}
-		if t, ok := booleans[id]; ok {
+		m.templates[key] = templates
+	}
+	lookup := func(id int64) *notify.Template {
+		if m.booleans == nil {
+			m.booleans = map[int64]notify.Template{}
+		}
+		if t, ok := m.booleans[id]; ok {
 			return &t
 		}
-		m, err := d.Store.NotificationTemplatesByID(ctx, []int64{id})
+		found, err := m.d.Store.NotificationTemplatesByID(ctx, []int64{id})
 		if err != nil {
 			return nil
 		}
-		t, ok := m[id]
+		t, ok := found[id]
 		if !ok {
 			return nil
 		}
-		booleans[id] = t
+		m.booleans[id] = t
 		return &t
 	}
 	var out []Target
@@ -78,19 +100,22 @@ func (d *Dispatcher) Match(ctx context.Context, ev *notify.Event) ([]Target, err
 		if err != nil {
 			// A condition that fails to evaluate is the template's fault:
 			// skip it and say so, other targets still get the event.
-			d.Log.Warn("template condition failed", "template_id", t.ID, "event_id", ev.ID, "err", err)
+			m.d.Log.Warn("template condition failed", "template_id", t.ID, "event_id", ev.ID, "err", err)
 			continue
 		}
 		if ok {
 			out = append(out, templateTarget(t, ev))
 		}
 	}
-	channels, err := d.Store.ActiveChannels(ctx)
-	if err != nil {
-		return nil, err
+	if !m.loaded {
+		channels, err := m.d.Store.ActiveChannels(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m.channels, m.loaded = channels, true
 	}
-	for i := range channels {
-		if c := &channels[i]; c.Matches(ev) {
+	for i := range m.channels {
+		if c := &m.channels[i]; c.Matches(ev) {
 			out = append(out, Target{Kind: store.TargetChannel, ID: c.ID, URL: c.TargetURL, Schedule: c.Schedule()})
 		}
 	}

@@ -3,6 +3,8 @@ package dispatch
 import (
 	"context"
 	"time"
+
+	"gatehouse/activities"
 )
 
 // Relay hands events to Temporal that no request did: events written inside
@@ -37,13 +39,27 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 
 func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch int) (int, error) {
 	events, err := d.Store.UndispatchedEvents(ctx, time.Now().Add(-grace), batch)
-	if err != nil {
+	if err != nil || len(events) == 0 {
 		return 0, err
 	}
-	for _, e := range events {
-		if _, err := d.Dispatch(ctx, e); err != nil {
+	m := &matcher{d: d}
+	var unmatched []string // marked together at the end: one UPDATE
+	for _, se := range events {
+		ev := activities.NotifyEvent(se)
+		targets, err := m.match(ctx, ev)
+		if err != nil {
 			return 0, err // Temporal or MySQL is down: try again next round
 		}
+		if len(targets) == 0 {
+			unmatched = append(unmatched, se.ID)
+			continue
+		}
+		if _, err := d.start(ctx, ev, targets, false); err != nil {
+			return 0, err
+		}
+		if err := d.Store.MarkDispatched(ctx, se.ID); err != nil {
+			return 0, err
+		}
 	}
-	return len(events), nil
+	return len(events), d.Store.MarkDispatched(ctx, unmatched...)
 }

@@ -128,8 +128,15 @@ func (s *Store) UndispatchedEvents(ctx context.Context, before time.Time, limit 
 }
 
 // MarkDispatched records that an event's deliveries are started.
-func (s *Store) MarkDispatched(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, "UPDATE events SET dispatched_at = ? WHERE id = ? AND dispatched_at IS NULL", time.Now().UTC(), id)
+func (s *Store) MarkDispatched(ctx context.Context, ids ...string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	q, args, err := sqlx.In("UPDATE events SET dispatched_at = ? WHERE id IN (?) AND dispatched_at IS NULL", time.Now().UTC(), ids)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.ExecContext(ctx, q, args...)
 	return err
 }
 
