@@ -43,13 +43,9 @@ type Target struct {
 	WaitForReady bool
 }
 
-// Match finds the active templates and channels an event selects.
-func (d *Dispatcher) Match(ctx context.Context, ev *notify.Event) ([]Target, error) {
-	return (&matcher{d: d}).match(ctx, ev)
-}
-
-// matcher reads templates and channels once for a batch of events: the
-// relay matches up to a batch at a time, nearly all of one kind.
+// matcher finds the active templates and channels events select. It reads
+// them once per matcher: the relay uses one for a batch of events, nearly
+// all of one kind; a request uses one for its event.
 type matcher struct {
 	d         *Dispatcher
 	templates map[string][]notify.Template // by object type and event names
@@ -58,13 +54,14 @@ type matcher struct {
 	booleans  map[int64]notify.Template
 }
 
+func newMatcher(d *Dispatcher) *matcher {
+	return &matcher{d: d, templates: map[string][]notify.Template{}, booleans: map[int64]notify.Template{}}
+}
+
 func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error) {
 	names := []string{ev.EventType}
 	if alias := notify.KalturaAlias(ev.EventType); alias != "" {
 		names = append(names, alias)
-	}
-	if m.templates == nil {
-		m.templates = map[string][]notify.Template{}
 	}
 	key := ev.EventObjectType + "\x00" + strings.Join(names, "\x00")
 	templates, ok := m.templates[key]
@@ -76,9 +73,6 @@ func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error)
 		m.templates[key] = templates
 	}
 	lookup := func(id int64) *notify.Template {
-		if m.booleans == nil {
-			m.booleans = map[int64]notify.Template{}
-		}
 		if t, ok := m.booleans[id]; ok {
 			return &t
 		}
@@ -134,16 +128,22 @@ func templateTarget(t *notify.Template, ev *notify.Event) Target {
 // Dispatch starts the deliveries of a stored event and marks it
 // dispatched. It returns the delivery ids.
 func (d *Dispatcher) Dispatch(ctx context.Context, se store.StoredEvent) ([]string, error) {
-	ev := activities.NotifyEvent(se)
-	targets, err := d.Match(ctx, ev)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := d.start(ctx, ev, targets, false)
+	ids, err := d.startMatches(ctx, newMatcher(d), se)
 	if err != nil {
 		return nil, err
 	}
 	return ids, d.Store.MarkDispatched(ctx, se.ID)
+}
+
+// startMatches starts the deliveries of the targets an event matches,
+// without marking it dispatched.
+func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se store.StoredEvent) ([]string, error) {
+	ev := activities.NotifyEvent(se)
+	targets, err := m.match(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	return d.start(ctx, ev, targets, false)
 }
 
 // DispatchTemplate is Kaltura's manual dispatch: one template, one object,

@@ -3,8 +3,6 @@ package dispatch
 import (
 	"context"
 	"time"
-
-	"gatehouse/activities"
 )
 
 // Relay hands events to Temporal that no request did: events written inside
@@ -42,24 +40,18 @@ func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch i
 	if err != nil || len(events) == 0 {
 		return 0, err
 	}
-	m := &matcher{d: d}
-	var unmatched []string // marked together at the end: one UPDATE
+	// One matcher and one UPDATE for the batch; starting a delivery twice
+	// is harmless, so a crash before the UPDATE only repeats work.
+	m := newMatcher(d)
+	done := make([]string, 0, len(events))
 	for _, se := range events {
-		ev := activities.NotifyEvent(se)
-		targets, err := m.match(ctx, ev)
-		if err != nil {
-			return 0, err // Temporal or MySQL is down: try again next round
+		if _, err = d.startMatches(ctx, m, se); err != nil {
+			break // Temporal or MySQL is down: the rest waits for the next round
 		}
-		if len(targets) == 0 {
-			unmatched = append(unmatched, se.ID)
-			continue
-		}
-		if _, err := d.start(ctx, ev, targets, false); err != nil {
-			return 0, err
-		}
-		if err := d.Store.MarkDispatched(ctx, se.ID); err != nil {
-			return 0, err
-		}
+		done = append(done, se.ID)
 	}
-	return len(events), d.Store.MarkDispatched(ctx, unmatched...)
+	if merr := d.Store.MarkDispatched(ctx, done...); err == nil {
+		err = merr
+	}
+	return len(done), err
 }
