@@ -80,43 +80,38 @@ func Registration(ctx context.Context, st *devstack.Stack, o Options) (Registrat
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return call(httpc, req, http.StatusAccepted)
 	}
-	webhook := func(round int) Figures {
+	// registrations runs one phase of registering calls, then waits until
+	// every registrant's email went out and its workflow is waiting.
+	registrations := func(name string, register func(ctx context.Context, addr string) error) Figures {
 		before := st.Sink.Received()
-		f := closedLoop(ctx, fmt.Sprintf("webhook-%d", round), o.Concurrency, o.Duration, func(ctx context.Context, i int) error {
-			return post(ctx, fmt.Sprintf("load-%d-%d-%s@bench.test", round, i, siteID))
+		f := closedLoop(ctx, name, o.Concurrency, o.Duration, func(ctx context.Context, i int) error {
+			return register(ctx, fmt.Sprintf("%s-%d-%s@bench.test", name, i, siteID))
 		})
 		waitMails(ctx, st.Sink, before+f.Requests, 5*time.Minute)
 		waitCount(ctx, st, "WorkflowType = 'Registration' AND GatehouseStatus = 'received'")
 		return f
 	}
-
 	stored, _, err := st.App.Store.GetSite(ctx, siteID)
 	if err != nil {
 		return rep, err
 	}
-	direct := func(round int) Figures {
-		before := st.Sink.Received()
-		f := closedLoop(ctx, fmt.Sprintf("direct-%d", round), o.Concurrency, o.Duration, func(ctx context.Context, i int) error {
-			addr := fmt.Sprintf("direct-%d-%d-%s@bench.test", round, i, siteID)
-			r := mapping.Apply(&stored, mapping.Fields{"email": addr, "firstName": "Bench", "lastName": "Mark"})
-			in := workflows.RegistrationInput{SiteID: siteID, UserID: mapping.UserID(siteID, r.Email), Email: r.Email}
-			opts := workflows.RegistrationStartOptions(st.Config.Temporal.TaskQueue, in)
-			_, err := st.App.Temporal.SignalWithStartWorkflow(ctx, opts.ID, workflows.RegistrationSubmitSignal, workflows.Submission{
-				RequestID: fmt.Sprint(i), ReceivedAt: time.Now().UTC(), Action: store.ActionRegister, Registrant: r, Source: "webhook",
-			}, opts, workflows.Registration, in)
-			return err
-		})
-		waitMails(ctx, st.Sink, before+f.Requests, 5*time.Minute)
-		waitCount(ctx, st, "WorkflowType = 'Registration' AND GatehouseStatus = 'received'")
-		return f
+	// direct is what the gateway sends Temporal for a webhook, sent by hand.
+	direct := func(ctx context.Context, addr string) error {
+		r := mapping.Apply(&stored, mapping.Fields{"email": addr, "firstName": "Bench", "lastName": "Mark"})
+		in := workflows.RegistrationInput{SiteID: siteID, UserID: mapping.UserID(siteID, r.Email), Email: r.Email}
+		opts := workflows.RegistrationStartOptions(st.Config.Temporal.TaskQueue, in)
+		_, err := st.App.Temporal.SignalWithStartWorkflow(ctx, opts.ID, workflows.RegistrationSubmitSignal, workflows.Submission{
+			RequestID: addr, ReceivedAt: time.Now().UTC(), Action: store.ActionRegister, Registrant: r, Source: "webhook",
+		}, opts, workflows.Registration, in)
+		return err
 	}
 
 	rounds := max(o.Rounds, 1)
 	rep.Engine = append(rep.Engine, engine(0))
 	var webhookSum, baselineSum float64
 	for r := 1; r <= rounds; r++ {
-		rep.Webhook = append(rep.Webhook, webhook(r))
-		rep.Direct = append(rep.Direct, direct(r))
+		rep.Webhook = append(rep.Webhook, registrations(fmt.Sprintf("webhook-%d", r), post))
+		rep.Direct = append(rep.Direct, registrations(fmt.Sprintf("direct-%d", r), direct))
 		rep.Engine = append(rep.Engine, engine(r))
 		w := rep.Webhook[r-1].PerSecond
 		baseline := (rep.Engine[r-1].PerSecond + rep.Engine[r].PerSecond) / 2

@@ -196,8 +196,7 @@ func sqlConfig(opts Options) (main, vis *config.SQL, err error) {
 		// WAL keeps readers off the writer's back and fsyncs less.
 		file := map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "1"}
 		visFile := strings.TrimSuffix(opts.DatabaseFile, filepath.Ext(opts.DatabaseFile)) + "-visibility" + filepath.Ext(opts.DatabaseFile)
-		existed := fileExists(opts.DatabaseFile)
-		if existed && !fileExists(visFile) {
+		if fileExists(opts.DatabaseFile) && !fileExists(visFile) {
 			visFile = opts.DatabaseFile // created before the split: keep its visibility records
 		}
 		main, vis = conf(opts.DatabaseFile, file), conf(visFile, file)
