@@ -231,12 +231,34 @@ func (r *reader) token(name string) string {
 	if v != "" && len(v) < 16 {
 		r.fail(name, "must be at least 16 characters")
 	}
+	r.notPlaceholder(name, v)
 	return v
 }
 
 func (r *reader) secret(name string) string {
 	v, _ := r.lookup(name)
-	return strings.TrimSpace(v)
+	v = strings.TrimSpace(v)
+	r.notPlaceholder(name, v)
+	return v
+}
+
+// placeholderWords mark values copied from an example instead of generated:
+// a secret that anyone reading the docs knows is no secret.
+var placeholderWords = []string{"change-me", "changeme", "change_me", "replace-me", "replaceme", "replace_me",
+	"placeholder", "your-token", "your_token", "your-secret", "your_secret", "secret-here", "xxxxxxxx"}
+
+// notPlaceholder refuses well-known placeholder values for secrets.
+func (r *reader) notPlaceholder(name, v string) {
+	lv := strings.ToLower(v)
+	for _, w := range placeholderWords {
+		if strings.Contains(lv, w) {
+			r.fail(name, "looks like a placeholder (contains %q): generate one, e.g. openssl rand -hex 32", w)
+			return
+		}
+	}
+	if len(v) >= 8 && strings.Count(v, v[:1]) == len(v) {
+		r.fail(name, "is one character repeated: generate one, e.g. openssl rand -hex 32")
+	}
 }
 
 func (r *reader) level(name string) slog.Level {

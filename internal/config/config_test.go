@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +78,59 @@ func TestValues(t *testing.T) {
 	}
 	if c.DisableAfter != 72*time.Hour || c.PublicURL != "https://portal.example" || c.RequireAdminToken() != nil {
 		t.Errorf("unexpected: %+v", c)
+	}
+}
+
+// Secrets copied from an example (docker-compose, the docs) are refused, so
+// nobody runs production with a token that everyone can read.
+func TestPlaceholderSecretsAreRefused(t *testing.T) {
+	for name, value := range map[string]string{
+		"GATEHOUSE_ADMIN_TOKEN":    "change-me-change-me-change-me",
+		"GATEHOUSE_SIGNING_SECRET": "change-me-signing-secret",
+		"TEMPORAL_API_KEY":         "xxxxxxxxxxxxxxxxxxxxxxxx",
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(lookup(map[string]string{name: value}))
+			if err == nil || !strings.HasPrefix(err.Error(), name+": ") || !strings.Contains(err.Error(), "placeholder") {
+				t.Fatalf("%s=%q: got %v, want a placeholder error naming the variable", name, value, err)
+			}
+		})
+	}
+	if _, err := Load(lookup(map[string]string{"GATEHOUSE_ADMIN_TOKEN": "aaaaaaaaaaaaaaaaaaaa"})); err == nil {
+		t.Fatal("a token of one repeated character was accepted")
+	}
+	if _, err := Load(lookup(map[string]string{"GATEHOUSE_ADMIN_TOKEN": "3f9c2a7d1e8b4c6a9f0e2d5b7c1a8e4f"})); err != nil {
+		t.Fatalf("a generated token was refused: %v", err)
+	}
+}
+
+// docker-compose.yml is what operators copy: it must not carry a usable
+// secret, and only the gateway may listen beyond loopback (Temporal, its UI
+// and Mailpit have no authentication of their own).
+func TestComposeFileShipsNoSecretAndPublishesOnlyTheGateway(t *testing.T) {
+	raw, err := os.ReadFile("../../docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	for _, v := range []string{"GATEHOUSE_ADMIN_TOKEN", "GATEHOUSE_SIGNING_SECRET"} {
+		if !strings.Contains(text, "${"+v+":?") {
+			t.Errorf("%s must be required (${%s:?...}), not defaulted", v, v)
+		}
+	}
+	inPorts := false
+	for _, line := range strings.Split(text, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "ports:":
+			inPorts = true
+		case inPorts && strings.HasPrefix(trimmed, "- "):
+			mapping := strings.Trim(strings.TrimPrefix(trimmed, "- "), `"`)
+			if mapping != "8080:8080" && !strings.HasPrefix(mapping, "127.0.0.1:") {
+				t.Errorf("port %q is published beyond loopback", mapping)
+			}
+		default:
+			inPorts = false
+		}
 	}
 }
