@@ -4,7 +4,9 @@
 package invite
 
 import (
+	"strings"
 	"time"
+	"unicode"
 
 	ics "github.com/arran4/golang-ical"
 )
@@ -46,15 +48,28 @@ func Build(in Invitation) string {
 		ev.SetURL(in.URL)
 	}
 	ev.SetStatus(ics.ObjectStatusConfirmed)
-	ev.SetOrganizer("mailto:"+in.Organizer, ics.WithCN(orDefault(in.OrganizerCN, in.Organizer)))
+	ev.SetOrganizer("mailto:"+in.Organizer, ics.WithCN(paramText(orDefault(in.OrganizerCN, in.Organizer))))
 	ev.AddAttendee("mailto:"+in.Attendee,
-		ics.WithCN(orDefault(in.AttendeeCN, in.Attendee)),
+		ics.WithCN(paramText(orDefault(in.AttendeeCN, in.Attendee))),
 		ics.CalendarUserTypeIndividual,
 		ics.ParticipationRoleReqParticipant,
 		ics.ParticipationStatusNeedsAction,
 		// RFC 5545 booleans are upper case; WithRSVP writes "true".
 		&ics.KeyValues{Key: string(ics.ParameterRsvp), Value: []string{"TRUE"}})
 	return cal.Serialize(ics.WithNewLineWindows)
+}
+
+// paramText makes a name safe as a property parameter value (CN=): RFC 5545
+// allows neither control characters nor DQUOTE there, and a line break would
+// start a property of the sender's choosing. Text values (SUMMARY,
+// DESCRIPTION) are escaped by the library itself.
+func paramText(v string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '"' {
+			return ' '
+		}
+		return r
+	}, v)
 }
 
 func orDefault(v, d string) string {

@@ -35,3 +35,21 @@ func TestBuildIsAValidRequest(t *testing.T) {
 		t.Errorf("description %q", got)
 	}
 }
+
+// A name with a line break or a quote cannot add a property or an attendee.
+func TestNamesCannotInjectProperties(t *testing.T) {
+	start := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	out := Build(Invitation{UID: "u1@gatehouse", Summary: "S", Start: start, Organizer: "events@example.test",
+		OrganizerCN: "Events\r\nATTENDEE:mailto:evil@x.test", Attendee: "ann@example.test",
+		AttendeeCN: "Ann\";X=1\nDESCRIPTION:phish", Stamp: start})
+	unfolded := strings.ReplaceAll(out, "\r\n ", "")
+	for _, line := range strings.Split(unfolded, "\r\n") {
+		if strings.HasPrefix(line, "DESCRIPTION") || strings.HasPrefix(line, "ATTENDEE:mailto:evil") {
+			t.Fatalf("injected line %q in\n%s", line, out)
+		}
+	}
+	cal, err := ics.ParseCalendar(strings.NewReader(out))
+	if err != nil || len(cal.Events()) != 1 || len(cal.Events()[0].Attendees()) != 1 {
+		t.Fatalf("reparse: %v\n%s", err, out)
+	}
+}

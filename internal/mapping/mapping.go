@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
 
@@ -160,13 +162,13 @@ var validate = validator.New(validator.WithRequiredStructEnabled())
 // Validate checks the mandatory fields and names each bad one by the
 // webhook key the sender used.
 func Validate(s *site.Site, r Registrant) []site.FieldError {
+	m := s.Registration.MandatoryFieldsMapping
+	out := controlCharacters(s, r)
 	err := validate.Struct(r)
 	if err == nil {
-		return nil
+		return out
 	}
-	m := s.Registration.MandatoryFieldsMapping
 	keys := map[string]string{"Email": m.EmailWebhookKey, "FirstName": m.FirstNameWebhookKey, "LastName": m.LastNameWebhookKey}
-	var out []site.FieldError
 	for _, fe := range err.(validator.ValidationErrors) {
 		msg := "is invalid"
 		switch fe.Tag() {
@@ -180,4 +182,47 @@ func Validate(s *site.Site, r Registrant) []site.FieldError {
 		out = append(out, site.FieldError{Field: keys[fe.StructField()], Message: msg})
 	}
 	return out
+}
+
+// controlCharacters refuses CR, LF and other control characters (and bytes
+// that are not UTF-8) in every mapped field: these values end up in email
+// headers, iCalendar CN= parameters and callback headers, where a line break
+// starts a new header or property.
+func controlCharacters(s *site.Site, r Registrant) []site.FieldError {
+	m := s.Registration.MandatoryFieldsMapping
+	var out []site.FieldError
+	check := func(field, v string) {
+		if HasControl(v) {
+			out = append(out, site.FieldError{Field: field, Message: "contains control characters or invalid UTF-8"})
+		}
+	}
+	check(m.EmailWebhookKey, r.Email)
+	check(m.FirstNameWebhookKey, r.FirstName)
+	check(m.LastNameWebhookKey, r.LastName)
+	byObjectKey := map[string]string{}
+	for _, fm := range s.Registration.FieldsMapping {
+		if fm.UserObjectKey != "" {
+			byObjectKey[fm.UserObjectKey] = fm.WebhookKey
+		}
+	}
+	keys := make([]string, 0, len(r.UserObject))
+	for k := range r.UserObject {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // one order for the answer
+	for _, k := range keys {
+		check(byObjectKey[k], r.UserObject[k])
+	}
+	for _, t := range r.Tags {
+		check("tags", t)
+	}
+	return out
+}
+
+// HasControl reports control characters (C0, DEL, C1) or invalid UTF-8.
+func HasControl(v string) bool {
+	if !utf8.ValidString(v) {
+		return true
+	}
+	return strings.IndexFunc(v, unicode.IsControl) >= 0
 }

@@ -154,3 +154,28 @@ func FuzzParseAndMap(f *testing.F) {
 		}
 	})
 }
+
+// A CR/LF in a name would start a new header in an email or a new property
+// in an iCalendar invite: such registrations are refused, naming the field.
+func TestControlCharactersAreRefusedNamingTheField(t *testing.T) {
+	s := testSite()
+	errs := Validate(s, Apply(s, Fields{"email": "a@b.co", "firstName": "Ann\r\nBcc: victim@x.co", "lastName": "Lee\x00",
+		"company": "ACME\nInc", "title": "ok", "phone": "\xff\xfe"}))
+	got := map[string]bool{}
+	for _, e := range errs {
+		if e.Message == "contains control characters or invalid UTF-8" {
+			got[e.Field] = true
+		}
+	}
+	for _, f := range []string{"firstName", "lastName", "company", "phone"} {
+		if !got[f] {
+			t.Errorf("%s not refused: %v", f, errs)
+		}
+	}
+	if got["title"] || got["email"] {
+		t.Errorf("clean fields refused: %v", errs)
+	}
+	if errs := Validate(s, Apply(s, Fields{"email": "a@b.co", "firstName": "Zoë", "lastName": "O'Brien-Łukasz"})); len(errs) != 0 {
+		t.Fatalf("non-ASCII names refused: %v", errs)
+	}
+}

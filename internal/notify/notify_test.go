@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -153,5 +154,35 @@ func TestConditionsMatch(t *testing.T) {
 	bt.EventConditions[0].BooleanEventNotificationIDs = "101,999"
 	if _, err := bt.Matches(entry, lookup); err == nil {
 		t.Fatal("a missing boolean template is an error")
+	}
+}
+
+// Event values are escaped for where they are substituted: a stranger's name
+// cannot add a query parameter, end a JSON string or start a new header.
+func TestSubstitutedValuesAreEscapedByContext(t *testing.T) {
+	name := "Ann\"}, \"admin\": true, \"x\": {\"\r\nX-Injected: 1&role=admin/../"
+	ev := &Event{ID: "e1", EventType: "2", EventObjectType: "1", Object: map[string]any{"id": "0_x", "name": name}}
+	tp := Template{Type: TypeHTTP, URL: "http://r.test/hook/{who}?name={who}&site=s1", EventType: "2",
+		Method: MethodPost, ContentType: ContentJSON,
+		ContentParameters: []Parameter{{Key: "who", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.name}"}}},
+		CustomHeaders:     []KeyValue{{Key: "X-Name", Value: "{who}"}},
+		Data:              &Data{ObjectType: DataText, Content: &Value{Value: `{"name":"{who}","id":"e1"}`}}}
+	req, err := BuildTemplateRequest(TemplateRequestInput{Template: &tp, Event: ev, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(req.Body, &body); err != nil || body["name"] != name || len(body) != 2 {
+		t.Fatalf("JSON body %q: %v %v", req.Body, body, err)
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil || u.Query().Get("name") != name || u.Query().Get("site") != "s1" || len(u.Query()) != 2 {
+		t.Fatalf("URL %q: query %v", req.URL, u.Query())
+	}
+	if !strings.HasPrefix(u.EscapedPath(), "/hook/") || strings.Count(u.EscapedPath(), "/") != 2 {
+		t.Fatalf("path %q gained segments", u.EscapedPath())
+	}
+	if h := req.Header.Get("X-Name"); strings.ContainsAny(h, "\r\n") || req.Header.Get("X-Injected") != "" {
+		t.Fatalf("header %q", h)
 	}
 }

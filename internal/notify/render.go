@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gatehouse/internal/signing"
 )
@@ -57,7 +58,7 @@ func BuildTemplateRequest(in TemplateRequestInput) (Request, error) {
 	}
 	req := Request{
 		Method:  http.MethodPost,
-		URL:     Substitute(t.URL, UserParams(t), values),
+		URL:     substituteURL(t.URL, UserParams(t), values),
 		Header:  http.Header{},
 		Timeout: time.Duration(max(t.Timeout, 0)) * time.Second,
 	}
@@ -78,9 +79,19 @@ func BuildTemplateRequest(in TemplateRequestInput) (Request, error) {
 	case t.Data.ObjectType == DataObject:
 		req.Body, contentType, err = objectBody(in)
 	case t.Data.ObjectType == DataText:
+		// Event values are a stranger's text: inside a JSON payload they are
+		// JSON-escaped, so a quote in a name cannot end the string.
+		params := values
+		if t.ContentType == ContentJSON {
+			params = mapValues(values, jsonText)
+		}
 		var text string
-		text, err = EvalValue(t.Data.Content, e, values)
-		req.Body = []byte(Substitute(text, values, nil))
+		if t.Data.Content != nil && t.Data.Content.Evaluated() {
+			text, err = EvalValue(t.Data.Content, e, values)
+		} else if t.Data.Content != nil {
+			text = t.Data.Content.Value
+		}
+		req.Body = []byte(Substitute(text, params, nil))
 	case t.Data.ObjectType == DataFields:
 		fields := map[string]string{}
 		for _, f := range t.Data.Fields {
@@ -122,7 +133,7 @@ func BuildTemplateRequest(in TemplateRequestInput) (Request, error) {
 	}
 	req.Header.Set("User-Agent", UserAgent)
 	for _, h := range t.CustomHeaders {
-		req.Header.Set(h.Key, Substitute(h.Value, values, nil))
+		req.Header.Set(h.Key, Substitute(h.Value, mapValues(values, headerText), nil))
 	}
 	if in.Secrets.AuthUsername != "" || in.Secrets.AuthPassword != "" {
 		r := http.Request{Header: http.Header{}}
@@ -459,4 +470,41 @@ func KeepMaskedHeaders(next, stored []Header) {
 			}
 		}
 	}
+}
+
+// substituteURL fills a URL template: the template's own user parameters
+// (set by an administrator) go in as written, event values are escaped for
+// where they stand, path-escaped before the '?' and query-escaped after it.
+func substituteURL(tmpl string, userParams, values map[string]string) string {
+	path, query, hasQuery := strings.Cut(tmpl, "?")
+	out := Substitute(path, userParams, mapValues(values, url.PathEscape))
+	if hasQuery {
+		out += "?" + Substitute(query, userParams, mapValues(values, url.QueryEscape))
+	}
+	return out
+}
+
+func mapValues(values map[string]string, f func(string) string) map[string]string {
+	out := make(map[string]string, len(values))
+	for k, v := range values {
+		out[k] = f(v)
+	}
+	return out
+}
+
+// jsonText is v escaped for the inside of a JSON string (without quotes).
+func jsonText(v string) string {
+	b, _ := json.Marshal(v)
+	return string(b[1 : len(b)-1])
+}
+
+// headerText replaces control characters (CR, LF, ...) with spaces: a line
+// break in a header value would start a header of the sender's choosing.
+func headerText(v string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, v)
 }
