@@ -34,6 +34,7 @@ type Config struct {
 	MetricsAddr string // GATEHOUSE_METRICS_ADDR (worker only; the gateway serves /metrics itself)
 
 	TrustedProxies     []netip.Prefix // GATEHOUSE_TRUSTED_PROXIES
+	ClientIPHeader     string         // GATEHOUSE_CLIENT_IP_HEADER: the one header trusted proxies put the client in
 	OutboundAllowCIDRs []netip.Prefix // GATEHOUSE_OUTBOUND_ALLOW_CIDRS
 	OutboundRootCAs    *x509.CertPool // GATEHOUSE_OUTBOUND_CA_FILE added to the system roots; nil: system roots
 	SigningSecret      string         // GATEHOUSE_SIGNING_SECRET
@@ -88,6 +89,7 @@ func Load(lookup Lookup) (Config, error) {
 		MetricsAddr: r.optionalHostPort("GATEHOUSE_METRICS_ADDR"),
 
 		TrustedProxies:     r.prefixes("GATEHOUSE_TRUSTED_PROXIES"),
+		ClientIPHeader:     r.headerName("GATEHOUSE_CLIENT_IP_HEADER", "X-Forwarded-For"),
 		OutboundAllowCIDRs: r.prefixes("GATEHOUSE_OUTBOUND_ALLOW_CIDRS"),
 		SigningSecret:      r.secret("GATEHOUSE_SIGNING_SECRET"),
 		DisableAfter:       r.duration("GATEHOUSE_DISABLE_AFTER", 5*24*time.Hour),
@@ -152,6 +154,17 @@ func (r *reader) hostPort(name, def string) string {
 	}
 	if host == "" && name == "TEMPORAL_ADDRESS" {
 		r.fail(name, "names no host")
+	}
+	return v
+}
+
+func (r *reader) headerName(name, def string) string {
+	v := r.str(name, def)
+	for _, c := range v {
+		if c > 0x7e || c <= ' ' || strings.ContainsRune("()<>@,;:\\\"/[]?={}", c) {
+			r.fail(name, "%q is not an HTTP header name", v)
+			break
+		}
 	}
 	return v
 }

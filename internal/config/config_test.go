@@ -46,6 +46,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"GATEHOUSE_DISABLE_AFTER":        "soon",
 		"TEMPORAL_ADDRESS":               ":7233",
 		"TEMPORAL_TASK_QUEUE":            "a b",
+		"GATEHOUSE_CLIENT_IP_HEADER":     "X-Forwarded-For: 1.2.3.4",
 		"TEMPORAL_TLS":                   "maybe",
 		"TEMPORAL_TLS_CLIENT_CERT_PATH":  "/nonexistent/cert.pem",
 	}
