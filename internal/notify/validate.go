@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"bytes"
 	"crypto/tls"
+	"encoding/pem"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -38,7 +40,16 @@ func Normalize(t *Template) {
 
 // Validate checks a template as it is about to be saved. System templates
 // (partner 0) may leave the URL and recipients to the clone.
+//
+// A private key pasted into sslCertificate is moved to the write-only
+// sslKey first, so it is stored as a secret and never returned.
 func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
+	if cert, key := SplitPrivateKey(t.SSLCertificate); key != "" {
+		t.SSLCertificate = cert
+		if sec.SSLKey == "" {
+			sec.SSLKey = key
+		}
+	}
 	a := &applier{prefix: prefix}
 	system := t.PartnerID == SystemPartner
 	if strings.TrimSpace(t.Name) == "" {
@@ -215,4 +226,36 @@ func ClientCertificate(t *Template, sec Secrets) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("sslCertificate and sslKey are not a PEM certificate and its key: %v", err)
 	}
 	return cert, nil
+}
+
+// SplitPrivateKey separates the PEM blocks of a certificate field into the
+// public part and any private key in it ("PRIVATE KEY", "RSA PRIVATE KEY",
+// "EC PRIVATE KEY", ...). Text outside PEM blocks is kept with the public part.
+func SplitPrivateKey(certPEM string) (public, key string) {
+	rest := []byte(certPEM)
+	var pub, priv []byte
+	for {
+		block, next := pem.Decode(rest)
+		if block == nil {
+			pub = append(pub, rest...)
+			break
+		}
+		start := len(rest) - len(next)
+		text := rest[:start]
+		if strings.Contains(block.Type, "PRIVATE KEY") {
+			// Keep what preceded the block's BEGIN line with the public part.
+			if i := bytes.Index(text, []byte("-----BEGIN")); i > 0 {
+				pub = append(pub, text[:i]...)
+				text = text[i:]
+			}
+			priv = append(priv, text...)
+		} else {
+			pub = append(pub, text...)
+		}
+		rest = next
+	}
+	if len(priv) == 0 {
+		return certPEM, ""
+	}
+	return strings.TrimSpace(string(pub)) + "\n", strings.TrimSpace(string(priv)) + "\n"
 }
