@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"unicode/utf8"
 
@@ -43,13 +44,24 @@ func Check(pw string) error {
 	return nil
 }
 
+// slots bounds the hashes computed at once: each takes 64 MiB, so without a
+// bound a burst of form posts could exhaust the process's memory. Waiting
+// requests hold no argon2 memory while they wait.
+var slots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+func idKey(pw, salt []byte, t, m uint32, p uint8, n uint32) []byte {
+	slots <- struct{}{}
+	defer func() { <-slots }()
+	return argon2.IDKey(pw, salt, t, m, p, n)
+}
+
 // Hash returns $argon2id$v=19$m=65536,t=3,p=4$<salt>$<key>.
 func Hash(pw string) (string, error) {
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(pw), salt, passes, memoryKiB, lanes, keyLen)
+	key := idKey([]byte(pw), salt, passes, memoryKiB, lanes, keyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memoryKiB, passes, lanes,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
@@ -72,6 +84,10 @@ func Verify(pw, encoded string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(key)))
+	// A stored hash could name any cost: refuse parameters above ours.
+	if m > memoryKiB || t > 2*passes || p > 2*lanes || len(key) > 64 {
+		return false
+	}
+	got := idKey([]byte(pw), salt, t, m, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1
 }

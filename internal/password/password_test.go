@@ -24,3 +24,32 @@ func TestHashVerify(t *testing.T) {
 		t.Fatal("policy")
 	}
 }
+
+// With every slot taken, a hash waits for one: memory stays bounded by the
+// slots, not by the number of requests.
+func TestHashWaitsForASlot(t *testing.T) {
+	for range cap(slots) {
+		slots <- struct{}{}
+	}
+	done := make(chan string)
+	go func() {
+		h, _ := Hash("correct horse battery")
+		done <- h
+	}()
+	select {
+	case <-done:
+		t.Fatal("hashed while every slot was taken")
+	default:
+	}
+	<-slots // free one
+	h := <-done
+	for range cap(slots) - 1 {
+		<-slots
+	}
+	if !Verify("correct horse battery", h) {
+		t.Fatal("hash does not verify")
+	}
+	if Verify("x", "$argon2id$v=19$m=4194304,t=3,p=4$c2FsdHNhbHQ$a2V5") {
+		t.Fatal("accepted a hash naming 4 GiB of memory")
+	}
+}
