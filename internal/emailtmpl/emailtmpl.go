@@ -8,6 +8,7 @@ import (
 	"html"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"gatehouse/internal/site"
 )
@@ -109,10 +110,21 @@ func (t Template) Render(lang string, v Values) Rendered {
 	}
 	return Rendered{
 		Language: used,
-		Subject:  fill(variant.Subject, v, strings.TrimSpace),
+		Subject:  fill(variant.Subject, v, subjectText),
 		HTML:     fill(variant.HTML, v, html.EscapeString),
 		Text:     fill(variant.Text, v, func(s string) string { return s }),
 	}
+}
+
+// subjectText keeps a value on the subject's one line: registration fields
+// are a stranger's text and may hold line breaks.
+func subjectText(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
 }
 
 func fill(s string, v Values, escape func(string) string) string {

@@ -44,7 +44,9 @@ func Build(in Invitation) string {
 	if in.Description != "" {
 		ev.SetDescription(in.Description)
 	}
-	if in.URL != "" {
+	// A URL is not escaped by the library (it is a URI, not text): one with
+	// control characters is not a URL, and would break the line.
+	if in.URL != "" && strings.IndexFunc(in.URL, unicode.IsControl) < 0 {
 		ev.SetURL(in.URL)
 	}
 	ev.SetStatus(ics.ObjectStatusConfirmed)

@@ -53,3 +53,25 @@ func TestNamesCannotInjectProperties(t *testing.T) {
 		t.Fatalf("reparse: %v\n%s", err, out)
 	}
 }
+
+// Any names and texts a registrant or an administrator can send give an
+// invitation that parses back with one event and one attendee.
+func FuzzBuild(f *testing.F) {
+	f.Add("Summit, 2026; day 1", "Line one\nLine two", "Ann Lee", "Events", "https://x.test/e?a=1")
+	f.Add("", "", "", "", "")
+	f.Add("\r\nBEGIN:VEVENT", "\\n;,:", "Ann\";X=1\nDESCRIPTION:p", "\x00\xff", "javascript:alert(1)")
+	start := time.Date(2026, 12, 1, 15, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, summary, description, attendeeCN, organizerCN, url string) {
+		out := Build(Invitation{UID: "u1@gatehouse", Summary: summary, Description: description, URL: url,
+			Start: start, Organizer: "events@example.test", OrganizerCN: organizerCN,
+			Attendee: "ann@example.test", AttendeeCN: attendeeCN, Stamp: start})
+		if strings.Contains(strings.ReplaceAll(out, "\r\n", ""), "\n") {
+			t.Fatal("bare LF")
+		}
+		unfolded := strings.ReplaceAll(out, "\r\n ", "")
+		if strings.Count(unfolded, "\r\nBEGIN:VEVENT\r\n") != 1 || strings.Count(unfolded, "\r\nATTENDEE") != 1 ||
+			strings.Count(unfolded, "\r\nORGANIZER") != 1 {
+			t.Fatalf("structure changed:\n%s", out)
+		}
+	})
+}
