@@ -190,24 +190,22 @@ func (p *Portal) AddUser(u User) int64 {
 
 // AccessRequest returns a stored access request.
 func (p *Portal) AccessRequest(id int64) (AccessRequest, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	ar, ok := p.accessRequests[id]
-	if !ok {
-		return AccessRequest{}, false
-	}
-	return *ar, true
+	return lookup(p, p.accessRequests, id)
 }
 
 // User returns a stored user.
-func (p *Portal) User(id int64) (User, bool) {
+func (p *Portal) User(id int64) (User, bool) { return lookup(p, p.users, id) }
+
+// lookup copies an entry out under the lock.
+func lookup[T any](p *Portal, m map[int64]*T, id int64) (T, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	u, ok := p.users[id]
+	v, ok := m[id]
 	if !ok {
-		return User{}, false
+		var zero T
+		return zero, false
 	}
-	return *u, true
+	return *v, true
 }
 
 // Organisations returns the stored organisations by ID.
