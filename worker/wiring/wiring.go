@@ -32,8 +32,8 @@ type Deps struct {
 	Log      *slog.Logger
 }
 
-// Register adds all workflows and activities to r.
-func Register(r worker.Registry, d Deps) {
+// register adds all workflows and activities to r.
+func register(r worker.Registry, d Deps) {
 	workflows.RegisterAll(r)
 	r.RegisterActivity(&activities.Store{DB: d.Store})
 	r.RegisterActivity(&activities.Mailer{DB: d.Store, Sender: d.Mailer, PublicURL: d.Config.PublicURL, From: d.Config.MailFrom})
@@ -49,8 +49,8 @@ func Register(r worker.Registry, d Deps) {
 	})
 }
 
-// Options are the worker settings every Gatehouse worker uses.
-func Options(cfg config.Config) worker.Options {
+// options are the worker settings every Gatehouse worker uses.
+func options(cfg config.Config) worker.Options {
 	return worker.Options{
 		WorkerStopTimeout: cfg.ShutdownTimeout,
 		// A panic in workflow code fails the task, and Temporal retries it
@@ -63,8 +63,8 @@ func Options(cfg config.Config) worker.Options {
 // relay takes it (younger ones are usually being dispatched by the request
 // that stored them).
 const (
-	RelayEvery = 500 * time.Millisecond
-	RelayGrace = time.Second
+	relayEvery = 500 * time.Millisecond
+	relayGrace = time.Second
 )
 
 // Worker is a Temporal worker on the configured task queue with everything
@@ -77,8 +77,8 @@ type Worker struct {
 
 // New builds the worker; nothing runs until Run or Start.
 func New(d Deps) *Worker {
-	w := worker.New(d.Temporal, d.Config.Temporal.TaskQueue, Options(d.Config))
-	Register(w, d)
+	w := worker.New(d.Temporal, d.Config.Temporal.TaskQueue, options(d.Config))
+	register(w, d)
 	return &Worker{
 		w:     w,
 		relay: &dispatch.Dispatcher{Store: d.Store, Temporal: d.Temporal, TaskQueue: d.Config.Temporal.TaskQueue, Log: d.Log},
@@ -113,7 +113,7 @@ func (w *Worker) Stop() {
 func (w *Worker) startRelay(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); w.relay.Relay(ctx, RelayEvery, RelayGrace) }()
+	go func() { defer close(done); w.relay.Relay(ctx, relayEvery, relayGrace) }()
 	w.stopRelay = func() { cancel(); <-done }
 }
 
