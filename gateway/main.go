@@ -4,54 +4,23 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
-	"go.temporal.io/sdk/client"
+	"log/slog"
 
 	"gatehouse/gateway/api"
+	"gatehouse/internal/boot"
 	"gatehouse/internal/config"
-	"gatehouse/internal/logging"
-	"gatehouse/internal/store"
-	"gatehouse/internal/temporalconn"
 )
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "gateway:", err)
-		os.Exit(1)
-	}
-}
+func main() { boot.Main("gateway", config.Config.RequireAdminToken, run) }
 
-func run() error {
-	cfg, err := config.FromEnv()
+func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	c, err := boot.Connect(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	if err := cfg.RequireAdminToken(); err != nil {
-		return err
-	}
-	log := logging.Stderr(cfg.LogFormat, cfg.LogLevel).With("process", "gateway")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	defer c.Close()
 
-	db, err := store.Open(ctx, cfg.MySQLDSN)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	if err := store.CheckSchema(ctx, db); err != nil {
-		return err
-	}
-	tc, err := temporalconn.Dial(ctx, cfg.Temporal, log, client.Options{})
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-
-	handler, err := api.New(api.Options{Config: cfg, Store: db, Temporal: tc, Logger: log})
+	handler, err := api.New(api.Options{Config: cfg, Store: c.Store, Temporal: c.Temporal, Logger: log})
 	if err != nil {
 		return err
 	}

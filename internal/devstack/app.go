@@ -1,25 +1,22 @@
 // Package devstack composes Gatehouse in one process: the pieces the gateway
 // and worker binaries run separately (App), plus the embedded Temporal
-// server, its Web UI and the mail sink for `make dev` (Run). The test kit
-// builds its stack with App too, so tests run the same wiring.
+// server, its Web UI and the mail sink for `make dev` (Run). App starts them
+// through internal/boot like the binaries do, and the test kit builds its
+// stack with App, so tests run the production start-up.
 package devstack
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 
 	"gatehouse/gateway/api"
+	"gatehouse/internal/boot"
 	"gatehouse/internal/config"
-	"gatehouse/internal/dispatch"
-	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
-	"gatehouse/internal/temporalconn"
 	"gatehouse/worker/wiring"
 )
 
@@ -28,12 +25,10 @@ type App struct {
 	Config   config.Config
 	Store    *store.Store
 	Temporal client.Client
-	Mailer   *mail.Sender
-	Worker   worker.Worker
+	Worker   *wiring.Worker // running, with its event relay
 	Handler  http.Handler
 
-	stopRelay context.CancelFunc
-	relayDone chan struct{}
+	conns boot.Conns
 }
 
 // StartApp connects to MySQL and Temporal (already migrated and running),
@@ -47,50 +42,30 @@ func StartApp(ctx context.Context, cfg config.Config, log *slog.Logger, extra fu
 			a.Stop()
 		}
 	}()
-	if a.Store, err = store.Open(ctx, cfg.MySQLDSN); err != nil {
+	if a.conns, err = boot.Connect(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	if err = store.CheckSchema(ctx, a.Store); err != nil {
+	a.Store, a.Temporal = a.conns.Store, a.conns.Temporal
+	w, err := boot.Worker(cfg, log, a.conns)
+	if err != nil {
 		return nil, err
 	}
-	if a.Mailer, err = mail.NewSender(cfg.SMTPURL, cfg.MailFrom); err != nil {
-		return nil, fmt.Errorf("GATEHOUSE_SMTP_URL: %w", err)
-	}
-	if a.Temporal, err = temporalconn.Dial(ctx, cfg.Temporal, log, client.Options{}); err != nil {
+	if err = w.Start(); err != nil {
 		return nil, err
 	}
-	a.Worker = worker.New(a.Temporal, cfg.Temporal.TaskQueue, wiring.Options(cfg))
-	wiring.Register(a.Worker, wiring.Deps{Config: cfg, Store: a.Store, Mailer: a.Mailer, Log: log})
-	if err = a.Worker.Start(); err != nil {
-		a.Worker = nil
-		return nil, fmt.Errorf("start worker: %w", err)
-	}
+	a.Worker = w
 	a.Handler, err = api.New(api.Options{Config: cfg, Store: a.Store, Temporal: a.Temporal, Logger: log, Extra: extra})
 	if err != nil {
 		return nil, err
 	}
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopRelay = stopRelay
-	d := &dispatch.Dispatcher{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.Temporal.TaskQueue, Log: log}
-	a.relayDone = make(chan struct{})
-	go func() { defer close(a.relayDone); d.Relay(relayCtx, wiring.RelayEvery, wiring.RelayGrace) }()
 	return a, nil
 }
 
-// Stop stops the worker (in-flight activities finish within the shutdown
-// timeout) and closes the clients.
+// Stop stops the worker and its relay (in-flight activities finish within
+// the shutdown timeout) and closes the clients.
 func (a *App) Stop() {
-	if a.stopRelay != nil {
-		a.stopRelay()
-		<-a.relayDone
-	}
 	if a.Worker != nil {
 		a.Worker.Stop()
 	}
-	if a.Temporal != nil {
-		a.Temporal.Close()
-	}
-	if a.Store != nil {
-		a.Store.Close()
-	}
+	a.conns.Close()
 }

@@ -18,7 +18,6 @@ import (
 
 	"gatehouse/internal/config"
 	"gatehouse/internal/devtemporal"
-	"gatehouse/internal/logging"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/store"
@@ -157,8 +156,7 @@ func (st *Stack) Stop() {
 }
 
 // Run starts the stack, prints its URLs to out and blocks until ctx ends.
-func Run(ctx context.Context, cfg config.Config, s Settings, out io.Writer) error {
-	log := logging.Stderr(cfg.LogFormat, cfg.LogLevel).With("process", "dev")
+func Run(ctx context.Context, cfg config.Config, log *slog.Logger, s Settings, out io.Writer) error {
 	st, err := Start(ctx, cfg, s, log)
 	if err != nil {
 		return err

@@ -5,11 +5,10 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
+	"gatehouse/internal/boot"
 	"gatehouse/internal/config"
 	"gatehouse/internal/devstack"
 )
@@ -19,15 +18,7 @@ func main() {
 	if _, set := os.LookupEnv("GATEHOUSE_LOG_FORMAT"); !set {
 		os.Setenv("GATEHOUSE_LOG_FORMAT", "text")
 	}
-	cfg, err := config.FromEnv()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "dev:", err)
-		os.Exit(1)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := devstack.Run(ctx, cfg, devstack.SettingsFromEnv(), os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "dev:", err)
-		os.Exit(1)
-	}
+	boot.Main("dev", nil, func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+		return devstack.Run(ctx, cfg, log, devstack.SettingsFromEnv(), os.Stdout)
+	})
 }
