@@ -223,6 +223,9 @@ func drain(ctx context.Context, db *sql.DB, st *stack, l *loader, limit, quiet t
 		}
 		if s != nil && time.Since(lastLog) >= 10*time.Second {
 			logf("draining: %s", s.summary())
+			if n := s.pending(); n > 0 && n <= 5 {
+				logOpen(ctx, db, logf)
+			}
 			lastLog = time.Now()
 		}
 		select {
@@ -293,4 +296,22 @@ func messagesTo(sink *mailsink.Sink, domain string) int {
 		}
 	}
 	return n
+}
+
+// logOpen shows the last few open deliveries: what holds the drain up.
+func logOpen(ctx context.Context, db *sql.DB, logf func(string, ...any)) {
+	rows, err := db.QueryContext(ctx, `SELECT id, status, attempts, COALESCE(last_status, 0), COALESCE(last_error, ''), next_attempt_at
+		FROM deliveries WHERE status NOT IN ('delivered', 'failed', 'cancelled', 'targetGone') ORDER BY created_at LIMIT 5`)
+	if err != nil {
+		return
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, status, lastErr string
+		var attempts, lastStatus int
+		var next sql.NullTime
+		if rows.Scan(&id, &status, &attempts, &lastStatus, &lastErr, &next) == nil {
+			logf("  open: %s %s attempts=%d last=%d next=%v err=%s", id, status, attempts, lastStatus, next.Time.Format(time.RFC3339), truncate(lastErr, 160))
+		}
+	}
 }

@@ -219,7 +219,7 @@ func killOne(ctx context.Context, st *stack, pr *prober, t killTarget, o Options
 	k := Kill{Target: t.name, AtSecond: round(time.Since(loadStart).Seconds())}
 	logf("kill -9 %s", t.p.name)
 	killedAt := time.Now()
-	k.killedAt = killedAt
+	k.KilledAt = killedAt
 	if err := t.p.kill(); err != nil {
 		k.Error = err.Error()
 		logf("kill %s: %v", t.name, err)
@@ -250,7 +250,7 @@ func killOne(ctx context.Context, st *stack, pr *prober, t killTarget, o Options
 		return k
 	}
 	k.RecoverySeconds = round(at.Sub(killedAt).Seconds())
-	k.recoveredAt = at
+	k.RecoveredAt = at
 	logf("%s restarted (ready %.1fs after restart); a probe went through %.1fs after the kill", t.name, k.ReadySeconds, k.RecoverySeconds)
 	return k
 }

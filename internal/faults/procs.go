@@ -149,6 +149,11 @@ func (p *proc) waitMarker(ctx context.Context, limit time.Duration) error {
 	case <-ready:
 		return nil
 	case <-done:
+		select {
+		case <-ready: // printed the marker, then exited (migrate)
+			return nil
+		default:
+		}
 		return fmt.Errorf("%s exited before it was ready (see %s)", p.name, p.logPath)
 	case <-time.After(limit):
 		return fmt.Errorf("%s not ready within %s (see %s)", p.name, limit, p.logPath)

@@ -67,7 +67,10 @@ type Report struct {
 		Requests   int            `json:"requests"` // everything the receiver got for the load
 	} `json:"deliveries"`
 	DuplicateEvents int `json:"duplicateEvents"` // event rows beyond one per Idempotency-Key
-	Lost            struct {
+	// DuplicateSamples name the first duplicates: what, which id, when each
+	// copy arrived (seconds into the load) and the class.
+	DuplicateSamples []string `json:"duplicateSamples,omitempty"`
+	Lost             struct {
 		Users        int      `json:"users"`
 		Emails       int      `json:"emails"`
 		WorkingLinks int      `json:"workingLinks"`
@@ -96,7 +99,8 @@ type Kill struct {
 	ProbeRounds     int     `json:"probeRounds"`
 	Error           string  `json:"error,omitempty"`
 
-	killedAt, recoveredAt time.Time
+	KilledAt    time.Time `json:"killedAt"`
+	RecoveredAt time.Time `json:"recoveredAt"`
 }
 
 // Why each duplicate class happens; "no kill" marks a bug candidate.
@@ -114,14 +118,14 @@ var classReasons = map[string]string{
 func (r *Report) attribute(first, dup time.Time) string {
 	for i := len(r.Kills) - 1; i >= 0; i-- {
 		k := r.Kills[i]
-		if k.killedAt.IsZero() || k.killedAt.After(dup) {
+		if k.KilledAt.IsZero() || k.KilledAt.After(dup) {
 			continue
 		}
-		end := k.recoveredAt
+		end := k.RecoveredAt
 		if end.IsZero() {
-			end = k.killedAt.Add(time.Minute)
+			end = k.KilledAt.Add(time.Minute)
 		}
-		if first.Before(end) && dup.Sub(k.killedAt) < 3*time.Minute {
+		if first.Before(end) && dup.Sub(k.KilledAt) < 3*time.Minute {
 			return k.Target
 		}
 		break
@@ -192,7 +196,9 @@ func (r *Report) build(o Options, st *stack, l *loader, s *state, broken []strin
 			if ms[i].MessageID != "" && ms[i].MessageID == ms[i-1].MessageID {
 				how = "same Message-ID"
 			}
-			r.Emails.Classes[r.attribute(ms[0].At, ms[i].At)+" kill: "+how]++
+			class := r.attribute(ms[0].At, ms[i].At) + " kill: " + how
+			r.Emails.Classes[class]++
+			r.sample("email to %s: %s then %s (%s; Message-IDs %s, %s)", p, r.second(ms[0].At), r.second(ms[i].At), class, ms[0].MessageID, ms[i].MessageID)
 		}
 	}
 	r.Emails.WorkingLinks = r.Emails.PersonsWithEmail - len(broken)
@@ -227,7 +233,9 @@ func (r *Report) build(o Options, st *stack, l *loader, s *state, broken []strin
 			}
 			for i := 1; i < len(ok); i++ {
 				r.Deliveries.Duplicates++
-				r.Deliveries.Classes[r.attribute(ok[0].At, ok[i].At)+" kill"]++
+				class := r.attribute(ok[0].At, ok[i].At) + " kill"
+				r.Deliveries.Classes[class]++
+				r.sample("webhook-id %s: 2xx at %s and %s (%s)", d, r.second(ok[0].At), r.second(ok[i].At), class)
 			}
 		}
 	}
@@ -297,6 +305,17 @@ func (r *Report) build(o Options, st *stack, l *loader, s *state, broken []strin
 		r.Failures = append(r.Failures, "nothing was accepted")
 	}
 	r.Pass = len(r.Failures) == 0
+}
+
+func (r *Report) sample(format string, args ...any) {
+	if len(r.DuplicateSamples) < 20 {
+		r.DuplicateSamples = append(r.DuplicateSamples, fmt.Sprintf(format, args...))
+	}
+}
+
+// second is t as seconds into the load, with the wall clock for the logs.
+func (r *Report) second(t time.Time) string {
+	return fmt.Sprintf("%.2f s (%s)", t.Sub(r.loadStart).Seconds(), t.UTC().Format("15:04:05.000"))
 }
 
 func appendCapped(list []string, s string) []string {
@@ -393,8 +412,14 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "- %s\n", f)
 		}
 	}
+	if len(r.DuplicateSamples) > 0 {
+		b.WriteString("\nDuplicates:\n")
+		for _, s := range r.DuplicateSamples {
+			fmt.Fprintf(&b, "- %s\n", s)
+		}
+	}
 	if len(r.Lost.Samples) > 0 {
-		b.WriteString("\nSamples:\n")
+		b.WriteString("\nLost or unfinished:\n")
 		for _, s := range r.Lost.Samples {
 			fmt.Fprintf(&b, "- %s\n", s)
 		}

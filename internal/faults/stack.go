@@ -193,7 +193,7 @@ func (s *stack) configure(ctx context.Context) error {
 			} `json:"channel"`
 		}
 		b, err := s.admin(ctx, "POST", "/api/v1/channels", map[string]any{
-			"name": name, "targetUrl": s.rc.url + path, "events": []string{event}, "timeoutSeconds": 10,
+			"name": name, "targetUrl": s.rc.url + path, "events": []string{event}, "timeoutSeconds": 10, "retrySchedule": retrySchedule,
 		}, http.StatusCreated)
 		if err == nil {
 			err = json.Unmarshal(b, &r)
@@ -212,6 +212,7 @@ func (s *stack) configure(ctx context.Context) error {
 	for k, v := range map[string]string{
 		"[objectType]": "KalturaHttpNotificationTemplate", "[name]": "faults load", "[eventType]": loadEventType,
 		"[eventObjectType]": loadObjectType, "[url]": s.rc.url + "/hook/template", "[standardWebhooks]": "1",
+		"[retrySchedule]": retrySchedule,
 	} {
 		form.Set("eventNotificationTemplate"+k, v)
 	}
@@ -232,6 +233,11 @@ func (s *stack) configure(ctx context.Context) error {
 	s.logf("configured site %s, probe site %s, template %s, channels %s and %s", s.siteID, s.probeSiteID, s.templateID, s.channelID, s.probeChannelID)
 	return nil
 }
+
+// retrySchedule is the load's template and channel schedule: the default's
+// shape (30s, 2m, 10m, ...) compressed, so a delivery that met the
+// receiver's outage or a kill is retried within the drain's minutes.
+const retrySchedule = "5s,10s,20s,30s,1m,2m,5m,10m,30m,1h"
 
 // deliveryIDs are the webhook-ids an accepted load event must produce.
 func (s *stack) deliveryIDs(eventID string) []string {
