@@ -43,7 +43,7 @@ func Short() Options {
 
 // Full is make faults: four and a half minutes of load.
 func Full() Options {
-	return Options{Variant: "full", LoadFor: 270 * time.Second, RegRate: 10, EventRate: 10, Down: 5 * time.Second,
+	return Options{Variant: "full", LoadFor: 270 * time.Second, RegRate: 8, EventRate: 8, Down: 5 * time.Second,
 		OutageFor: 20 * time.Second, DrainFor: 5 * time.Minute, RecoveryTarget: 30 * time.Second}
 }
 
