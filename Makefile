@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: dev test lint chromium build migrate bench fmt
+.PHONY: dev test lint chromium build migrate bench faults faults-short fmt
 
 ## dev: the whole system in one process (embedded Temporal + UI, worker, gateway, mail sink)
 dev:
@@ -27,6 +27,14 @@ chromium:
 ## bench: load a dev stack of its own; JSON report in bench/results/
 bench:
 	$(GO) run ./internal/cmd/bench
+
+## faults: the fault suite (own MariaDB, Temporal, 2 workers, 2 gateways; kills under load); report in faults/results/
+faults:
+	$(GO) run ./internal/cmd/faults
+
+## faults-short: the fault suite's CI variant (about 90 s of load, every kill once)
+faults-short:
+	$(GO) run ./internal/cmd/faults -short
 
 ## build: production binaries into bin/
 build:
