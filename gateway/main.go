@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"gatehouse/gateway/api"
+	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
 	"gatehouse/internal/logging"
 	"gatehouse/internal/store"
@@ -55,5 +56,5 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return api.Serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, log)
+	return web.Serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, log)
 }

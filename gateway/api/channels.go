@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/outbound"
 	"gatehouse/internal/signing"
@@ -34,25 +35,25 @@ func (s *Server) channelFromRequest(c *gin.Context, id string) (*notify.Channel,
 	if !decodeStrict(c, &req) {
 		return nil, "", false
 	}
-	var errs []fieldError
+	var errs []web.FieldError
 	if err := validate.Struct(req); err != nil {
 		errs = validationErrors(err)
 	}
 	for i, h := range req.Headers {
 		if strings.ContainsAny(h.Name, " :\r\n") || strings.ContainsAny(h.Value, "\r\n") {
-			errs = append(errs, fieldError{Field: fmt.Sprintf("headers[%d]", i), Message: "header names and values cannot contain spaces, colons or line breaks"})
+			errs = append(errs, web.FieldError{Field: fmt.Sprintf("headers[%d]", i), Message: "header names and values cannot contain spaces, colons or line breaks"})
 		}
 	}
 	if _, err := notify.ParseSchedule(req.RetrySchedule); err != nil {
-		errs = append(errs, fieldError{Field: "retrySchedule", Message: err.Error()})
+		errs = append(errs, web.FieldError{Field: "retrySchedule", Message: err.Error()})
 	}
 	if req.Secret != "" {
 		if _, err := signing.ParseSecret(req.Secret); err != nil {
-			errs = append(errs, fieldError{Field: "secret", Message: err.Error()})
+			errs = append(errs, web.FieldError{Field: "secret", Message: err.Error()})
 		}
 	}
 	if len(errs) > 0 {
-		abortFields(c, http.StatusBadRequest, "invalid_channel", errs)
+		web.AbortFields(c, http.StatusBadRequest, "invalid_channel", errs)
 		return nil, "", false
 	}
 	ch := &notify.Channel{ID: id, Name: req.Name, TargetURL: req.TargetURL, Method: req.Method, TimeoutSeconds: req.TimeoutSeconds,
@@ -83,10 +84,10 @@ func (s *Server) createChannel(c *gin.Context) {
 	if secret == "" {
 		secret = signing.NewSecret()
 	}
-	if _, err := s.store.PutChannel(c, ch, secret); s.storeError(c, err, "channel") {
+	if _, err := s.Store.PutChannel(c, ch, secret); s.storeError(c, err, "channel") {
 		return
 	}
-	stored, _, err := s.store.GetChannel(c, ch.ID)
+	stored, _, err := s.Store.GetChannel(c, ch.ID)
 	if s.storeError(c, err, "channel") {
 		return
 	}
@@ -95,7 +96,7 @@ func (s *Server) createChannel(c *gin.Context) {
 
 func (s *Server) putChannel(c *gin.Context) {
 	id := c.Param("channelId")
-	old, _, err := s.store.GetChannel(c, id)
+	old, _, err := s.Store.GetChannel(c, id)
 	if s.storeError(c, err, "channel") {
 		return
 	}
@@ -105,13 +106,13 @@ func (s *Server) putChannel(c *gin.Context) {
 	}
 	notify.KeepMaskedHeaders(ch.Headers, old.Headers)
 	if secret != "" {
-		abortFields(c, http.StatusBadRequest, "invalid_channel", []fieldError{{Field: "secret", Message: "use POST /api/v1/channels/{id}/rotate-secret to change the secret"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_channel", []web.FieldError{{Field: "secret", Message: "use POST /api/v1/channels/{id}/rotate-secret to change the secret"}})
 		return
 	}
-	if _, err := s.store.PutChannel(c, ch, ""); s.storeError(c, err, "channel") {
+	if _, err := s.Store.PutChannel(c, ch, ""); s.storeError(c, err, "channel") {
 		return
 	}
-	stored, _, err := s.store.GetChannel(c, id)
+	stored, _, err := s.Store.GetChannel(c, id)
 	if s.storeError(c, err, "channel") {
 		return
 	}
@@ -126,7 +127,7 @@ func masked(ch notify.Channel) notify.Channel {
 }
 
 func (s *Server) getChannel(c *gin.Context) {
-	ch, _, err := s.store.GetChannel(c, c.Param("channelId"))
+	ch, _, err := s.Store.GetChannel(c, c.Param("channelId"))
 	if s.storeError(c, err, "channel") {
 		return
 	}
@@ -134,7 +135,7 @@ func (s *Server) getChannel(c *gin.Context) {
 }
 
 func (s *Server) listChannels(c *gin.Context) {
-	list, err := s.store.ListChannels(c)
+	list, err := s.Store.ListChannels(c)
 	if s.storeError(c, err, "channel") {
 		return
 	}
@@ -145,7 +146,7 @@ func (s *Server) listChannels(c *gin.Context) {
 }
 
 func (s *Server) deleteChannel(c *gin.Context) {
-	if s.storeError(c, s.store.DeleteChannel(c, c.Param("channelId")), "channel") {
+	if s.storeError(c, s.Store.DeleteChannel(c, c.Param("channelId")), "channel") {
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -163,11 +164,11 @@ func (s *Server) rotateChannelSecret(c *gin.Context) {
 	if req.Secret == "" {
 		req.Secret = signing.NewSecret()
 	} else if _, err := signing.ParseSecret(req.Secret); err != nil {
-		abortFields(c, http.StatusBadRequest, "invalid_secret", []fieldError{{Field: "secret", Message: err.Error()}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_secret", []web.FieldError{{Field: "secret", Message: err.Error()}})
 		return
 	}
 	until := time.Now().Add(notify.RotationOverlap).UTC()
-	if s.storeError(c, s.store.RotateChannelSecret(c, c.Param("channelId"), req.Secret, until), "channel") {
+	if s.storeError(c, s.Store.RotateChannelSecret(c, c.Param("channelId"), req.Secret, until), "channel") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"secret": req.Secret, "previousSecretValidUntil": until})
@@ -176,11 +177,11 @@ func (s *Server) rotateChannelSecret(c *gin.Context) {
 // testChannel sends a HEAD to the target without the channel's headers, as
 // Tyk's portal does, and reports status and latency.
 func (s *Server) testChannel(c *gin.Context) {
-	ch, _, err := s.store.GetChannel(c, c.Param("channelId"))
+	ch, _, err := s.Store.GetChannel(c, c.Param("channelId"))
 	if s.storeError(c, err, "channel") {
 		return
 	}
-	client := outbound.NewClient(outbound.Options{Allow: s.cfg.OutboundAllowCIDRs, UserAgent: notify.UserAgent})
+	client := outbound.NewClient(outbound.Options{Allow: s.Config.OutboundAllowCIDRs, UserAgent: notify.UserAgent})
 	ctx, cancel := context.WithTimeout(c.Request.Context(), time.Duration(ch.TimeoutSeconds)*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, ch.TargetURL, nil)
@@ -211,10 +212,10 @@ func (s *Server) putCategory(c *gin.Context) {
 		return
 	}
 	if err := validate.Struct(req); err != nil {
-		abortFields(c, http.StatusBadRequest, "invalid_category", validationErrors(err))
+		web.AbortFields(c, http.StatusBadRequest, "invalid_category", validationErrors(err))
 		return
 	}
-	if s.storeError(c, s.store.SetCategoryGroup(c, c.Param("categoryId"), req.GroupID), "category") {
+	if s.storeError(c, s.Store.SetCategoryGroup(c, c.Param("categoryId"), req.GroupID), "category") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"categoryId": c.Param("categoryId"), "groupId": req.GroupID})

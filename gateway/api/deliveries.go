@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/dispatch"
 	"gatehouse/internal/store"
 )
@@ -16,9 +17,9 @@ import (
 // deliveryFilter reads status, target (kind:id or id) and since (RFC 3339).
 func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 	f := store.DeliveryFilter{Status: c.Query("status"), EventID: c.Query("eventId")}
-	var errs []fieldError
+	var errs []web.FieldError
 	if f.Status != "" && !slices.Contains(store.DeliveryStatuses, f.Status) {
-		errs = append(errs, fieldError{Field: "status", Message: "must be one of " + strings.Join(store.DeliveryStatuses, ", ")})
+		errs = append(errs, web.FieldError{Field: "status", Message: "must be one of " + strings.Join(store.DeliveryStatuses, ", ")})
 	}
 	if t := c.Query("target"); t != "" {
 		kind, id, ok := strings.Cut(t, ":")
@@ -26,19 +27,19 @@ func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 			kind, id = "", t
 		}
 		if kind != "" && kind != store.TargetTemplate && kind != store.TargetChannel {
-			errs = append(errs, fieldError{Field: "target", Message: "must be template:<id>, channel:<id> or an id"})
+			errs = append(errs, web.FieldError{Field: "target", Message: "must be template:<id>, channel:<id> or an id"})
 		}
 		f.TargetKind, f.TargetID = kind, id
 	}
 	if v := c.Query("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			errs = append(errs, fieldError{Field: "since", Message: "must be an RFC 3339 time (2026-11-23T10:00:00Z)"})
+			errs = append(errs, web.FieldError{Field: "since", Message: "must be an RFC 3339 time (2026-11-23T10:00:00Z)"})
 		}
 		f.Since = &t
 	}
 	if len(errs) > 0 {
-		abortFields(c, http.StatusBadRequest, "invalid_query", errs)
+		web.AbortFields(c, http.StatusBadRequest, "invalid_query", errs)
 		return f, false
 	}
 	return f, true
@@ -50,7 +51,7 @@ func (s *Server) listDeliveries(c *gin.Context) {
 		return
 	}
 	f.Limit = 100
-	list, err := s.store.ListDeliveries(c, f)
+	list, err := s.Store.ListDeliveries(c, f)
 	if s.storeError(c, err, "delivery") {
 		return
 	}
@@ -58,17 +59,17 @@ func (s *Server) listDeliveries(c *gin.Context) {
 }
 
 func (s *Server) getDelivery(c *gin.Context) {
-	d, err := s.store.GetDelivery(c, c.Param("deliveryId"))
+	d, err := s.Store.GetDelivery(c, c.Param("deliveryId"))
 	if s.storeError(c, err, "delivery") {
 		return
 	}
-	attempts, err := s.store.Attempts(c, d.ID)
+	attempts, err := s.Store.Attempts(c, d.ID)
 	if s.storeError(c, err, "delivery") {
 		return
 	}
 	out := gin.H{"delivery": d, "attempts": attempts}
 	if d.TargetKind == store.TargetTemplate {
-		rs, err := s.store.Recipients(c, d.ID)
+		rs, err := s.Store.Recipients(c, d.ID)
 		if s.storeError(c, err, "delivery") {
 			return
 		}
@@ -82,31 +83,31 @@ func (s *Server) getDelivery(c *gin.Context) {
 // retryDelivery starts a finished delivery again; a running one is told to
 // make its next attempt now.
 func (s *Server) retryDelivery(c *gin.Context) {
-	d, err := s.dispatcher.Retry(c, c.Param("deliveryId"))
+	d, err := s.Dispatcher.Retry(c, c.Param("deliveryId"))
 	switch {
 	case errors.Is(err, dispatch.ErrRunning):
 		c.JSON(http.StatusAccepted, gin.H{"delivery": d, "action": "retry-now signalled"})
 	case errors.Is(err, store.ErrNotFound):
-		abort(c, http.StatusNotFound, "delivery_not_found", "no such delivery")
+		web.Abort(c, http.StatusNotFound, "delivery_not_found", "no such delivery")
 	case err != nil:
-		s.log.Warn("retry delivery", "err", err)
-		abort(c, http.StatusServiceUnavailable, "unavailable", "the retry could not be started; retry")
+		s.Log.Warn("retry delivery", "err", err)
+		web.Abort(c, http.StatusServiceUnavailable, "unavailable", "the retry could not be started; retry")
 	default:
 		c.JSON(http.StatusAccepted, gin.H{"delivery": d, "action": "restarted"})
 	}
 }
 
 func (s *Server) cancelDelivery(c *gin.Context) {
-	d, err := s.store.GetDelivery(c, c.Param("deliveryId"))
+	d, err := s.Store.GetDelivery(c, c.Param("deliveryId"))
 	if s.storeError(c, err, "delivery") {
 		return
 	}
 	if store.Finished(d.Status) {
-		abort(c, http.StatusConflict, "delivery_finished", "the delivery already ended ("+d.Status+")")
+		web.Abort(c, http.StatusConflict, "delivery_finished", "the delivery already ended ("+d.Status+")")
 		return
 	}
-	if err := s.dispatcher.Cancel(c, d.ID); err != nil {
-		abort(c, http.StatusServiceUnavailable, "unavailable", "the cancel signal could not be sent: "+err.Error())
+	if err := s.Dispatcher.Cancel(c, d.ID); err != nil {
+		web.Abort(c, http.StatusServiceUnavailable, "unavailable", "the cancel signal could not be sent: "+err.Error())
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"delivery": d, "action": "cancel signalled"})
@@ -119,13 +120,13 @@ func (s *Server) recoverDeliveries(c *gin.Context) {
 		return
 	}
 	if f.Since == nil {
-		abortFields(c, http.StatusBadRequest, "invalid_query", []fieldError{{Field: "since", Message: "is required (RFC 3339)"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_query", []web.FieldError{{Field: "since", Message: "is required (RFC 3339)"}})
 		return
 	}
-	res, err := s.dispatcher.Recover(c, f.TargetKind, f.TargetID, *f.Since, 100)
+	res, err := s.Dispatcher.Recover(c, f.TargetKind, f.TargetID, *f.Since, 100)
 	if err != nil {
-		s.log.Warn("recover deliveries", "err", err)
-		abort(c, http.StatusServiceUnavailable, "unavailable", "recover stopped: "+err.Error())
+		s.Log.Warn("recover deliveries", "err", err)
+		web.Abort(c, http.StatusServiceUnavailable, "unavailable", "recover stopped: "+err.Error())
 		return
 	}
 	c.JSON(http.StatusAccepted, res)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/store"
 )
 
@@ -32,12 +33,12 @@ type eventRequest struct {
 func (s *Server) postEvent(c *gin.Context) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
 	if err != nil {
-		abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
+		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return
 	}
 	key := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
 	if len(key) > 255 {
-		abortFields(c, http.StatusBadRequest, "invalid_header", []fieldError{{Field: "Idempotency-Key", Message: "must be at most 255 characters"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_header", []web.FieldError{{Field: "Idempotency-Key", Message: "must be at most 255 characters"}})
 		return
 	}
 	var req eventRequest
@@ -46,12 +47,12 @@ func (s *Server) postEvent(c *gin.Context) {
 		return
 	}
 	if err := validate.Struct(req); err != nil {
-		abortFields(c, http.StatusBadRequest, "invalid_event", validationErrors(err))
+		web.AbortFields(c, http.StatusBadRequest, "invalid_event", validationErrors(err))
 		return
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(req.Object, &obj); err != nil {
-		abortFields(c, http.StatusBadRequest, "invalid_event", []fieldError{{Field: "object", Message: "must be a JSON object"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_event", []web.FieldError{{Field: "object", Message: "must be a JSON object"}})
 		return
 	}
 	now := time.Now().UTC()
@@ -64,41 +65,38 @@ func (s *Server) postEvent(c *gin.Context) {
 	}
 	ev := store.Event{ID: store.NewEventID(now), EventType: req.EventType, EventObjectType: req.EventObjectType,
 		ObjectID: req.ObjectID, Object: req.Object, ChangedFields: req.ChangedFields, Source: req.Source, OccurredAt: at}
-	se, created, err := s.store.AcceptEvent(c, ev, key, raw)
+	rec, err := s.Dispatcher.Record(c, ev, key, raw)
 	if errors.Is(err, store.ErrIdempotencyMismatch) {
-		abort(c, http.StatusConflict, "idempotency_key_reused", "Idempotency-Key was already used within 24 h for a different request")
+		web.Abort(c, http.StatusConflict, "idempotency_key_reused", "Idempotency-Key was already used within 24 h for a different request")
 		return
 	}
 	if err != nil {
-		s.log.Warn("accept event", "err", err)
-		abort(c, http.StatusServiceUnavailable, "store_unavailable", "MySQL is unavailable; nothing was stored, retry")
+		s.Log.Warn("accept event", "err", err)
+		web.Abort(c, http.StatusServiceUnavailable, "store_unavailable", "MySQL is unavailable; nothing was stored, retry")
 		return
 	}
-	id := se.ID
+	id := rec.Event.ID
 	status := http.StatusAccepted
-	if !created {
+	if !rec.Created {
 		status = http.StatusOK // the first result, nothing new
 	}
 	dispatch := "started"
-	if se.DispatchedAt == nil {
-		if _, err := s.dispatcher.Dispatch(c, se); err != nil {
-			s.log.Warn("dispatch event", "event_id", id, "err", err)
-			dispatch = "queued"
-		}
+	if rec.Queued {
+		dispatch = "queued"
 	}
-	deliveries, err := s.store.ListDeliveries(c, store.DeliveryFilter{EventID: id, Limit: 1000})
+	deliveries, err := s.Store.ListDeliveries(c, store.DeliveryFilter{EventID: id, Limit: 1000})
 	if s.storeError(c, err, "event") {
 		return
 	}
-	c.JSON(status, gin.H{"eventId": id, "created": created, "dispatch": dispatch, "deliveries": deliveries})
+	c.JSON(status, gin.H{"eventId": id, "created": rec.Created, "dispatch": dispatch, "deliveries": deliveries})
 }
 
 func (s *Server) getEvent(c *gin.Context) {
-	se, err := s.store.GetEvent(c, c.Param("eventId"))
+	se, err := s.Store.GetEvent(c, c.Param("eventId"))
 	if s.storeError(c, err, "event") {
 		return
 	}
-	deliveries, err := s.store.ListDeliveries(c, store.DeliveryFilter{EventID: se.ID, Limit: 1000})
+	deliveries, err := s.Store.ListDeliveries(c, store.DeliveryFilter{EventID: se.ID, Limit: 1000})
 	if s.storeError(c, err, "event") {
 		return
 	}

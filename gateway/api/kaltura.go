@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/internal/dispatch"
 	"gatehouse/internal/kform"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
@@ -33,7 +33,6 @@ const (
 	kErrObjectNotFound  = "OBJECT_NOT_FOUND"
 	kErrInvalidAction   = "SERVICE_ACTION_NOT_FOUND"
 	kErrFormat          = "UNSUPPORTED_FORMAT"
-	kErrInternal        = "INTERNAL_SERVERL_ERROR"
 	kErrTemporarilyDown = "SERVICE_UNAVAILABLE"
 )
 
@@ -73,7 +72,7 @@ func (s *Server) kaltura(c *gin.Context) {
 		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, "the form cannot be parsed: "+err.Error())
 		return
 	}
-	if !s.isAdmin(c.Request.Form.Get("ks")) {
+	if !s.IsAdmin(c.Request.Form.Get("ks")) {
 		kalturaError(c, http.StatusUnauthorized, kErrInvalidKS, "ks is missing or invalid: pass the admin token as ks")
 		return
 	}
@@ -165,7 +164,7 @@ func (s *Server) kTemplate(c *gin.Context, form *kform.Node) (notify.Template, n
 	if !ok {
 		return notify.Template{}, notify.Secrets{}, false
 	}
-	t, sec, err := s.store.GetNotificationTemplate(c, id)
+	t, sec, err := s.Store.GetNotificationTemplate(c, id)
 	if errors.Is(err, store.ErrNotFound) {
 		kalturaError(c, http.StatusNotFound, kErrNotFound, fmt.Sprintf("Event notification template id [%d] not found", id))
 		return t, sec, false
@@ -178,7 +177,7 @@ func (s *Server) kTemplate(c *gin.Context, form *kform.Node) (notify.Template, n
 }
 
 func (s *Server) kInternal(c *gin.Context, err error) {
-	s.log.Error("kaltura api", "action", c.Param("action"), "err", err)
+	s.Log.Error("kaltura api", "action", c.Param("action"), "err", err)
 	kalturaError(c, http.StatusServiceUnavailable, kErrTemporarilyDown, "the store is unavailable; retry")
 }
 
@@ -217,7 +216,7 @@ func (s *Server) kList(c *gin.Context, form *kform.Node, partner int) {
 		c.JSON(http.StatusOK, gin.H{"objects": []any{}, "totalCount": 0, "objectType": "KalturaEventNotificationTemplateListResponse"})
 		return
 	}
-	list, total, err := s.store.ListNotificationTemplates(c, f)
+	list, total, err := s.Store.ListNotificationTemplates(c, f)
 	if err != nil {
 		s.kInternal(c, err)
 		return
@@ -240,7 +239,7 @@ func (s *Server) kAdd(c *gin.Context, form *kform.Node, src *notify.Template, se
 	if src != nil && node == nil {
 		node = &kform.Node{Fields: map[string]*kform.Node{"objectType": {IsLeaf: true, Value: src.ObjectType()}}}
 	}
-	s.kSave(c, form, node, notify.ModeAdd, &t, &sec, s.store.InsertNotificationTemplate)
+	s.kSave(c, form, node, notify.ModeAdd, &t, &sec, s.Store.InsertNotificationTemplate)
 }
 
 // kSave applies the form, validates and saves with save, then answers with
@@ -297,7 +296,7 @@ func (s *Server) kPrepare(c *gin.Context, form *kform.Node, t *notify.Template, 
 				ids = append(ids, id)
 			}
 		}
-		found, err := s.store.NotificationTemplatesByID(c, ids)
+		found, err := s.Store.NotificationTemplatesByID(c, ids)
 		if err != nil {
 			s.kInternal(c, err)
 			return ""
@@ -314,7 +313,7 @@ func (s *Server) kPrepare(c *gin.Context, form *kform.Node, t *notify.Template, 
 		return ""
 	}
 	if form.Has(templateParam, "systemName") && t.SystemName != "" {
-		taken, err := s.store.SystemNameTaken(c, t.PartnerID, t.SystemName, t.ID)
+		taken, err := s.Store.SystemNameTaken(c, t.PartnerID, t.SystemName, t.ID)
 		if err != nil {
 			s.kInternal(c, err)
 			return ""
@@ -340,7 +339,7 @@ func (s *Server) kUpdate(c *gin.Context, form *kform.Node) {
 		kalturaError(c, http.StatusForbidden, kErrNotUpdatable, "system templates cannot be changed; clone one instead")
 		return
 	}
-	s.kSave(c, form, form.Get(templateParam), notify.ModeUpdate, &t, &sec, s.store.UpdateNotificationTemplate)
+	s.kSave(c, form, form.Get(templateParam), notify.ModeUpdate, &t, &sec, s.Store.UpdateNotificationTemplate)
 }
 
 func (s *Server) kUpdateStatus(c *gin.Context, form *kform.Node) {
@@ -362,11 +361,11 @@ func (s *Server) kUpdateStatus(c *gin.Context, form *kform.Node) {
 		kalturaError(c, http.StatusBadRequest, notify.CodeCannotBeNull, templateParam+"[url]: set a url before activating")
 		return
 	}
-	if err := s.store.SetNotificationTemplateStatus(c, t.ID, status, ""); err != nil {
+	if err := s.Store.SetNotificationTemplateStatus(c, t.ID, status, ""); err != nil {
 		s.kInternal(c, err)
 		return
 	}
-	t, _, err = s.store.GetNotificationTemplate(c, t.ID)
+	t, _, err = s.Store.GetNotificationTemplate(c, t.ID)
 	if err != nil {
 		s.kInternal(c, err)
 		return
@@ -383,7 +382,7 @@ func (s *Server) kDelete(c *gin.Context, form *kform.Node) {
 		kalturaError(c, http.StatusForbidden, kErrNotUpdatable, "system templates cannot be deleted")
 		return
 	}
-	if err := s.store.DeleteNotificationTemplate(c, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.Store.DeleteNotificationTemplate(c, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.kInternal(c, err)
 		return
 	}
@@ -417,38 +416,18 @@ func (s *Server) kDispatch(c *gin.Context, form *kform.Node) {
 		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, fmt.Sprintf("scope[scopeObjectType]: %q does not match the template's eventObjectType %q", objectType, t.EventObjectType))
 		return
 	}
-	obj, err := s.store.Snapshot(c, objectType, objectID)
-	if errors.Is(err, store.ErrNotFound) {
+	d, err := s.Dispatcher.DispatchObject(c, &t, objectType, objectID)
+	switch {
+	case errors.Is(err, dispatch.ErrUnknownObject):
 		kalturaError(c, http.StatusNotFound, kErrObjectNotFound, fmt.Sprintf("no object %q of type %q is known: post it to /api/v1/events first", objectID, objectType))
 		return
-	}
-	if err != nil {
-		s.kInternal(c, err)
-		return
-	}
-	now := time.Now().UTC()
-	ev := store.Event{ID: store.NewEventID(now), EventType: t.EventType, EventObjectType: objectType, ObjectID: objectID,
-		Object: obj, Source: "dispatch", OccurredAt: now}
-	if err := s.store.RecordEvent(c, ev); err != nil {
-		s.kInternal(c, err)
-		return
-	}
-	// Manual dispatch targets this template only: keep the relay from
-	// matching the event against everything else.
-	if err := s.store.MarkDispatched(c, ev.ID); err != nil {
-		s.kInternal(c, err)
-		return
-	}
-	se, err := s.store.GetEvent(c, ev.ID)
-	if err != nil {
-		s.kInternal(c, err)
-		return
-	}
-	d, err := s.dispatcher.DispatchTemplate(c, se, &t)
-	if err != nil {
+	case errors.Is(err, dispatch.ErrNotStarted):
 		// The event is stored; only the start failed. Say so: the caller retries.
-		s.log.Warn("dispatch", "template_id", t.ID, "err", err)
+		s.Log.Warn("dispatch", "template_id", t.ID, "err", err)
 		kalturaError(c, http.StatusServiceUnavailable, kErrTemporarilyDown, "the dispatch could not be started; retry")
+		return
+	case err != nil:
+		s.kInternal(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, d.JobID)

@@ -54,7 +54,7 @@ func (s *Server) setPasswordForm(c *gin.Context) {
 		invalidLink(c)
 		return
 	}
-	info, err := s.store.PeekToken(c, linktoken.Hash(token), store.PurposePassword)
+	info, err := s.Store.PeekToken(c, linktoken.Hash(token), store.PurposePassword)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
 		return
@@ -67,12 +67,12 @@ func (s *Server) setPasswordForm(c *gin.Context) {
 }
 
 func (s *Server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
-	st, _, err := s.store.GetSite(c, info.SiteID)
+	st, _, err := s.Store.GetSite(c, info.SiteID)
 	if err != nil {
 		s.pageUnavailable(c, err)
 		return
 	}
-	u, err := s.store.GetUser(c, info.SiteID, info.UserID)
+	u, err := s.Store.GetUser(c, info.SiteID, info.UserID)
 	if err != nil {
 		s.pageUnavailable(c, err)
 		return
@@ -90,7 +90,7 @@ func (s *Server) setPassword(c *gin.Context) {
 		return
 	}
 	hash := linktoken.Hash(token)
-	info, err := s.store.PeekToken(c, hash, store.PurposePassword)
+	info, err := s.Store.PeekToken(c, hash, store.PurposePassword)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
 		return
@@ -119,7 +119,7 @@ func (s *Server) setPassword(c *gin.Context) {
 	r := st.Registration
 	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: u.Language, Title: r.CompleteTitle,
 		CompleteTitle: r.CompleteTitle, CompleteText: r.CompleteText, CompleteSubText: r.CompleteSubText,
-		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: st.CompleteURL(s.cfg.PublicURL)})
+		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: st.CompleteURL(s.Config.PublicURL)})
 }
 
 // magicLink activates the user with a single-use link and redirects to
@@ -140,23 +140,23 @@ func (s *Server) magicLink(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Referrer-Policy", "no-referrer")
-	c.Redirect(http.StatusSeeOther, st.CompleteURL(s.cfg.PublicURL))
+	c.Redirect(http.StatusSeeOther, st.CompleteURL(s.Config.PublicURL))
 }
 
 // notifyActivated signals the workflow after the activation committed. If
 // Temporal is unreachable the person still sees success: the workflow finds
 // the user active when the link's timer fires and confirms then.
 func (s *Server) notifyActivated(c *gin.Context, u store.User, method string) {
-	_, err := s.signalRegistration(c, u.SiteID, u.ID, u.Email, workflows.RegistrationActivatedSignal,
+	_, err := s.SignalRegistration(c, u.SiteID, u.ID, u.Email, workflows.RegistrationActivatedSignal,
 		workflows.Activated{Method: method})
 	if err != nil {
-		s.log.Warn("activation stored but not signalled; the registration confirms at link expiry",
+		s.Log.Warn("activation stored but not signalled; the registration confirms at link expiry",
 			"site", u.SiteID, "user", u.ID, "error", err)
 	}
 }
 
 func (s *Server) pageUnavailable(c *gin.Context, err error) {
-	s.log.Warn("page: dependency unavailable", "path", c.Request.URL.Path, "error", err)
+	s.Log.Warn("page: dependency unavailable", "path", c.Request.URL.Path, "error", err)
 	c.Header("Retry-After", "30")
 	c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
 }
@@ -165,7 +165,7 @@ func (s *Server) pageUnavailable(c *gin.Context, err error) {
 // the site for the page that follows. It answers the request itself when
 // it fails.
 func (s *Server) activate(c *gin.Context, hash []byte, purpose, pwHash, source, method string) (store.User, site.Site, bool) {
-	u, err := s.store.ActivateWithToken(c, hash, purpose, pwHash, source)
+	u, err := s.Store.ActivateWithToken(c, hash, purpose, pwHash, source)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
 		return u, site.Site{}, false
@@ -175,7 +175,7 @@ func (s *Server) activate(c *gin.Context, hash []byte, purpose, pwHash, source, 
 		return u, site.Site{}, false
 	}
 	s.notifyActivated(c, u, method)
-	st, _, err := s.store.GetSite(c, u.SiteID)
+	st, _, err := s.Store.GetSite(c, u.SiteID)
 	if err != nil {
 		s.pageUnavailable(c, err)
 		return u, st, false

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"context"
-	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/iprules"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/mapping"
@@ -38,13 +37,13 @@ func webhookError(c *gin.Context, st *site.Site, status int, code, message strin
 
 // loadWebhookSite finds an enabled site and checks the caller's address.
 func (s *Server) loadWebhookSite(c *gin.Context) (*site.Site, []byte, bool) {
-	st, keyHash, err := s.store.GetSite(c, c.Param("siteId"))
+	st, keyHash, err := s.Store.GetSite(c, c.Param("siteId"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		webhookError(c, nil, http.StatusNotFound, "site_not_found", "no registration webhook here")
 		return nil, nil, false
 	case err != nil:
-		s.log.Warn("webhook: site lookup failed", "error", err)
+		s.Log.Warn("webhook: site lookup failed", "error", err)
 		webhookError(c, nil, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable; nothing was accepted, retry later")
 		return nil, nil, false
 	case !st.Registration.Enabled:
@@ -70,7 +69,7 @@ func headerKey(c *gin.Context, st *site.Site) string {
 	h := st.Registration.KeyHeaderInfo
 	switch {
 	case h.AuthorizationHeaderType == site.HeaderBearer:
-		return bearer(c.GetHeader("Authorization"))
+		return web.Bearer(c.GetHeader("Authorization"))
 	case h.GetAPITokenFrom == site.FromQuery:
 		return c.Query(h.APITokenKeyName)
 	default:
@@ -130,11 +129,11 @@ func (s *Server) registrationWebhook(c *gin.Context) {
 		return
 	}
 	userID := mapping.UserID(st.ID, r.Email)
-	wfID, err := s.signalRegistration(c, st.ID, userID, r.Email, workflows.RegistrationSubmitSignal, workflows.Submission{
-		RequestID: requestID(), ReceivedAt: receivedAt, Action: store.ActionRegister, Registrant: r, Source: "webhook",
+	wfID, err := s.SignalRegistration(c, st.ID, userID, r.Email, workflows.RegistrationSubmitSignal, workflows.Submission{
+		RequestID: web.RequestID(), ReceivedAt: receivedAt, Action: store.ActionRegister, Registrant: r, Source: "webhook",
 	})
 	if err != nil {
-		s.log.Warn("webhook: temporal unavailable", "site", st.ID, "error", err)
+		s.Log.Warn("webhook: temporal unavailable", "site", st.ID, "error", err)
 		webhookError(c, st, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable; nothing was accepted, retry later")
 		return
 	}
@@ -166,19 +165,6 @@ func readFields(c *gin.Context, st *site.Site, o mapping.ParseOptions) (mapping.
 	return fields, true
 }
 
-// signalRegistration delivers a signal to the person's registration
-// workflow, starting it if none runs. Returns once Temporal has it durably.
-func (s *Server) signalRegistration(ctx context.Context, siteID, userID, email, signal string, arg any) (string, error) {
-	in := workflows.RegistrationInput{SiteID: siteID, UserID: userID, Email: email}
-	opts := workflows.RegistrationStartOptions(s.cfg.Temporal.TaskQueue, in)
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	_, err := s.temporal.SignalWithStartWorkflow(ctx, opts.ID, signal, arg, opts, workflows.Registration, in)
-	return opts.ID, err
-}
-
-func requestID() string { return "req_" + rand.Text()[:16] }
-
 // logRequest is printToLog: the request with keys, tokens and passwords
 // replaced by "[redacted]".
 func (s *Server) logRequest(c *gin.Context, st *site.Site, fields mapping.Fields) {
@@ -206,6 +192,6 @@ func (s *Server) logRequest(c *gin.Context, st *site.Site, fields mapping.Fields
 			query.Set(k, "[redacted]")
 		}
 	}
-	s.log.Info("webhook request", "site", st.ID, "client", c.ClientIP(), "method", c.Request.Method,
+	s.Log.Info("webhook request", "site", st.ID, "client", c.ClientIP(), "method", c.Request.Method,
 		"query", query.Encode(), "headers", fmt.Sprint(headers), "fields", fmt.Sprint(redacted))
 }

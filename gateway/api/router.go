@@ -5,11 +5,11 @@ package api
 import (
 	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
 	"gatehouse/internal/site"
@@ -27,20 +27,13 @@ type Options struct {
 }
 
 // Server holds what the handlers share.
-type Server struct {
-	cfg      config.Config
-	store    *store.Store
-	temporal client.Client
-	log      *slog.Logger
-
-	dispatcher *dispatch.Dispatcher
-}
+type Server struct{ *web.Deps }
 
 // New builds the router.
 func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{cfg: o.Config, store: o.Store, temporal: o.Temporal, log: o.Logger,
-		dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger}}
+	s := &Server{&web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
+		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger}}}
 	r := gin.New()
 	// gin trusts every proxy unless told otherwise: trust only the listed ones.
 	proxies := make([]string, 0, len(o.Config.TrustedProxies))
@@ -53,18 +46,18 @@ func New(o Options) (*gin.Engine, error) {
 	r.ForwardedByClientIP = len(proxies) > 0
 	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recoverer(), s.accessLog())
+	r.Use(s.Recoverer(), s.AccessLog())
 	r.NoRoute(func(c *gin.Context) {
-		abort(c, http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
+		web.Abort(c, http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
 	})
 	r.NoMethod(func(c *gin.Context) {
-		abort(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+		web.Abort(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
 
-	r.GET("/healthz", s.healthz)
-	r.GET("/readyz", s.readyz)
+	r.GET("/healthz", s.Healthz)
+	r.GET("/readyz", s.Readyz)
 
-	v1 := r.Group("/api/v1", s.requireAdmin())
+	v1 := r.Group("/api/v1", s.RequireAdmin())
 	v1.POST("/selfcheck", s.selfCheck)
 	sites := v1.Group("/sites/:siteId", s.validSiteID)
 	sites.PUT("", s.putSite)
@@ -117,34 +110,6 @@ func New(o Options) (*gin.Engine, error) {
 
 func (s *Server) validSiteID(c *gin.Context) {
 	if !site.ValidID(c.Param("siteId")) {
-		abortFields(c, http.StatusBadRequest, "invalid_site_id", []fieldError{{Field: "siteId", Message: "must be 1-64 letters, digits, '.', '_' or '-'"}})
-	}
-}
-
-// accessLog logs one line per request. It logs the path without the query:
-// webhook senders put keys in query strings.
-func (s *Server) accessLog() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		start := time.Now()
-		c.Next()
-		level := slog.LevelDebug
-		if c.Writer.Status() >= 500 {
-			level = slog.LevelWarn
-		}
-		s.log.Log(c.Request.Context(), level, "http request",
-			"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
-			"took", time.Since(start), "client", c.ClientIP())
-	}
-}
-
-func (s *Server) recoverer() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		defer func() {
-			if p := recover(); p != nil {
-				s.log.Error("handler panic", "path", c.Request.URL.Path, "panic", p)
-				abort(c, http.StatusInternalServerError, "internal", "internal error")
-			}
-		}()
-		c.Next()
+		web.AbortFields(c, http.StatusBadRequest, "invalid_site_id", []web.FieldError{{Field: "siteId", Message: "must be 1-64 letters, digits, '.', '_' or '-'"}})
 	}
 }

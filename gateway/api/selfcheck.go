@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"gatehouse/gateway/web"
 	"gatehouse/workflows"
 )
 
@@ -18,19 +19,19 @@ func (s *Server) selfCheck(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 15*time.Second)
 	defer cancel()
 	id := workflows.SelfCheckID(rand.Text())
-	run, err := s.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
-		TaskQueue:                s.cfg.Temporal.TaskQueue,
+		TaskQueue:                s.Config.Temporal.TaskQueue,
 		WorkflowExecutionTimeout: time.Minute,
 	}, workflows.SelfCheck, workflows.SelfCheckInput{})
 	if err != nil {
-		abort(c, http.StatusServiceUnavailable, "temporal_unavailable", "could not start the self-check: "+err.Error())
+		web.Abort(c, http.StatusServiceUnavailable, "temporal_unavailable", "could not start the self-check: "+err.Error())
 		return
 	}
 	var res workflows.SelfCheckResult
 	if err := run.Get(ctx, &res); err != nil {
 		c.JSON(http.StatusGatewayTimeout, gin.H{"status": "failed", "workflowId": id, "error": err.Error(),
-			"hint": "is a worker polling task queue " + s.cfg.Temporal.TaskQueue + "?"})
+			"hint": "is a worker polling task queue " + s.Config.Temporal.TaskQueue + "?"})
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"status": "ok", "workflowId": id, "result": res})

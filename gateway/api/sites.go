@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/emailtmpl"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/site"
@@ -28,7 +29,7 @@ const maxAdminBody = 1 << 20
 func decodeStrict(c *gin.Context, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
 	if err != nil {
-		abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
+		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return false
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -45,19 +46,19 @@ func decodeStrict(c *gin.Context, v any) bool {
 			msg = "times must be RFC 3339 (2026-12-01T15:00:00Z): " + msg
 		}
 		if field == "" {
-			abort(c, http.StatusBadRequest, "invalid_json", "body: "+msg)
+			web.Abort(c, http.StatusBadRequest, "invalid_json", "body: "+msg)
 		} else {
-			abortFields(c, http.StatusBadRequest, "invalid_field", []fieldError{{Field: field, Message: msg}})
+			web.AbortFields(c, http.StatusBadRequest, "invalid_field", []web.FieldError{{Field: field, Message: msg}})
 		}
 		return false
 	}
 	return true
 }
 
-func siteFieldErrors(errs []site.FieldError) []fieldError {
-	out := make([]fieldError, len(errs))
+func siteFieldErrors(errs []site.FieldError) []web.FieldError {
+	out := make([]web.FieldError, len(errs))
 	for i, e := range errs {
-		out[i] = fieldError{Field: e.Field, Message: e.Message}
+		out[i] = web.FieldError{Field: e.Field, Message: e.Message}
 	}
 	return out
 }
@@ -70,27 +71,27 @@ func (s *Server) putSite(c *gin.Context) {
 		return
 	}
 	if st.ID != "" && st.ID != id {
-		abortFields(c, http.StatusBadRequest, "invalid_field", []fieldError{{Field: "id", Message: "does not match the path"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_field", []web.FieldError{{Field: "id", Message: "does not match the path"}})
 		return
 	}
 	st.ID = id
 	st.ApplyDefaults()
-	ids, err := s.store.TemplateIDs(c, id)
+	ids, err := s.Store.TemplateIDs(c, id)
 	if err != nil {
-		s.unavailable(c, err)
+		s.Unavailable(c, err)
 		return
 	}
 	if errs := st.Validate(func(t string) bool { return slices.Contains(ids, t) }); len(errs) > 0 {
-		abortFields(c, http.StatusBadRequest, "invalid_site", siteFieldErrors(errs))
+		web.AbortFields(c, http.StatusBadRequest, "invalid_site", siteFieldErrors(errs))
 		return
 	}
 	var keyHash []byte
 	if st.Registration.RegistrationKey != "" {
 		keyHash = linktoken.Hash(st.Registration.RegistrationKey)
 	}
-	saved, created, err := s.store.PutSite(c, st, keyHash)
+	saved, created, err := s.Store.PutSite(c, st, keyHash)
 	if err != nil {
-		s.unavailable(c, err)
+		s.Unavailable(c, err)
 		return
 	}
 	status := http.StatusOK
@@ -101,7 +102,7 @@ func (s *Server) putSite(c *gin.Context) {
 }
 
 func (s *Server) getSite(c *gin.Context) {
-	st, _, err := s.store.GetSite(c, c.Param("siteId"))
+	st, _, err := s.Store.GetSite(c, c.Param("siteId"))
 	if s.storeError(c, err, "site") {
 		return
 	}
@@ -113,7 +114,7 @@ func (s *Server) getSite(c *gin.Context) {
 func (s *Server) deleteSite(c *gin.Context) {
 	purge := c.Query("purge") == "true"
 	id := c.Param("siteId")
-	userIDs, err := s.store.DeleteSite(c, id, purge)
+	userIDs, err := s.Store.DeleteSite(c, id, purge)
 	if s.storeError(c, err, "site") {
 		return
 	}
@@ -127,7 +128,7 @@ func (s *Server) deleteSite(c *gin.Context) {
 // once, here, and only its hash is kept.
 func (s *Server) generateKey(c *gin.Context) {
 	key := "whr_" + rand.Text() + rand.Text()
-	err := s.store.SetRegistrationKey(c, c.Param("siteId"), linktoken.Hash(key))
+	err := s.Store.SetRegistrationKey(c, c.Param("siteId"), linktoken.Hash(key))
 	if s.storeError(c, err, "site") {
 		return
 	}
@@ -136,7 +137,7 @@ func (s *Server) generateKey(c *gin.Context) {
 
 func (s *Server) putTemplate(c *gin.Context) {
 	siteID, id := c.Param("siteId"), c.Param("templateId")
-	st, _, err := s.store.GetSite(c, siteID)
+	st, _, err := s.Store.GetSite(c, siteID)
 	if s.storeError(c, err, "site") {
 		return
 	}
@@ -146,12 +147,12 @@ func (s *Server) putTemplate(c *gin.Context) {
 	}
 	t.ID = id
 	if errs := t.Validate(st.Languages); len(errs) > 0 {
-		abortFields(c, http.StatusBadRequest, "invalid_template", siteFieldErrors(errs))
+		web.AbortFields(c, http.StatusBadRequest, "invalid_template", siteFieldErrors(errs))
 		return
 	}
-	created, err := s.store.PutTemplate(c, siteID, t)
+	created, err := s.Store.PutTemplate(c, siteID, t)
 	if err != nil {
-		s.unavailable(c, err)
+		s.Unavailable(c, err)
 		return
 	}
 	status := http.StatusOK
@@ -162,7 +163,7 @@ func (s *Server) putTemplate(c *gin.Context) {
 }
 
 func (s *Server) getTemplate(c *gin.Context) {
-	t, err := s.store.Template(c, c.Param("siteId"), c.Param("templateId"))
+	t, err := s.Store.Template(c, c.Param("siteId"), c.Param("templateId"))
 	if s.storeError(c, err, "template") {
 		return
 	}
@@ -170,16 +171,16 @@ func (s *Server) getTemplate(c *gin.Context) {
 }
 
 func (s *Server) listTemplates(c *gin.Context) {
-	ids, err := s.store.TemplateIDs(c, c.Param("siteId"))
+	ids, err := s.Store.TemplateIDs(c, c.Param("siteId"))
 	if err != nil {
-		s.unavailable(c, err)
+		s.Unavailable(c, err)
 		return
 	}
 	objects := []emailtmpl.Template{}
 	for _, id := range append(emailtmpl.BuiltinIDs(), ids...) {
-		t, err := s.store.Template(c, c.Param("siteId"), id)
+		t, err := s.Store.Template(c, c.Param("siteId"), id)
 		if err != nil {
-			s.unavailable(c, err)
+			s.Unavailable(c, err)
 			return
 		}
 		objects = append(objects, t)
@@ -190,7 +191,7 @@ func (s *Server) listTemplates(c *gin.Context) {
 // deleteTemplate refuses to remove a template a slot still uses.
 func (s *Server) deleteTemplate(c *gin.Context) {
 	siteID, id := c.Param("siteId"), c.Param("templateId")
-	st, _, err := s.store.GetSite(c, siteID)
+	st, _, err := s.Store.GetSite(c, siteID)
 	if s.storeError(c, err, "site") {
 		return
 	}
@@ -201,11 +202,11 @@ func (s *Server) deleteTemplate(c *gin.Context) {
 		"webhookConfirmedEmailTemplatePostEvent": r.ConfirmedTemplatePostEvent,
 	} {
 		if used == id {
-			abort(c, http.StatusConflict, "template_in_use", "the site's "+slot+" uses this template; point it elsewhere first")
+			web.Abort(c, http.StatusConflict, "template_in_use", "the site's "+slot+" uses this template; point it elsewhere first")
 			return
 		}
 	}
-	if s.storeError(c, s.store.DeleteTemplate(c, siteID, id), "template") {
+	if s.storeError(c, s.Store.DeleteTemplate(c, siteID, id), "template") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"deleted": id})
@@ -217,20 +218,15 @@ func (s *Server) storeError(c *gin.Context, err error, what string) bool {
 	case err == nil:
 		return false
 	case errors.Is(err, store.ErrNotFound):
-		abort(c, http.StatusNotFound, what+"_not_found", "no such "+what)
+		web.Abort(c, http.StatusNotFound, what+"_not_found", "no such "+what)
 	default:
-		s.unavailable(c, err)
+		s.Unavailable(c, err)
 	}
 	return true
 }
 
-func (s *Server) unavailable(c *gin.Context, err error) {
-	s.log.Warn("dependency unavailable", "path", c.Request.URL.Path, "error", err)
-	abort(c, http.StatusServiceUnavailable, "unavailable", "a dependency is unavailable; nothing was changed, retry later")
-}
-
 func (s *Server) cancelRegistration(ctx context.Context, siteID, userID string) {
-	if err := s.temporal.CancelWorkflow(ctx, workflows.RegistrationID(siteID, userID), ""); err != nil {
-		s.log.Debug("cancel registration", "site", siteID, "user", userID, "error", err)
+	if err := s.Temporal.CancelWorkflow(ctx, workflows.RegistrationID(siteID, userID), ""); err != nil {
+		s.Log.Debug("cancel registration", "site", siteID, "user", userID, "error", err)
 	}
 }

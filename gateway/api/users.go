@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/store"
 	"gatehouse/workflows"
 )
@@ -14,43 +15,43 @@ import (
 // listUsers is GET /api/v1/sites/{siteId}/users?email=&status=&group=&page=&pageSize=.
 func (s *Server) listUsers(c *gin.Context) {
 	f := store.UserFilter{Email: c.Query("email"), Status: c.Query("status"), Group: c.Query("group"), Page: 1, PageSize: 50}
-	var bad []fieldError
+	var bad []web.FieldError
 	if v := c.Query("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			bad = append(bad, fieldError{Field: "page", Message: "must be a whole number from 1"})
+			bad = append(bad, web.FieldError{Field: "page", Message: "must be a whole number from 1"})
 		}
 		f.Page = n
 	}
 	if v := c.Query("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			bad = append(bad, fieldError{Field: "pageSize", Message: "must be a whole number from 1 to 500"})
+			bad = append(bad, web.FieldError{Field: "pageSize", Message: "must be a whole number from 1 to 500"})
 		}
 		f.PageSize = n
 	}
 	switch f.Status {
 	case "", store.UserPending, store.UserActive, store.UserBlocked:
 	default:
-		bad = append(bad, fieldError{Field: "status", Message: "must be pending, active or blocked"})
+		bad = append(bad, web.FieldError{Field: "status", Message: "must be pending, active or blocked"})
 	}
 	if len(bad) > 0 {
-		abortFields(c, http.StatusBadRequest, "invalid_query", bad)
+		web.AbortFields(c, http.StatusBadRequest, "invalid_query", bad)
 		return
 	}
-	if _, _, err := s.store.GetSite(c, c.Param("siteId")); s.storeError(c, err, "site") {
+	if _, _, err := s.Store.GetSite(c, c.Param("siteId")); s.storeError(c, err, "site") {
 		return
 	}
-	users, total, err := s.store.ListUsers(c, c.Param("siteId"), f)
+	users, total, err := s.Store.ListUsers(c, c.Param("siteId"), f)
 	if err != nil {
-		s.unavailable(c, err)
+		s.Unavailable(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"objects": users, "totalCount": total})
 }
 
 func (s *Server) getUser(c *gin.Context) {
-	u, err := s.store.GetUser(c, c.Param("siteId"), c.Param("userId"))
+	u, err := s.Store.GetUser(c, c.Param("siteId"), c.Param("userId"))
 	if s.storeError(c, err, "user") {
 		return
 	}
@@ -61,7 +62,7 @@ func (s *Server) getUser(c *gin.Context) {
 // registration still waiting for them.
 func (s *Server) deleteUser(c *gin.Context) {
 	siteID, userID := c.Param("siteId"), c.Param("userId")
-	if s.storeError(c, s.store.DeleteUser(c, siteID, userID, "api"), "user") {
+	if s.storeError(c, s.Store.DeleteUser(c, siteID, userID, "api"), "user") {
 		return
 	}
 	s.cancelRegistration(c, siteID, userID)
@@ -71,18 +72,18 @@ func (s *Server) deleteUser(c *gin.Context) {
 // resendLink issues a new link with the template of the current phase.
 func (s *Server) resendLink(c *gin.Context) {
 	siteID, userID := c.Param("siteId"), c.Param("userId")
-	u, err := s.store.GetUser(c, siteID, userID)
+	u, err := s.Store.GetUser(c, siteID, userID)
 	if s.storeError(c, err, "user") {
 		return
 	}
 	if u.Status != store.UserPending {
-		abort(c, http.StatusConflict, "not_pending", "the user is "+u.Status+": only pending users get links")
+		web.Abort(c, http.StatusConflict, "not_pending", "the user is "+u.Status+": only pending users get links")
 		return
 	}
-	wfID, err := s.signalRegistration(c, siteID, userID, u.Email, workflows.RegistrationResendSignal,
-		workflows.Resend{RequestID: requestID(), RequestedAt: time.Now().UTC()})
+	wfID, err := s.SignalRegistration(c, siteID, userID, u.Email, workflows.RegistrationResendSignal,
+		workflows.Resend{RequestID: web.RequestID(), RequestedAt: time.Now().UTC()})
 	if err != nil {
-		s.unavailable(c, err)
+		s.Unavailable(c, err)
 		return
 	}
 	c.JSON(http.StatusAccepted, gin.H{"status": "accepted", "userId": userID, "workflowId": wfID})

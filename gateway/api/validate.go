@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"gatehouse/gateway/web"
 	"reflect"
 	"strings"
 
@@ -22,12 +23,12 @@ var validate = func() *validator.Validate {
 	return v
 }()
 
-func validationErrors(err error) []fieldError {
+func validationErrors(err error) []web.FieldError {
 	var ve validator.ValidationErrors
 	if !errors.As(err, &ve) {
-		return []fieldError{{Field: "body", Message: err.Error()}}
+		return []web.FieldError{{Field: "body", Message: err.Error()}}
 	}
-	out := make([]fieldError, 0, len(ve))
+	out := make([]web.FieldError, 0, len(ve))
 	for _, fe := range ve {
 		field := fe.Namespace()
 		if _, rest, ok := strings.Cut(field, "."); ok {
@@ -48,7 +49,7 @@ func validationErrors(err error) []fieldError {
 		case "printascii":
 			msg = "must be printable ASCII"
 		}
-		out = append(out, fieldError{Field: field, Message: msg})
+		out = append(out, web.FieldError{Field: field, Message: msg})
 	}
 	return out
 }

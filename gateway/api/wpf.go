@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
@@ -58,7 +59,7 @@ func (s *Server) wpfWebhook(c *gin.Context) {
 	if _, has := fields["tags"]; has {
 		r.Tags = mapping.ParseTags(fields["tags"])
 	}
-	sub := workflows.Submission{RequestID: requestID(), ReceivedAt: receivedAt, Registrant: r, Source: "wpf"}
+	sub := workflows.Submission{RequestID: web.RequestID(), ReceivedAt: receivedAt, Registrant: r, Source: "wpf"}
 	switch action {
 	case "add":
 		if errs := mapping.Validate(st, r); len(errs) > 0 {
@@ -74,12 +75,12 @@ func (s *Server) wpfWebhook(c *gin.Context) {
 			wpfInvalid(c, site.FieldError{Field: st.Registration.MandatoryFieldsMapping.EmailWebhookKey, Message: "is required"})
 			return
 		}
-		if _, err := s.store.GetUser(c, st.ID, mapping.UserID(st.ID, r.Email)); errors.Is(err, store.ErrNotFound) {
+		if _, err := s.Store.GetUser(c, st.ID, mapping.UserID(st.ID, r.Email)); errors.Is(err, store.ErrNotFound) {
 			// 200 so the CRM does not retry a contact that is not a user here.
 			c.JSON(http.StatusOK, gin.H{"success": true, "status": "ignored", "message": "no user with that email on this site; nothing updated"})
 			return
 		} else if err != nil {
-			s.unavailable(c, err)
+			s.Unavailable(c, err)
 			return
 		}
 		sub.Action = store.ActionUpdate
@@ -95,9 +96,9 @@ func (s *Server) wpfWebhook(c *gin.Context) {
 		}
 	}
 	userID := mapping.UserID(st.ID, r.Email)
-	wfID, err := s.signalRegistration(c, st.ID, userID, r.Email, workflows.RegistrationSubmitSignal, sub)
+	wfID, err := s.SignalRegistration(c, st.ID, userID, r.Email, workflows.RegistrationSubmitSignal, sub)
 	if err != nil {
-		s.log.Warn("wpf webhook: temporal unavailable", "site", st.ID, "error", err)
+		s.Log.Warn("wpf webhook: temporal unavailable", "site", st.ID, "error", err)
 		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"success": false, "code": "unavailable",
 			"message": "temporarily unavailable; nothing was accepted, retry later"})
 		return
@@ -114,11 +115,11 @@ func (s *Server) wpfRole(c *gin.Context, st *site.Site, r *mapping.Registrant) b
 		return false
 	case slices.Contains(site.AdminRoles, role):
 		r.Notes = append(r.Notes, "role "+role+" refused (admin roles cannot come from a CRM): used "+r.Role)
-		s.log.Warn("wpf: admin role refused", "site", st.ID, "role", role)
+		s.Log.Warn("wpf: admin role refused", "site", st.ID, "role", role)
 		return false
 	case !slices.Contains(st.Roles, role):
 		r.Notes = append(r.Notes, "unknown role "+role+": used "+r.Role)
-		s.log.Warn("wpf: unknown role, default used", "site", st.ID, "role", role, "default", r.Role)
+		s.Log.Warn("wpf: unknown role, default used", "site", st.ID, "role", role, "default", r.Role)
 		return false
 	}
 	r.Role = role

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"crypto/subtle"
@@ -8,24 +8,26 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// requireAdmin checks Authorization: Bearer $GATEHOUSE_ADMIN_TOKEN.
-func (s *Server) requireAdmin() gin.HandlerFunc {
+// RequireAdmin checks Authorization: Bearer $GATEHOUSE_ADMIN_TOKEN.
+func (d *Deps) RequireAdmin() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !s.isAdmin(bearer(c.GetHeader("Authorization"))) {
+		if !d.IsAdmin(Bearer(c.GetHeader("Authorization"))) {
 			c.Header("WWW-Authenticate", `Bearer realm="gatehouse"`)
-			abort(c, http.StatusUnauthorized, "unauthorized", "Authorization: Bearer <GATEHOUSE_ADMIN_TOKEN> is missing or wrong")
+			Abort(c, http.StatusUnauthorized, "unauthorized", "Authorization: Bearer <GATEHOUSE_ADMIN_TOKEN> is missing or wrong")
 			return
 		}
 		c.Next()
 	}
 }
 
-func (s *Server) isAdmin(token string) bool {
-	return s.cfg.AdminToken != "" && token != "" &&
-		subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.AdminToken)) == 1
+// IsAdmin reports whether token is the admin token.
+func (d *Deps) IsAdmin(token string) bool {
+	return d.Config.AdminToken != "" && token != "" &&
+		subtle.ConstantTimeCompare([]byte(token), []byte(d.Config.AdminToken)) == 1
 }
 
-func bearer(h string) string {
+// Bearer returns the token of an Authorization: Bearer header, or "".
+func Bearer(h string) string {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""

@@ -1,27 +1,31 @@
-package api
+package web
 
 import (
 	"github.com/gin-gonic/gin"
 )
 
-// apiError is the body of every /api/v1 error: a stable code, a message
-// for humans, and the offending fields when input was bad.
-type apiError struct {
+// Error is the body of every /api/v1 error: a stable code, a message for
+// humans, and the offending fields when input was bad.
+type Error struct {
 	Code    string       `json:"code"`
 	Message string       `json:"message"`
-	Fields  []fieldError `json:"fields,omitempty"`
+	Fields  []FieldError `json:"fields,omitempty"`
 }
 
-type fieldError struct {
+// FieldError names one bad input field.
+type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
 
-func abort(c *gin.Context, status int, code, message string) {
-	c.AbortWithStatusJSON(status, apiError{Code: code, Message: message})
+// Abort answers with an Error.
+func Abort(c *gin.Context, status int, code, message string) {
+	c.AbortWithStatusJSON(status, Error{Code: code, Message: message})
 }
 
-func abortFields(c *gin.Context, status int, code string, fields []fieldError) {
+// AbortFields answers with an Error naming the bad fields; its message is
+// the first of them.
+func AbortFields(c *gin.Context, status int, code string, fields []FieldError) {
 	msg := "invalid input"
 	if len(fields) > 0 {
 		msg = fields[0].Field + ": " + fields[0].Message
@@ -29,5 +33,5 @@ func abortFields(c *gin.Context, status int, code string, fields []fieldError) {
 			msg += " (and more, see fields)"
 		}
 	}
-	c.AbortWithStatusJSON(status, apiError{Code: code, Message: msg, Fields: fields})
+	c.AbortWithStatusJSON(status, Error{Code: code, Message: msg, Fields: fields})
 }

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"context"
@@ -9,23 +9,24 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 )
 
-func (s *Server) healthz(c *gin.Context) {
+// Healthz answers 200 while the process runs.
+func (d *Deps) Healthz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// readyz checks both dependencies and names the one that fails, so a load
+// Readyz checks both dependencies and names the one that fails, so a load
 // balancer only sends traffic to a gateway that can accept it durably.
-func (s *Server) readyz(c *gin.Context) {
+func (d *Deps) Readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	checks := gin.H{}
 	ok := true
-	if err := s.store.Ping(ctx); err != nil {
+	if err := d.Store.Ping(ctx); err != nil {
 		checks["mysql"], ok = "unreachable: "+err.Error(), false
 	} else {
 		checks["mysql"] = "ok"
 	}
-	_, err := s.temporal.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: s.cfg.Temporal.Namespace})
+	_, err := d.Temporal.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: d.Config.Temporal.Namespace})
 	if err != nil {
 		checks["temporal"], ok = "unreachable: "+err.Error(), false
 	} else {
