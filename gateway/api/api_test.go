@@ -1,9 +1,7 @@
 package api_test
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
+	"gatehouse/gateway/gatewaytest"
 	"strings"
 	"testing"
 	"time"
@@ -16,38 +14,16 @@ import (
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-func do(t *testing.T, method, url, token string, body io.Reader) (int, map[string]any) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s %s: not JSON (%d): %s", method, url, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
-}
-
 func TestHealthReadyAndSelfCheck(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	if code, _ := do(t, "GET", app.URL+"/healthz", "", nil); code != 200 {
+	if code, _ := gatewaytest.Do(t, "GET", app.URL+"/healthz", "", nil); code != 200 {
 		t.Fatalf("healthz %d", code)
 	}
-	code, body := do(t, "GET", app.URL+"/readyz", "", nil)
+	code, body := gatewaytest.Do(t, "GET", app.URL+"/readyz", "", nil)
 	if code != 200 || body["status"] != "ready" {
 		t.Fatalf("readyz %d %v", code, body)
 	}
-	code, body = do(t, "POST", app.URL+"/api/v1/selfcheck", testkit.AdminToken, nil)
+	code, body = gatewaytest.Do(t, "POST", app.URL+"/api/v1/selfcheck", testkit.AdminToken, nil)
 	if code != 200 || body["status"] != "ok" {
 		t.Fatalf("selfcheck %d %v", code, body)
 	}
@@ -59,7 +35,7 @@ func TestHealthReadyAndSelfCheck(t *testing.T) {
 func TestAdminTokenRequired(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	for _, token := range []string{"", "wrong-token-wrong-token", strings.ToUpper(testkit.AdminToken)} {
-		code, body := do(t, "POST", app.URL+"/api/v1/selfcheck", token, nil)
+		code, body := gatewaytest.Do(t, "POST", app.URL+"/api/v1/selfcheck", token, nil)
 		if code != 401 || body["code"] != "unauthorized" {
 			t.Fatalf("token %q: %d %v", token, code, body)
 		}
@@ -68,10 +44,10 @@ func TestAdminTokenRequired(t *testing.T) {
 
 func TestUnknownRouteAndMethodAreJSON(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	if code, body := do(t, "GET", app.URL+"/nope", "", nil); code != 404 || body["code"] != "not_found" {
+	if code, body := gatewaytest.Do(t, "GET", app.URL+"/nope", "", nil); code != 404 || body["code"] != "not_found" {
 		t.Fatalf("404: %d %v", code, body)
 	}
-	if code, body := do(t, "DELETE", app.URL+"/healthz", "", nil); code != 405 || body["code"] != "method_not_allowed" {
+	if code, body := gatewaytest.Do(t, "DELETE", app.URL+"/healthz", "", nil); code != 405 || body["code"] != "method_not_allowed" {
 		t.Fatalf("405: %d %v", code, body)
 	}
 }
@@ -91,12 +67,12 @@ func TestReadyzNamesTheFailingDependency(t *testing.T) {
 		dsn.Addr = mysqlProxy.Addr()
 		c.MySQLDSN = dsn.FormatDSN()
 	})
-	if code, _ := do(t, "GET", app.URL+"/readyz", "", nil); code != 200 {
+	if code, _ := gatewaytest.Do(t, "GET", app.URL+"/readyz", "", nil); code != 200 {
 		t.Fatalf("readyz before cut: %d", code)
 	}
 
 	mysqlProxy.Cut()
-	code, body := do(t, "GET", app.URL+"/readyz", "", nil)
+	code, body := gatewaytest.Do(t, "GET", app.URL+"/readyz", "", nil)
 	checks := body["checks"].(map[string]any)
 	if code != 503 || !strings.HasPrefix(checks["mysql"].(string), "unreachable") || checks["temporal"] != "ok" {
 		t.Fatalf("mysql cut: %d %v", code, body)
@@ -104,7 +80,7 @@ func TestReadyzNamesTheFailingDependency(t *testing.T) {
 	mysqlProxy.Restore()
 
 	temporalProxy.Cut()
-	code, body = do(t, "GET", app.URL+"/readyz", "", nil)
+	code, body = gatewaytest.Do(t, "GET", app.URL+"/readyz", "", nil)
 	checks = body["checks"].(map[string]any)
 	if code != 503 || !strings.HasPrefix(checks["temporal"].(string), "unreachable") || checks["mysql"] != "ok" {
 		t.Fatalf("temporal cut: %d %v", code, body)
@@ -113,7 +89,7 @@ func TestReadyzNamesTheFailingDependency(t *testing.T) {
 
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		code, body = do(t, "GET", app.URL+"/readyz", "", nil)
+		code, body = gatewaytest.Do(t, "GET", app.URL+"/readyz", "", nil)
 		if code == 200 {
 			break
 		}

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"gatehouse/gateway/gatewaytest"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -22,7 +23,7 @@ import (
 	"gatehouse/internal/testkit"
 )
 
-func firstDelivery(t *testing.T, r resp) string {
+func firstDelivery(t *testing.T, r gatewaytest.Resp) string {
 	t.Helper()
 	ds, _ := r.JSON(t)["deliveries"].([]any)
 	if r.Status != 202 || len(ds) == 0 {
@@ -40,24 +41,24 @@ func TestTimeoutsAndDisableAfter(t *testing.T) {
 	rc.Respond(func(n int, _ testkit.Request) testkit.Reply {
 		return testkit.Reply{Status: 200, Delay: 1500 * time.Millisecond}
 	})
-	objectType := unique("obj")
-	id := addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/slow",
+	objectType := gatewaytest.Unique("obj")
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/slow",
 		"[timeout]", "1", "[retrySchedule]", "1s,1s,1s,1s,1s,1s")
 	watcher := testkit.NewReceiver(t)
-	if r := admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "ops", "targetUrl": watcher.URL, "events": []string{"TargetDisabled"}}); r.Status != 201 {
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "ops", "targetUrl": watcher.URL, "events": []string{"TargetDisabled"}}); r.Status != 201 {
 		t.Fatalf("channel: %d %s", r.Status, r.Body)
 	}
-	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
-	m := waitDelivery(t, app, did, "targetGone")
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	m := gatewaytest.WaitDelivery(t, app, did, "targetGone")
 	first := m["attempts"].([]any)[0].(map[string]any)
 	if !strings.Contains(fmt.Sprint(first["error"]), "timed out") || first["outcome"] != "retry" {
 		t.Fatalf("first attempt: %v", first)
 	}
-	g := kaltura(t, app, "get", "id", id).JSON(t)
+	g := gatewaytest.Kaltura(t, app, "get", "id", id).JSON(t)
 	if g["status"].(float64) != 1 || !strings.Contains(fmt.Sprint(g["disabledReason"]), "GATEHOUSE_DISABLE_AFTER") {
 		t.Fatalf("template: %v", g)
 	}
-	q := waitRequests(t, watcher, 1)[0]
+	q := gatewaytest.WaitRequests(t, watcher, 1)[0]
 	if !strings.Contains(string(q.Body), `"Event":"TargetDisabled"`) || !strings.Contains(string(q.Body), "template:"+id) {
 		t.Fatalf("operational event: %s", q.Body)
 	}
@@ -68,10 +69,10 @@ func TestTimeoutsAndDisableAfter(t *testing.T) {
 func TestSSRFGuard(t *testing.T) {
 	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.OutboundAllowCIDRs = nil })
 	rc := testkit.NewReceiver(t)
-	objectType := unique("obj")
-	addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", strings.Replace(rc.URL, "127.0.0.1", "localhost", 1)+"/x")
-	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
-	m := waitDelivery(t, app, did, "failed")
+	objectType := gatewaytest.Unique("obj")
+	gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", strings.Replace(rc.URL, "127.0.0.1", "localhost", 1)+"/x")
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	m := gatewaytest.WaitDelivery(t, app, did, "failed")
 	if a := m["attempts"].([]any); len(a) != 1 || !strings.Contains(fmt.Sprint(a[0].(map[string]any)["error"]), "forbidden address") {
 		t.Fatalf("attempts: %v", a)
 	}
@@ -85,19 +86,19 @@ func TestSSRFGuard(t *testing.T) {
 func TestDelayedUntilReady(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	rc := testkit.NewReceiver(t)
-	objectType := unique("obj")
-	addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/ready", "[eventDelayedCondition]", "1",
+	objectType := gatewaytest.Unique("obj")
+	gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/ready", "[eventDelayedCondition]", "1",
 		"[data][objectType]", "KalturaHttpNotificationObjectData")
-	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 1}}))
-	waitDelivery(t, app, did, "waiting")
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 1}}))
+	gatewaytest.WaitDelivery(t, app, did, "waiting")
 	// The object becomes READY (an event no template listens to), then an
 	// operator nudges the delivery instead of waiting for the next poll.
-	postEvent(t, app, map[string]any{"eventType": "6", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 2}})
-	if r := admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/retry", nil); r.Status != 202 {
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": "6", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 2}})
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/retry", nil); r.Status != 202 {
 		t.Fatalf("retry-now: %d %s", r.Status, r.Body)
 	}
-	waitDelivery(t, app, did, "delivered")
-	if q := waitRequests(t, rc, 1)[0]; !strings.Contains(string(q.Body), `"status":1`) {
+	gatewaytest.WaitDelivery(t, app, did, "delivered")
+	if q := gatewaytest.WaitRequests(t, rc, 1)[0]; !strings.Contains(string(q.Body), `"status":1`) {
 		// The payload is the event's own object; READY only released it.
 		t.Fatalf("payload: %s", q.Body)
 	}
@@ -116,34 +117,34 @@ func TestRecoverAndCancel(t *testing.T) {
 		}
 		return testkit.Reply{Status: 200}
 	})
-	objectType := unique("obj")
+	objectType := gatewaytest.Unique("obj")
 	since := time.Now().UTC().Add(-time.Second).Format(time.RFC3339)
-	id := addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/rec", "[retrySchedule]", "1s")
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/rec", "[retrySchedule]", "1s")
 	var ids []string
 	for i := range 3 {
-		ids = append(ids, firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": fmt.Sprint(i), "object": map[string]any{"id": i}})))
+		ids = append(ids, firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": fmt.Sprint(i), "object": map[string]any{"id": i}})))
 	}
 	for _, d := range ids {
-		waitDelivery(t, app, d, "failed")
+		gatewaytest.WaitDelivery(t, app, d, "failed")
 	}
 	fail.Store(false)
-	r := admin(t, app, "POST", "/api/v1/deliveries/recover?target=template:"+id+"&since="+url.QueryEscape(since), nil)
+	r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/recover?target=template:"+id+"&since="+url.QueryEscape(since), nil)
 	if r.Status != 202 || r.JSON(t)["restarted"].(float64) != 3 {
 		t.Fatalf("recover: %d %s", r.Status, r.Body)
 	}
 	for _, d := range ids {
-		waitDelivery(t, app, d, "delivered")
+		gatewaytest.WaitDelivery(t, app, d, "delivered")
 	}
 
-	cid := addActive(t, app, "[eventType]", "7", "[eventObjectType]", objectType, "[url]", rc.URL+"/cancel", "[retrySchedule]", "1h")
+	cid := gatewaytest.AddActive(t, app, "[eventType]", "7", "[eventObjectType]", objectType, "[url]", rc.URL+"/cancel", "[retrySchedule]", "1h")
 	_ = cid
-	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "c", "object": map[string]any{"id": "c"}}))
-	waitDelivery(t, app, did, "retrying")
-	if r := admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/cancel", nil); r.Status != 202 {
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "c", "object": map[string]any{"id": "c"}}))
+	gatewaytest.WaitDelivery(t, app, did, "retrying")
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/cancel", nil); r.Status != 202 {
 		t.Fatalf("cancel: %d %s", r.Status, r.Body)
 	}
-	waitDelivery(t, app, did, "cancelled")
-	if r := admin(t, app, "GET", "/api/v1/deliveries?status=cancelled&target=template:"+cid, nil); len(r.JSON(t)["deliveries"].([]any)) != 1 {
+	gatewaytest.WaitDelivery(t, app, did, "cancelled")
+	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/deliveries?status=cancelled&target=template:"+cid, nil); len(r.JSON(t)["deliveries"].([]any)) != 1 {
 		t.Fatalf("list cancelled: %s", r.Body)
 	}
 }
@@ -166,18 +167,18 @@ func TestClientCertificate(t *testing.T) {
 	pool.AddCert(srv.Certificate())
 	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.OutboundRootCAs = pool })
 
-	objectType := unique("obj")
-	if r := kaltura(t, app, "add", tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "mtls", "[eventType]", "1",
+	objectType := gatewaytest.Unique("obj")
+	if r := gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "mtls", "[eventType]", "1",
 		"[eventObjectType]", objectType, "[url]", srv.URL, "[sslCertificate]", "not a certificate")...); r.Status != 400 || !strings.Contains(r.Body, "[sslCertificate]") {
 		t.Fatalf("bad certificate accepted: %d %s", r.Status, r.Body)
 	}
-	id := addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", srv.URL+"/mtls",
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", srv.URL+"/mtls",
 		"[sslCertificate]", certPEM, "[sslKey]", keyPEM, "[sslCertificateType]", "PEM")
-	if g := kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "PRIVATE KEY") {
+	if g := gatewaytest.Kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "PRIVATE KEY") {
 		t.Fatal("the client key is readable")
 	}
-	did := firstDelivery(t, postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "m", "object": map[string]any{"id": "m"}}))
-	waitDelivery(t, app, did, "delivered")
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "m", "object": map[string]any{"id": "m"}}))
+	gatewaytest.WaitDelivery(t, app, did, "delivered")
 	if cn := <-seen; cn != "gatehouse-client" {
 		t.Fatalf("client certificate CN %q", cn)
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"gatehouse/gateway/gatewaytest"
 	"hash"
 	"net/http"
 	"net/url"
@@ -24,82 +25,17 @@ import (
 	"gatehouse/internal/testkit"
 )
 
-// kaltura calls the template service with form pairs.
-func kaltura(t *testing.T, app *testkit.App, action string, kv ...string) resp {
-	t.Helper()
-	body := form(append([]string{"ks", testkit.AdminToken, "format", "1"}, kv...)...)
-	return send(t, "POST", app.URL+"/api_v3/service/eventnotification_eventnotificationtemplate/action/"+action,
-		"application/x-www-form-urlencoded", body)
-}
-
-func tpl(kv ...string) []string {
-	out := make([]string, 0, len(kv))
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, "eventNotificationTemplate"+kv[i], kv[i+1])
-	}
-	return out
-}
-
-// addActive creates an HTTP template and activates it; returns its id.
-func addActive(t *testing.T, app *testkit.App, kv ...string) string {
-	t.Helper()
-	r := kaltura(t, app, "add", tpl(append([]string{"[objectType]", "KalturaHttpNotificationTemplate", "[name]", unique("tpl")}, kv...)...)...)
-	if r.Status != 200 {
-		t.Fatalf("add: %d %s", r.Status, r.Body)
-	}
-	id := fmt.Sprint(r.JSON(t)["id"])
-	if r := kaltura(t, app, "updateStatus", "id", id, "status", "2"); r.Status != 200 {
-		t.Fatalf("activate: %d %s", r.Status, r.Body)
-	}
-	return id
-}
-
-func postEvent(t *testing.T, app *testkit.App, ev map[string]any, headers ...string) resp {
-	t.Helper()
-	b, _ := json.Marshal(ev)
-	return send(t, "POST", app.URL+"/api/v1/events", "application/json", b, append(headers, "Authorization: Bearer "+testkit.AdminToken)...)
-}
-
-func waitRequests(t *testing.T, rc *testkit.Receiver, n int) []testkit.Request {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	reqs, err := rc.WaitFor(ctx, n)
-	if err != nil {
-		t.Fatalf("waiting for %d requests, got %d: %v", n, len(rc.Requests()), err)
-	}
-	return reqs
-}
-
-func waitDelivery(t *testing.T, app *testkit.App, id, status string) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r := admin(t, app, "GET", "/api/v1/deliveries/"+url.PathEscape(id), nil)
-		if r.Status == 200 {
-			m := r.JSON(t)
-			if d := m["delivery"].(map[string]any); d["status"] == status {
-				return m
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("delivery %s never reached %s: %s", id, status, r.Body)
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 func TestKalturaTemplateAPI(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 
 	// Wrong ks: Kaltura's exception shape.
-	r := send(t, "POST", app.URL+"/api_v3/service/eventnotification_eventnotificationtemplate/action/list", "application/x-www-form-urlencoded", form("ks", "nope", "format", "1"))
+	r := gatewaytest.Send(t, "POST", app.URL+"/api_v3/service/eventnotification_eventnotificationtemplate/action/list", "application/x-www-form-urlencoded", gatewaytest.Form("ks", "nope", "format", "1"))
 	if m := r.JSON(t); r.Status != 401 || m["code"] != "INVALID_KS" || m["objectType"] != "KalturaAPIException" {
 		t.Fatalf("bad ks: %d %s", r.Status, r.Body)
 	}
 
 	// System templates exist and can be filtered.
-	r = kaltura(t, app, "listTemplates", "filter[objectType]", "KalturaEventNotificationTemplateFilter", "filter[systemNameEqual]", "ENTRY_CHANGED")
+	r = gatewaytest.Kaltura(t, app, "listTemplates", "filter[objectType]", "KalturaEventNotificationTemplateFilter", "filter[systemNameEqual]", "ENTRY_CHANGED")
 	m := r.JSON(t)
 	if m["totalCount"].(float64) != 1 {
 		t.Fatalf("listTemplates: %s", r.Body)
@@ -107,7 +43,7 @@ func TestKalturaTemplateAPI(t *testing.T) {
 	sys := m["objects"].([]any)[0].(map[string]any)
 
 	// Clone: a DISABLED copy with the caller's fields; secrets write-only.
-	r = kaltura(t, app, "clone", append([]string{"id", fmt.Sprint(sys["id"])}, tpl("[objectType]", "KalturaHttpNotificationTemplate",
+	r = gatewaytest.Kaltura(t, app, "clone", append([]string{"id", fmt.Sprint(sys["id"])}, gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate",
 		"[name]", "Mine", "[url]", "https://example.com/hook", "[signSecret]", "s3cret", "[authPassword]", "pw", "[secureHashingAlgo]", "2")...)...)
 	clone := r.JSON(t)
 	if r.Status != 200 || clone["status"].(float64) != 1 || clone["partnerId"].(float64) != 1 || clone["eventType"].(float64) != 2 {
@@ -117,39 +53,39 @@ func TestKalturaTemplateAPI(t *testing.T) {
 		t.Fatalf("secret returned: %s", r.Body)
 	}
 	id := fmt.Sprint(clone["id"])
-	if g := kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "s3cret") || g.JSON(t)["url"] != "https://example.com/hook" {
+	if g := gatewaytest.Kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "s3cret") || g.JSON(t)["url"] != "https://example.com/hook" {
 		t.Fatalf("get: %s", g.Body)
 	}
 
 	// Status only through updateStatus.
-	r = kaltura(t, app, "update", append([]string{"id", id}, tpl("[objectType]", "KalturaHttpNotificationTemplate", "[status]", "2")...)...)
+	r = gatewaytest.Kaltura(t, app, "update", append([]string{"id", id}, gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate", "[status]", "2")...)...)
 	if r.Status != 400 || r.JSON(t)["code"] != "PROPERTY_VALIDATION_NOT_UPDATABLE" {
 		t.Fatalf("update status: %d %s", r.Status, r.Body)
 	}
 	// An expression that does not compile is refused at save time, naming the field.
-	r = kaltura(t, app, "update", append([]string{"id", id}, tpl("[objectType]", "KalturaHttpNotificationTemplate",
+	r = gatewaytest.Kaltura(t, app, "update", append([]string{"id", id}, gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate",
 		"[eventConditions][0][objectType]", "KalturaEventFieldCondition",
 		"[eventConditions][0][field][objectType]", "KalturaEvalBooleanField",
 		"[eventConditions][0][field][code]", "in_array({event.object.status},array(2)")...)...)
 	if r.Status != 400 || !strings.Contains(r.Body, "eventNotificationTemplate[eventConditions][0][field][code]") {
 		t.Fatalf("bad expression: %d %s", r.Status, r.Body)
 	}
-	if r := kaltura(t, app, "updateStatus", "id", id, "status", "2"); r.Status != 200 || r.JSON(t)["status"].(float64) != 2 {
+	if r := gatewaytest.Kaltura(t, app, "updateStatus", "id", id, "status", "2"); r.Status != 200 || r.JSON(t)["status"].(float64) != 2 {
 		t.Fatalf("updateStatus: %d %s", r.Status, r.Body)
 	}
-	r = kaltura(t, app, "list", "filter[objectType]", "KalturaEventNotificationTemplateFilter", "filter[statusEqual]", "2", "filter[idEqual]", id)
+	r = gatewaytest.Kaltura(t, app, "list", "filter[objectType]", "KalturaEventNotificationTemplateFilter", "filter[statusEqual]", "2", "filter[idEqual]", id)
 	if r.JSON(t)["totalCount"].(float64) != 1 {
 		t.Fatalf("list: %s", r.Body)
 	}
 	// Delete is hard.
-	if r := kaltura(t, app, "delete", "id", id); r.Status != 200 {
+	if r := gatewaytest.Kaltura(t, app, "delete", "id", id); r.Status != 200 {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
-	if r := kaltura(t, app, "get", "id", id); r.Status != 404 || r.JSON(t)["code"] != "EVENT_NOTIFICATION_TEMPLATE_NOT_FOUND" {
+	if r := gatewaytest.Kaltura(t, app, "get", "id", id); r.Status != 404 || r.JSON(t)["code"] != "EVENT_NOTIFICATION_TEMPLATE_NOT_FOUND" {
 		t.Fatalf("get after delete: %d %s", r.Status, r.Body)
 	}
 	// Missing required fields are named.
-	r = kaltura(t, app, "add", tpl("[objectType]", "KalturaHttpNotificationTemplate")...)
+	r = gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate")...)
 	for _, f := range []string{"[name]", "[eventType]", "[eventObjectType]", "[url]"} {
 		if r.Status != 400 || !strings.Contains(r.Body, "eventNotificationTemplate"+f) {
 			t.Fatalf("add empty, want %s named: %d %s", f, r.Status, r.Body)
@@ -162,10 +98,10 @@ func TestKalturaTemplateAPI(t *testing.T) {
 func TestHTTPTemplateDelivery(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	rc := testkit.NewReceiver(t)
-	objectType := unique("obj")
+	objectType := gatewaytest.Unique("obj")
 	hashes := map[string]func() hash.Hash{"1": sha1.New, "2": sha256.New, "3": sha512.New384, "4": sha512.New, "5": md5.New}
 	for algo := range hashes {
-		addActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/algo/"+algo+"/{tenant}",
+		gatewaytest.AddActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/algo/"+algo+"/{tenant}",
 			"[authUsername]", "hook-user", "[authPassword]", "hook-pass-"+algo, "[authenticationMethod]", "1",
 			"[contentType]", "2", "[signSecret]", "secret-"+algo, "[secureHashingAlgo]", algo,
 			"[data][objectType]", "KalturaHttpNotificationObjectData", "[data][format]", "1", "[data][apiObjectType]", "KalturaBaseEntry",
@@ -178,14 +114,14 @@ func TestHTTPTemplateDelivery(t *testing.T) {
 			"[eventConditions][0][field][code]", "in_array({event.object.status},array(2))")
 	}
 	// Status 1: the condition holds for nobody.
-	if r := postEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_a", "object": map[string]any{"id": "0_a", "status": 1}}); r.Status != 202 {
+	if r := gatewaytest.PostEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_a", "object": map[string]any{"id": "0_a", "status": 1}}); r.Status != 202 {
 		t.Fatalf("event: %d %s", r.Status, r.Body)
 	}
-	r := postEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_b", "object": map[string]any{"id": "0_b", "status": "2", "name": "Clip"}})
+	r := gatewaytest.PostEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_b", "object": map[string]any{"id": "0_b", "status": "2", "name": "Clip"}})
 	if r.Status != 202 || len(r.JSON(t)["deliveries"].([]any)) != 5 {
 		t.Fatalf("event: %d %s", r.Status, r.Body)
 	}
-	reqs := waitRequests(t, rc, 5)
+	reqs := gatewaytest.WaitRequests(t, rc, 5)
 	time.Sleep(300 * time.Millisecond)
 	if n := len(rc.Requests()); n != 5 {
 		t.Fatalf("%d requests, want 5 (the status-1 event must not match)", n)
@@ -219,8 +155,8 @@ func TestHTTPTemplateDelivery(t *testing.T) {
 func TestChannelStandardWebhooks(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	rc := testkit.NewReceiver(t)
-	event := unique("Evt")
-	r := admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "crm", "targetUrl": rc.URL + "/tyk",
+	event := gatewaytest.Unique("Evt")
+	r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "crm", "targetUrl": rc.URL + "/tyk",
 		"events": []string{event}, "headers": []map[string]string{{"name": "X-Api-Key", "value": "k"}}})
 	if r.Status != 201 {
 		t.Fatalf("create channel: %d %s", r.Status, r.Body)
@@ -228,21 +164,21 @@ func TestChannelStandardWebhooks(t *testing.T) {
 	created := r.JSON(t)
 	secret := created["secret"].(string)
 	chID := created["channel"].(map[string]any)["id"].(string)
-	if g := admin(t, app, "GET", "/api/v1/channels/"+chID, nil); strings.Contains(g.Body, secret[6:]) || !strings.Contains(g.Body, `"value":"***"`) {
+	if g := gatewaytest.Admin(t, app, "GET", "/api/v1/channels/"+chID, nil); strings.Contains(g.Body, secret[6:]) || !strings.Contains(g.Body, `"value":"***"`) {
 		t.Fatalf("secret or credential header readable: %s", g.Body)
 	}
 	// Sending the mask back keeps the stored header value.
-	if r := admin(t, app, "PUT", "/api/v1/channels/"+chID, map[string]any{"name": "crm", "targetUrl": rc.URL + "/tyk",
+	if r := gatewaytest.Admin(t, app, "PUT", "/api/v1/channels/"+chID, map[string]any{"name": "crm", "targetUrl": rc.URL + "/tyk",
 		"events": []string{event}, "headers": []map[string]string{{"name": "X-Api-Key", "value": "***"}}}); r.Status != 200 {
 		t.Fatalf("put channel: %d %s", r.Status, r.Body)
 	}
-	if r := admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "x", "targetUrl": "ftp://x", "events": []string{}}); r.Status != 400 ||
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "x", "targetUrl": "ftp://x", "events": []string{}}); r.Status != 400 ||
 		!strings.Contains(r.Body, "targetUrl") || !strings.Contains(r.Body, "events") {
 		t.Fatalf("bad channel: %d %s", r.Status, r.Body)
 	}
 
-	postEvent(t, app, map[string]any{"eventType": event, "eventObjectType": "8", "objectId": "u1", "object": map[string]any{"email": "a@b.c"}})
-	q := waitRequests(t, rc, 1)[0]
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": event, "eventObjectType": "8", "objectId": "u1", "object": map[string]any{"email": "a@b.c"}})
+	q := gatewaytest.WaitRequests(t, rc, 1)[0]
 	wh, err := standardwebhooks.NewWebhook(secret)
 	if err != nil {
 		t.Fatal(err)
@@ -260,10 +196,10 @@ func TestChannelStandardWebhooks(t *testing.T) {
 	}
 
 	// Rotation: both secrets sign for 24 h.
-	r = admin(t, app, "POST", "/api/v1/channels/"+chID+"/rotate-secret", nil)
+	r = gatewaytest.Admin(t, app, "POST", "/api/v1/channels/"+chID+"/rotate-secret", nil)
 	newSecret := r.JSON(t)["secret"].(string)
-	postEvent(t, app, map[string]any{"eventType": event, "eventObjectType": "8", "objectId": "u2", "object": map[string]any{"email": "b@b.c"}})
-	q = waitRequests(t, rc, 2)[1]
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": event, "eventObjectType": "8", "objectId": "u2", "object": map[string]any{"email": "b@b.c"}})
+	q = gatewaytest.WaitRequests(t, rc, 2)[1]
 	for _, s := range []string{secret, newSecret} {
 		wh, _ := standardwebhooks.NewWebhook(s)
 		if err := wh.Verify(q.Body, q.Header); err != nil {
@@ -272,7 +208,7 @@ func TestChannelStandardWebhooks(t *testing.T) {
 	}
 
 	// test-connection sends a HEAD without the channel's headers.
-	r = admin(t, app, "POST", "/api/v1/channels/"+chID+"/test-connection", nil)
+	r = gatewaytest.Admin(t, app, "POST", "/api/v1/channels/"+chID+"/test-connection", nil)
 	last := rc.Requests()[len(rc.Requests())-1]
 	if r.JSON(t)["status"].(float64) != 200 || last.Method != "HEAD" || last.Header.Get("X-Api-Key") != "" {
 		t.Fatalf("test-connection: %s %s %v", r.Body, last.Method, last.Header)
@@ -293,24 +229,24 @@ func TestRetriesGoneAndIdempotency(t *testing.T) {
 		}
 		return testkit.Reply{Status: 204}
 	})
-	objectType := unique("obj")
-	id := addActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/flaky", "[retrySchedule]", "1s,1s,1s")
+	objectType := gatewaytest.Unique("obj")
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/flaky", "[retrySchedule]", "1s,1s,1s")
 	ev := map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "x", "object": map[string]any{"id": "x"}}
-	r := postEvent(t, app, ev, "Idempotency-Key: key-1")
+	r := gatewaytest.PostEvent(t, app, ev, "Idempotency-Key: key-1")
 	if r.Status != 202 {
 		t.Fatalf("event: %d %s", r.Status, r.Body)
 	}
 	first := r.JSON(t)
-	again := postEvent(t, app, ev, "Idempotency-Key: key-1")
+	again := gatewaytest.PostEvent(t, app, ev, "Idempotency-Key: key-1")
 	if again.Status != 200 || again.JSON(t)["eventId"] != first["eventId"] {
 		t.Fatalf("idempotent replay: %d %s", again.Status, again.Body)
 	}
 	ev["objectId"] = "y"
-	if r := postEvent(t, app, ev, "Idempotency-Key: key-1"); r.Status != 409 {
+	if r := gatewaytest.PostEvent(t, app, ev, "Idempotency-Key: key-1"); r.Status != 409 {
 		t.Fatalf("key reuse: %d %s", r.Status, r.Body)
 	}
 	did := first["deliveries"].([]any)[0].(map[string]any)["id"].(string)
-	m := waitDelivery(t, app, did, "delivered")
+	m := gatewaytest.WaitDelivery(t, app, did, "delivered")
 	attempts := m["attempts"].([]any)
 	if len(attempts) != 3 || attempts[0].(map[string]any)["responseStatus"].(float64) != 503 ||
 		attempts[0].(map[string]any)["responseBody"] != "busy" || attempts[2].(map[string]any)["outcome"] != "delivered" {
@@ -321,26 +257,26 @@ func TestRetriesGoneAndIdempotency(t *testing.T) {
 	}
 
 	// 410: stop at once and disable the template; an operational event says so.
-	gone := addActive(t, app, "[eventType]", "7", "[eventObjectType]", objectType, "[url]", rc.URL+"/gone")
-	r = postEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "z", "object": map[string]any{"id": "z"}})
+	gone := gatewaytest.AddActive(t, app, "[eventType]", "7", "[eventObjectType]", objectType, "[url]", rc.URL+"/gone")
+	r = gatewaytest.PostEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "z", "object": map[string]any{"id": "z"}})
 	gid := r.JSON(t)["deliveries"].([]any)[0].(map[string]any)["id"].(string)
-	waitDelivery(t, app, gid, "targetGone")
-	g := kaltura(t, app, "get", "id", gone).JSON(t)
+	gatewaytest.WaitDelivery(t, app, gid, "targetGone")
+	g := gatewaytest.Kaltura(t, app, "get", "id", gone).JSON(t)
 	if g["status"].(float64) != 1 || !strings.Contains(fmt.Sprint(g["disabledReason"]), "410") {
 		t.Fatalf("template after 410: %v", g)
 	}
 	_ = id
 
 	// Manual retry of a finished delivery starts it again, numbering on.
-	if r := admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/retry", nil); r.Status != 202 {
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/retry", nil); r.Status != 202 {
 		t.Fatalf("retry: %d %s", r.Status, r.Body)
 	}
-	waitRequests(t, rc, 5)
-	m = waitDelivery(t, app, did, "delivered")
+	gatewaytest.WaitRequests(t, rc, 5)
+	m = gatewaytest.WaitDelivery(t, app, did, "delivered")
 	if n := len(m["attempts"].([]any)); n != 4 {
 		t.Fatalf("after retry %d attempts, want 4", n)
 	}
-	if r := admin(t, app, "GET", "/api/v1/deliveries?status=bogus", nil); r.Status != 400 || !strings.Contains(r.Body, "status") {
+	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/deliveries?status=bogus", nil); r.Status != 400 || !strings.Contains(r.Body, "status") {
 		t.Fatalf("bad filter: %d %s", r.Status, r.Body)
 	}
 }
@@ -349,8 +285,8 @@ func TestRetriesGoneAndIdempotency(t *testing.T) {
 // recipients, manual dispatch and DISPATCH_DISABLED.
 func TestEmailTemplateAndDispatch(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	objectType := unique("obj")
-	to, bounce, later := email("ops"), email("bounce"), email("later")
+	objectType := gatewaytest.Unique("obj")
+	to, bounce, later := gatewaytest.Email("ops"), gatewaytest.Email("bounce"), gatewaytest.Email("later")
 	var deferredOnce atomic.Bool
 	testkit.Get(t).Mail.SetRcptRule(func(rcpt string) *smtp.SMTPError {
 		switch {
@@ -362,7 +298,7 @@ func TestEmailTemplateAndDispatch(t *testing.T) {
 		return nil
 	})
 	t.Cleanup(func() { testkit.Get(t).Mail.SetRcptRule(nil) })
-	r := kaltura(t, app, "add", tpl("[objectType]", "KalturaEmailNotificationTemplate", "[name]", "Mail",
+	r := gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaEmailNotificationTemplate", "[name]", "Mail",
 		"[eventType]", "1", "[eventObjectType]", objectType, "[format]", "1",
 		"[subject]", "Entry {entry_id} is ready", "[body]", "Entry <b>{entry_name}</b>",
 		"[contentParameters][0][key]", "entry_id", "[contentParameters][0][value][objectType]", "KalturaEvalStringField", "[contentParameters][0][value][code]", "{event.object.id}",
@@ -377,9 +313,9 @@ func TestEmailTemplateAndDispatch(t *testing.T) {
 		t.Fatalf("add email: %d %s", r.Status, r.Body)
 	}
 	id := fmt.Sprint(r.JSON(t)["id"])
-	postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "0_e", "object": map[string]any{"id": "0_e", "name": "<Clip>"}})
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "0_e", "object": map[string]any{"id": "0_e", "name": "<Clip>"}})
 	// Disabled templates do not fire; manual dispatch does (test before enabling).
-	r = kaltura(t, app, "dispatch", "id", id, "scope[objectType]", "KalturaEventNotificationScope", "scope[objectId]", "0_e", "scope[scopeObjectType]", objectType)
+	r = gatewaytest.Kaltura(t, app, "dispatch", "id", id, "scope[objectType]", "KalturaEventNotificationScope", "scope[objectId]", "0_e", "scope[scopeObjectType]", objectType)
 	if r.Status != 200 {
 		t.Fatalf("dispatch: %d %s", r.Status, r.Body)
 	}
@@ -387,15 +323,15 @@ func TestEmailTemplateAndDispatch(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Body), &job); err != nil || job <= 0 {
 		t.Fatalf("job id: %s", r.Body)
 	}
-	m := waitMail(t, to, subject("Entry 0_e is ready"))
+	m := gatewaytest.WaitMail(t, to, gatewaytest.Subject("Entry 0_e is ready"))
 	if !strings.Contains(m.HTML, "&lt;Clip&gt;") {
 		t.Fatalf("html not escaped: %s", m.HTML)
 	}
-	list := admin(t, app, "GET", "/api/v1/deliveries?target=template:"+id, nil).JSON(t)["deliveries"].([]any)
+	list := gatewaytest.Admin(t, app, "GET", "/api/v1/deliveries?target=template:"+id, nil).JSON(t)["deliveries"].([]any)
 	if len(list) != 1 {
 		t.Fatalf("deliveries: %v", list)
 	}
-	d := waitDelivery(t, app, list[0].(map[string]any)["id"].(string), "delivered")
+	d := gatewaytest.WaitDelivery(t, app, list[0].(map[string]any)["id"].(string), "delivered")
 	statuses := map[string]string{}
 	for _, x := range d["recipients"].([]any) {
 		statuses[x.(map[string]any)["email"].(string)] = x.(map[string]any)["status"].(string)
@@ -404,8 +340,8 @@ func TestEmailTemplateAndDispatch(t *testing.T) {
 		t.Fatalf("recipients: %v", statuses)
 	}
 
-	kaltura(t, app, "update", append([]string{"id", id}, tpl("[objectType]", "KalturaEmailNotificationTemplate", "[manualDispatchEnabled]", "0")...)...)
-	r = kaltura(t, app, "dispatch", "id", id, "scope[objectId]", "0_e", "scope[scopeObjectType]", objectType)
+	gatewaytest.Kaltura(t, app, "update", append([]string{"id", id}, gatewaytest.Tpl("[objectType]", "KalturaEmailNotificationTemplate", "[manualDispatchEnabled]", "0")...)...)
+	r = gatewaytest.Kaltura(t, app, "dispatch", "id", id, "scope[objectId]", "0_e", "scope[scopeObjectType]", objectType)
 	if r.Status != 400 || r.JSON(t)["code"] != "DISPATCH_DISABLED" {
 		t.Fatalf("dispatch disabled: %d %s", r.Status, r.Body)
 	}
@@ -417,13 +353,13 @@ func TestEmailTemplateAndDispatch(t *testing.T) {
 func TestUserEventsReachChannels(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	rc := testkit.NewReceiver(t)
-	siteID := newSite(t, app, map[string]any{"sendEmail": false}, nil)
-	r := admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "portal", "targetUrl": rc.URL + "/users", "events": []string{"UserRegistered"}})
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
+	r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "portal", "targetUrl": rc.URL + "/users", "events": []string{"UserRegistered"}})
 	if r.Status != 201 {
 		t.Fatalf("channel: %d %s", r.Status, r.Body)
 	}
-	addr := email("reg")
-	if r := register(t, app, siteID, "email", addr, "firstName", "Ada", "lastName", "L"); r.Status != 202 {
+	addr := gatewaytest.Email("reg")
+	if r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Ada", "lastName", "L"); r.Status != 202 {
 		t.Fatalf("register: %d %s", r.Status, r.Body)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -446,9 +382,9 @@ var _ = http.StatusOK
 // that no template or channel wants included (one UPDATE per batch).
 func TestRelayMarksEveryEvent(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"sendEmail": false}, nil)
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
 	for i := range 3 {
-		if r := register(t, app, siteID, "email", email(fmt.Sprint("relay", i)), "firstName", "R", "lastName", "L"); r.Status != 202 {
+		if r := gatewaytest.Register(t, app, siteID, "email", gatewaytest.Email(fmt.Sprint("relay", i)), "firstName", "R", "lastName", "L"); r.Status != 202 {
 			t.Fatalf("register: %d %s", r.Status, r.Body)
 		}
 	}
@@ -464,7 +400,7 @@ func TestRelayMarksEveryEvent(t *testing.T) {
 				left++
 			}
 		}
-		users := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users", nil).JSON(t)["totalCount"]
+		users := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users", nil).JSON(t)["totalCount"]
 		if left == 0 && users == float64(3) {
 			return
 		}
@@ -480,17 +416,17 @@ func TestRelayMarksEveryEvent(t *testing.T) {
 // parameters is signed with Standard Webhooks on request.
 func TestRecipientProvidersAndTextData(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"sendEmail": false, "defaultGroupId": "content-team"}, nil)
-	owner, member := email("owner"), email("member")
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false, "defaultGroupId": "content-team"}, nil)
+	owner, member := gatewaytest.Email("owner"), gatewaytest.Email("member")
 	for _, a := range []string{owner, member} {
-		if r := register(t, app, siteID, "email", a, "firstName", "F", "lastName", "L"); r.Status != 202 {
+		if r := gatewaytest.Register(t, app, siteID, "email", a, "firstName", "F", "lastName", "L"); r.Status != 202 {
 			t.Fatalf("register: %d %s", r.Status, r.Body)
 		}
 	}
 	var ownerID string
 	deadline := time.Now().Add(20 * time.Second)
 	for ownerID == "" && time.Now().Before(deadline) {
-		res := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+url.QueryEscape(owner), nil)
+		res := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+url.QueryEscape(owner), nil)
 		if objs, _ := res.JSON(t)["objects"].([]any); len(objs) == 1 {
 			ownerID = objs[0].(map[string]any)["id"].(string)
 		}
@@ -499,11 +435,11 @@ func TestRecipientProvidersAndTextData(t *testing.T) {
 	if ownerID == "" {
 		t.Fatal("user not created")
 	}
-	if r := admin(t, app, "PUT", "/api/v1/categories/cat-"+siteID, map[string]any{"groupId": "content-team"}); r.Status != 200 {
+	if r := gatewaytest.Admin(t, app, "PUT", "/api/v1/categories/cat-"+siteID, map[string]any{"groupId": "content-team"}); r.Status != 200 {
 		t.Fatalf("category: %d %s", r.Status, r.Body)
 	}
-	objectType := unique("obj")
-	r := kaltura(t, app, "add", tpl("[objectType]", "KalturaEmailNotificationTemplate", "[name]", "Providers",
+	objectType := gatewaytest.Unique("obj")
+	r := gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaEmailNotificationTemplate", "[name]", "Providers",
 		"[eventType]", "1", "[eventObjectType]", objectType, "[format]", "2", "[subject]", "Hello {who}", "[body]", "Body for {who}",
 		"[contentParameters][0][key]", "who", "[contentParameters][0][value][objectType]", "KalturaEvalStringField", "[contentParameters][0][value][code]", "{event.object.name}",
 		"[to][objectType]", "KalturaEmailNotificationUserRecipientProvider",
@@ -516,16 +452,16 @@ func TestRecipientProvidersAndTextData(t *testing.T) {
 		t.Fatalf("add: %d %s", r.Status, r.Body)
 	}
 	id := fmt.Sprint(r.JSON(t)["id"])
-	kaltura(t, app, "updateStatus", "id", id, "status", "2")
-	postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "0_p",
+	gatewaytest.Kaltura(t, app, "updateStatus", "id", id, "status", "2")
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "0_p",
 		"object": map[string]any{"id": "0_p", "name": "Clip", "userId": ownerID}})
-	m := waitMail(t, owner, subject("Hello Clip"))
+	m := gatewaytest.WaitMail(t, owner, gatewaytest.Subject("Hello Clip"))
 	if !strings.Contains(m.Text, "Body for Clip") {
 		t.Fatalf("text body: %q", m.Text)
 	}
-	waitMail(t, member, subject("Hello Clip"))
-	list := admin(t, app, "GET", "/api/v1/deliveries?target=template:"+id, nil).JSON(t)["deliveries"].([]any)
-	d := waitDelivery(t, app, list[0].(map[string]any)["id"].(string), "delivered")
+	gatewaytest.WaitMail(t, member, gatewaytest.Subject("Hello Clip"))
+	list := gatewaytest.Admin(t, app, "GET", "/api/v1/deliveries?target=template:"+id, nil).JSON(t)["deliveries"].([]any)
+	d := gatewaytest.WaitDelivery(t, app, list[0].(map[string]any)["id"].(string), "delivered")
 	kinds := map[string]int{}
 	for _, x := range d["recipients"].([]any) {
 		kinds[x.(map[string]any)["kind"].(string)]++
@@ -537,7 +473,7 @@ func TestRecipientProvidersAndTextData(t *testing.T) {
 
 	// Text data with content parameters, signed both ways.
 	rc := testkit.NewReceiver(t)
-	r = kaltura(t, app, "add", tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "Text",
+	r = gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "Text",
 		"[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/text", "[contentType]", "4", "[standardWebhooks]", "1",
 		"[contentParameters][0][key]", "entry_id", "[contentParameters][0][value][objectType]", "KalturaEvalStringField", "[contentParameters][0][value][code]", "{event.object.id}",
 		"[data][objectType]", "KalturaHttpNotificationDataText",
@@ -547,9 +483,9 @@ func TestRecipientProvidersAndTextData(t *testing.T) {
 	if r.Status != 200 || !strings.HasPrefix(secret, "whsec_") {
 		t.Fatalf("add text: %d %s", r.Status, r.Body)
 	}
-	kaltura(t, app, "updateStatus", "id", fmt.Sprint(created["id"]), "status", "2")
-	postEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_t", "object": map[string]any{"id": "0_t"}})
-	q := waitRequests(t, rc, 1)[0]
+	gatewaytest.Kaltura(t, app, "updateStatus", "id", fmt.Sprint(created["id"]), "status", "2")
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_t", "object": map[string]any{"id": "0_t"}})
+	q := gatewaytest.WaitRequests(t, rc, 1)[0]
 	if string(q.Body) != "Entry 0_t is now ready." || !strings.HasPrefix(q.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("text payload: %q %v", q.Body, q.Header)
 	}
@@ -557,7 +493,7 @@ func TestRecipientProvidersAndTextData(t *testing.T) {
 	if err := wh.Verify(q.Body, q.Header); err != nil {
 		t.Fatalf("standard webhooks on a template: %v", err)
 	}
-	if g := kaltura(t, app, "get", "id", fmt.Sprint(created["id"])); strings.Contains(g.Body, secret) {
+	if g := gatewaytest.Kaltura(t, app, "get", "id", fmt.Sprint(created["id"])); strings.Contains(g.Body, secret) {
 		t.Fatal("the template's Standard Webhooks secret is readable")
 	}
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"gatehouse/gateway/gatewaytest"
 	"strings"
 	"testing"
 
@@ -39,11 +40,11 @@ func location(t *testing.T, ctx context.Context) string {
 // The set-password pages as a person uses them, in headless Chromium.
 func TestSetPasswordInBrowser(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"completeTitle": "You are in", "completeText": "Password saved.",
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"completeTitle": "You are in", "completeText": "Password saved.",
 		"completeButtonTitle": "Go to the portal", "completeButtonUrl": app.URL + "/healthz"}, nil)
-	addr := email("browser")
-	r := register(t, app, siteID, "email", addr, "firstName", "Bea", "lastName", "Rowser")
-	link := linkIn(t, waitMail(t, addr, subject("Set your password")))
+	addr := gatewaytest.Email("browser")
+	r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Bea", "lastName", "Rowser")
+	link := gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Set your password")))
 
 	ctx := testkit.Browser(t)
 	browse(t, ctx,
@@ -70,7 +71,7 @@ func TestSetPasswordInBrowser(t *testing.T) {
 	if loc := location(t, ctx); loc != app.URL+"/healthz" {
 		t.Fatalf("button led to %s", loc)
 	}
-	if st := finalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusActive {
+	if st := gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusActive {
 		t.Fatalf("state %+v", st)
 	}
 	// The same link again shows the invalid-link page.
@@ -82,16 +83,16 @@ func TestSetPasswordInBrowser(t *testing.T) {
 
 func TestMagicLinkInBrowser(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"authMethod": "magicLink", "completeButtonUrl": app.URL + "/healthz"}, nil)
-	addr := email("mbrowser")
-	register(t, app, siteID, "email", addr, "firstName", "Ma", "lastName", "Gic")
-	link := linkIn(t, waitMail(t, addr, nil))
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"authMethod": "magicLink", "completeButtonUrl": app.URL + "/healthz"}, nil)
+	addr := gatewaytest.Email("mbrowser")
+	gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Ma", "lastName", "Gic")
+	link := gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, addr, nil))
 	ctx := testkit.Browser(t)
 	browse(t, ctx, chromedp.Navigate(link), chromedp.WaitReady("body"))
 	if loc := location(t, ctx); loc != app.URL+"/healthz" {
 		t.Fatalf("landed on %s", loc)
 	}
-	u := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+addr, nil).JSON(t)["objects"].([]any)[0].(map[string]any)
+	u := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+addr, nil).JSON(t)["objects"].([]any)[0].(map[string]any)
 	if u["status"] != "active" {
 		t.Fatalf("user %v", u)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"gatehouse/gateway/gatewaytest"
 	"mime/multipart"
 	"net/http"
 	"net/netip"
@@ -26,7 +27,7 @@ import (
 // confirmation, events.
 func TestRegistrationEndToEnd(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{
+	siteID := gatewaytest.NewSite(t, app, map[string]any{
 		"defaultGroupId": "ep_attendees_1",
 		"fieldsMapping": []map[string]string{
 			{"webhookKey": "company", "userObjectKey": "company", "registrationFormKey": "company"},
@@ -34,8 +35,8 @@ func TestRegistrationEndToEnd(t *testing.T) {
 		},
 		"completeTitle": "All done", "completeButtonUrl": "https://portal.example/login",
 	}, nil)
-	addr := email("ann")
-	res := register(t, app, siteID, "email", "  "+strings.ToUpper(addr)+" ", "firstName", "Ann", "lastName", "Lee",
+	addr := gatewaytest.Email("ann")
+	res := gatewaytest.Register(t, app, siteID, "email", "  "+strings.ToUpper(addr)+" ", "firstName", "Ann", "lastName", "Lee",
 		"company", "ACME", "industry", "Media", "utm_source", "mail")
 	if res.Status != http.StatusAccepted {
 		t.Fatalf("webhook: %d %s", res.Status, res.Body)
@@ -47,12 +48,12 @@ func TestRegistrationEndToEnd(t *testing.T) {
 		t.Fatalf("202 body %v", body)
 	}
 
-	m := waitMail(t, addr, subject("Set your password"))
-	link := linkIn(t, m)
+	m := gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Set your password"))
+	link := gatewaytest.LinkIn(t, m)
 	if !strings.HasPrefix(link, app.Config.PublicURL+"/set-password?token=") || !strings.Contains(m.HTML, "Ann") {
 		t.Fatalf("link %s", link)
 	}
-	u := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+userID, nil).JSON(t)
+	u := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+userID, nil).JSON(t)
 	if u["email"] != addr || u["status"] != "pending" || u["userObject"].(map[string]any)["company"] != "ACME" ||
 		u["registrationInfo"].(map[string]any)["industry"] != "Media" || u["registrationInfo"].(map[string]any)["utm_source"] != "mail" {
 		t.Fatalf("user %v", u)
@@ -60,30 +61,30 @@ func TestRegistrationEndToEnd(t *testing.T) {
 	if g := u["groups"].([]any); len(g) != 1 || g[0] != "ep_attendees_1" {
 		t.Fatalf("groups %v", g)
 	}
-	waitState(t, app, wfID, status(workflows.StatusWaiting))
+	gatewaytest.WaitState(t, app, wfID, gatewaytest.Status(workflows.StatusWaiting))
 
-	if r := send(t, "GET", link, "", nil); r.Status != 200 || !strings.Contains(r.Body, `name="password"`) {
+	if r := gatewaytest.Send(t, "GET", link, "", nil); r.Status != 200 || !strings.Contains(r.Body, `name="password"`) {
 		t.Fatalf("form: %d", r.Status)
 	}
-	tok := token(link)
-	if r := send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-		form("token", tok, "password", "short", "confirm", "short")); r.Status != 422 || !strings.Contains(r.Body, "at least") {
+	tok := gatewaytest.Token(link)
+	if r := gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
+		gatewaytest.Form("token", tok, "password", "short", "confirm", "short")); r.Status != 422 || !strings.Contains(r.Body, "at least") {
 		t.Fatalf("short password: %d", r.Status)
 	}
-	r := send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-		form("token", tok, "password", "correct horse battery", "confirm", "correct horse battery"))
+	r := gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
+		gatewaytest.Form("token", tok, "password", "correct horse battery", "confirm", "correct horse battery"))
 	if r.Status != 200 || !strings.Contains(r.Body, "All done") || !strings.Contains(r.Body, `href="https://portal.example/login"`) {
 		t.Fatalf("complete page: %d %s", r.Status, r.Body)
 	}
-	waitMail(t, addr, subject("You are all set"))
-	if st := finalState(t, app, wfID); st.Status != workflows.StatusActive {
+	gatewaytest.WaitMail(t, addr, gatewaytest.Subject("You are all set"))
+	if st := gatewaytest.FinalState(t, app, wfID); st.Status != workflows.StatusActive {
 		t.Fatalf("final %+v", st)
 	}
 	h, err := app.Store.PasswordHash(context.Background(), userID)
 	if err != nil || !password.Verify("correct horse battery", h) {
 		t.Fatalf("hash %q %v", h, err)
 	}
-	u = admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+userID, nil).JSON(t)
+	u = gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+userID, nil).JSON(t)
 	if u["status"] != "active" {
 		t.Fatalf("user %v", u)
 	}
@@ -102,7 +103,7 @@ func TestRegistrationEndToEnd(t *testing.T) {
 	}
 	// Used, unknown and garbage tokens get the same page.
 	for _, l := range []string{link, app.URL + "/set-password?token=" + strings.Repeat("A", 43), app.URL + "/set-password?token=x"} {
-		if r := send(t, "GET", l, "", nil); r.Status != http.StatusGone || !strings.Contains(r.Body, "cannot be used") {
+		if r := gatewaytest.Send(t, "GET", l, "", nil); r.Status != http.StatusGone || !strings.Contains(r.Body, "cannot be used") {
 			t.Fatalf("%s: %d", l, r.Status)
 		}
 	}
@@ -110,15 +111,17 @@ func TestRegistrationEndToEnd(t *testing.T) {
 
 func TestRegistrationKeyModes(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	person := func() []byte { return form("email", email("k"), "firstName", "K", "lastName", "M") }
-	post := func(siteID, query string, body []byte, headers ...string) int {
-		return send(t, "POST", app.URL+"/webhooks/registration/"+siteID+query, "application/x-www-form-urlencoded", body, headers...).Status
+	person := func() []byte {
+		return gatewaytest.Form("email", gatewaytest.Email("k"), "firstName", "K", "lastName", "M")
 	}
-	bodyKey := newSite(t, app, nil, nil)
-	if s := post(bodyKey, "", append(person(), []byte("&registrationKey="+siteKey)...)); s != 202 {
+	post := func(siteID, query string, body []byte, headers ...string) int {
+		return gatewaytest.Send(t, "POST", app.URL+"/webhooks/registration/"+siteID+query, "application/x-www-form-urlencoded", body, headers...).Status
+	}
+	bodyKey := gatewaytest.NewSite(t, app, nil, nil)
+	if s := post(bodyKey, "", append(person(), []byte("&registrationKey="+gatewaytest.SiteKey)...)); s != 202 {
 		t.Errorf("key in body: %d", s)
 	}
-	if s := post(bodyKey, "?registrationKey="+siteKey, person()); s != 202 {
+	if s := post(bodyKey, "?registrationKey="+gatewaytest.SiteKey, person()); s != 202 {
 		t.Errorf("key in query: %d", s)
 	}
 	if s := post(bodyKey, "", append(person(), []byte("&registrationKey=wrong-key-wrong-key")...)); s != 401 {
@@ -127,32 +130,32 @@ func TestRegistrationKeyModes(t *testing.T) {
 	if s := post(bodyKey, "", person()); s != 401 {
 		t.Errorf("missing key: %d", s)
 	}
-	bearerSite := newSite(t, app, map[string]any{"getRegistrationKeyFromHeader": true}, nil)
-	if s := post(bearerSite, "", person(), "Authorization: Bearer "+siteKey); s != 202 {
+	bearerSite := gatewaytest.NewSite(t, app, map[string]any{"getRegistrationKeyFromHeader": true}, nil)
+	if s := post(bearerSite, "", person(), "Authorization: Bearer "+gatewaytest.SiteKey); s != 202 {
 		t.Errorf("bearer: %d", s)
 	}
-	if s := post(bearerSite, "?registrationKey="+siteKey, person()); s != 401 {
+	if s := post(bearerSite, "?registrationKey="+gatewaytest.SiteKey, person()); s != 401 {
 		t.Errorf("bearer site takes the key from the header only: %d", s)
 	}
-	headerSite := newSite(t, app, map[string]any{"getRegistrationKeyFromHeader": true,
+	headerSite := gatewaytest.NewSite(t, app, map[string]any{"getRegistrationKeyFromHeader": true,
 		"keyHeaderInfo": map[string]string{"authorizationHeaderType": "API Token", "apiTokenKeyName": "X-Api-Key"}}, nil)
-	if s := post(headerSite, "", person(), "X-Api-Key: "+siteKey); s != 202 {
+	if s := post(headerSite, "", person(), "X-Api-Key: "+gatewaytest.SiteKey); s != 202 {
 		t.Errorf("api token header: %d", s)
 	}
-	if s := post(headerSite, "", person(), "Authorization: Bearer "+siteKey); s != 401 {
+	if s := post(headerSite, "", person(), "Authorization: Bearer "+gatewaytest.SiteKey); s != 401 {
 		t.Errorf("api token header, sent as bearer: %d", s)
 	}
-	querySite := newSite(t, app, map[string]any{"getRegistrationKeyFromHeader": true,
+	querySite := gatewaytest.NewSite(t, app, map[string]any{"getRegistrationKeyFromHeader": true,
 		"keyHeaderInfo": map[string]string{"authorizationHeaderType": "API Token", "apiTokenKeyName": "api_key", "getApiTokenFrom": "Query Params"}}, nil)
-	if s := post(querySite, "?api_key="+siteKey, person()); s != 202 {
+	if s := post(querySite, "?api_key="+gatewaytest.SiteKey, person()); s != 202 {
 		t.Errorf("api token query: %d", s)
 	}
 	if s := post(querySite, "?api_key=nope-nope-nope-nope", person()); s != 401 {
 		t.Errorf("api token query wrong: %d", s)
 	}
 	// Generate Key replaces the key; the old one stops working.
-	k := admin(t, app, "POST", "/api/v1/sites/"+bodyKey+"/registration-key", nil).JSON(t)["registrationKey"].(string)
-	if s := post(bodyKey, "?registrationKey="+siteKey, person()); s != 401 {
+	k := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+bodyKey+"/registration-key", nil).JSON(t)["registrationKey"].(string)
+	if s := post(bodyKey, "?registrationKey="+gatewaytest.SiteKey, person()); s != 401 {
 		t.Errorf("old key after Generate Key: %d", s)
 	}
 	if s := post(bodyKey, "?registrationKey="+k, person()); s != 202 {
@@ -165,10 +168,10 @@ func TestAllowedAddresses(t *testing.T) {
 	proxy := netip.MustParsePrefix("127.0.0.1/32")
 	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.TrustedProxies = []netip.Prefix{proxy} })
 	untrusting := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"allowedAddresses": []string{"192.58.252.1-192.58.252.25", "2001:db8::/32"}}, nil)
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"allowedAddresses": []string{"192.58.252.1-192.58.252.25", "2001:db8::/32"}}, nil)
 	post := func(a *testkit.App, xff string) int {
-		return send(t, "POST", a.URL+"/webhooks/registration/"+siteID, "application/x-www-form-urlencoded",
-			form("registrationKey", siteKey, "email", email("ip"), "firstName", "I", "lastName", "P"), "X-Forwarded-For: "+xff).Status
+		return gatewaytest.Send(t, "POST", a.URL+"/webhooks/registration/"+siteID, "application/x-www-form-urlencoded",
+			gatewaytest.Form("registrationKey", gatewaytest.SiteKey, "email", gatewaytest.Email("ip"), "firstName", "I", "lastName", "P"), "X-Forwarded-For: "+xff).Status
 	}
 	if s := post(app, "192.58.252.7"); s != 202 {
 		t.Errorf("allowed address via trusted proxy: %d", s)
@@ -187,17 +190,17 @@ func TestAllowedAddresses(t *testing.T) {
 
 func TestRegistrationBodies(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	jsonSite := newSite(t, app, map[string]any{"postContentType": "JSON", "postContentJsonKey": "lead",
+	jsonSite := gatewaytest.NewSite(t, app, map[string]any{"postContentType": "JSON", "postContentJsonKey": "lead",
 		"postContentJsonRegInfoKeys": "email, firstName, lastName, answers", "sendErrorResponseAsJson": true}, nil)
-	addr := email("json")
-	body := fmt.Sprintf(`{"registrationKey":%q,"campaign":"fb-42","lead":{"email":%q,"firstName":"J","lastName":"S","answers":{"industry":"Media"},"score":7}}`, siteKey, addr)
-	r := send(t, "POST", app.URL+"/webhooks/registration/"+jsonSite, "application/json", []byte(body))
+	addr := gatewaytest.Email("json")
+	body := fmt.Sprintf(`{"registrationKey":%q,"campaign":"fb-42","lead":{"email":%q,"firstName":"J","lastName":"S","answers":{"industry":"Media"},"score":7}}`, gatewaytest.SiteKey, addr)
+	r := gatewaytest.Send(t, "POST", app.URL+"/webhooks/registration/"+jsonSite, "application/json", []byte(body))
 	if r.Status != 202 {
 		t.Fatalf("json: %d %s", r.Status, r.Body)
 	}
 	uid := r.JSON(t)["userId"].(string)
-	waitState(t, app, workflows.RegistrationID(jsonSite, uid), status(workflows.StatusWaiting))
-	info := admin(t, app, "GET", "/api/v1/sites/"+jsonSite+"/users/"+uid, nil).JSON(t)["registrationInfo"].(map[string]any)
+	gatewaytest.WaitState(t, app, workflows.RegistrationID(jsonSite, uid), gatewaytest.Status(workflows.StatusWaiting))
+	info := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+jsonSite+"/users/"+uid, nil).JSON(t)["registrationInfo"].(map[string]any)
 	if info["industry"] != "Media" || info["campaign"] != "fb-42" || fmt.Sprint(info["score"]) != "7" || info["registrationKey"] != nil {
 		t.Fatalf("registration info %v", info)
 	}
@@ -209,34 +212,34 @@ func TestRegistrationBodies(t *testing.T) {
 	}{
 		{"wrong content type", "application/x-www-form-urlencoded", "email=a", 415, "unsupported_media_type"},
 		{"not JSON", "application/json", "{", 400, "invalid_body"},
-		{"missing wrapper key", "application/json", `{"registrationKey":"` + siteKey + `"}`, 400, "invalid_body"},
-		{"bad email", "application/json", `{"registrationKey":"` + siteKey + `","lead":{"email":"nope","firstName":"a","lastName":"b"}}`, 400, "invalid_field"},
-		{"missing last name", "application/json", `{"registrationKey":"` + siteKey + `","lead":{"email":"a@b.co","firstName":"a"}}`, 400, "invalid_field"},
+		{"missing wrapper key", "application/json", `{"registrationKey":"` + gatewaytest.SiteKey + `"}`, 400, "invalid_body"},
+		{"bad email", "application/json", `{"registrationKey":"` + gatewaytest.SiteKey + `","lead":{"email":"nope","firstName":"a","lastName":"b"}}`, 400, "invalid_field"},
+		{"missing last name", "application/json", `{"registrationKey":"` + gatewaytest.SiteKey + `","lead":{"email":"a@b.co","firstName":"a"}}`, 400, "invalid_field"},
 		{"too large", "application/json", `{"x":"` + strings.Repeat("a", 1<<20) + `"}`, 413, "body_too_large"},
 	}
 	for _, c := range cases {
-		r := send(t, "POST", app.URL+"/webhooks/registration/"+jsonSite, c.ct, []byte(c.body))
+		r := gatewaytest.Send(t, "POST", app.URL+"/webhooks/registration/"+jsonSite, c.ct, []byte(c.body))
 		if r.Status != c.status || r.JSON(t)["code"] != c.code || r.JSON(t)["success"] != false {
 			t.Errorf("%s: %d %s", c.name, r.Status, r.Body)
 		}
 	}
-	if r := send(t, "POST", app.URL+"/webhooks/registration/"+jsonSite, "application/json",
-		[]byte(`{"registrationKey":"`+siteKey+`","lead":{"email":"a@b.co","firstName":"a"}}`)); !strings.Contains(r.JSON(t)["message"].(string), "lastName") {
+	if r := gatewaytest.Send(t, "POST", app.URL+"/webhooks/registration/"+jsonSite, "application/json",
+		[]byte(`{"registrationKey":"`+gatewaytest.SiteKey+`","lead":{"email":"a@b.co","firstName":"a"}}`)); !strings.Contains(r.JSON(t)["message"].(string), "lastName") {
 		t.Errorf("the message must name the field: %s", r.Body)
 	}
 
 	// Form Data sites: multipart too; errors in plain text by default.
-	formSite := newSite(t, app, nil, nil)
+	formSite := gatewaytest.NewSite(t, app, nil, nil)
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
-	for k, v := range map[string]string{"registrationKey": siteKey, "email": email("multi"), "firstName": "M", "lastName": "P"} {
+	for k, v := range map[string]string{"registrationKey": gatewaytest.SiteKey, "email": gatewaytest.Email("multi"), "firstName": "M", "lastName": "P"} {
 		mw.WriteField(k, v)
 	}
 	mw.Close()
-	if r := send(t, "POST", app.URL+"/webhooks/registration/"+formSite, mw.FormDataContentType(), buf.Bytes()); r.Status != 202 {
+	if r := gatewaytest.Send(t, "POST", app.URL+"/webhooks/registration/"+formSite, mw.FormDataContentType(), buf.Bytes()); r.Status != 202 {
 		t.Fatalf("multipart: %d %s", r.Status, r.Body)
 	}
-	r = register(t, app, formSite, "email", "x@y.co", "firstName", "X")
+	r = gatewaytest.Register(t, app, formSite, "email", "x@y.co", "firstName", "X")
 	if r.Status != 400 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") || !strings.Contains(r.Body, "lastName: is required") {
 		t.Fatalf("plain error: %d %q %s", r.Status, r.Header.Get("Content-Type"), r.Body)
 	}
@@ -244,19 +247,19 @@ func TestRegistrationBodies(t *testing.T) {
 
 func TestStatusCheckAndDisabledSites(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	on := newSite(t, app, map[string]any{"allowGetRequestStatusCheck": true}, nil)
-	off := newSite(t, app, nil, nil)
-	disabled := newSite(t, app, map[string]any{"enabled": false}, nil)
-	if r := send(t, "GET", app.URL+"/webhooks/registration/"+on, "", nil); r.Status != 200 || r.JSON(t)["status"] != true {
+	on := gatewaytest.NewSite(t, app, map[string]any{"allowGetRequestStatusCheck": true}, nil)
+	off := gatewaytest.NewSite(t, app, nil, nil)
+	disabled := gatewaytest.NewSite(t, app, map[string]any{"enabled": false}, nil)
+	if r := gatewaytest.Send(t, "GET", app.URL+"/webhooks/registration/"+on, "", nil); r.Status != 200 || r.JSON(t)["status"] != true {
 		t.Errorf("status check on: %d %s", r.Status, r.Body)
 	}
-	if r := send(t, "GET", app.URL+"/webhooks/registration/"+off, "", nil); r.Status != 405 {
+	if r := gatewaytest.Send(t, "GET", app.URL+"/webhooks/registration/"+off, "", nil); r.Status != 405 {
 		t.Errorf("status check off: %d", r.Status)
 	}
-	if r := register(t, app, disabled, "email", "a@b.co", "firstName", "a", "lastName", "b"); r.Status != 404 {
+	if r := gatewaytest.Register(t, app, disabled, "email", "a@b.co", "firstName", "a", "lastName", "b"); r.Status != 404 {
 		t.Errorf("disabled site: %d", r.Status)
 	}
-	if r := register(t, app, "no-such-site", "email", "a@b.co", "firstName", "a", "lastName", "b"); r.Status != 404 {
+	if r := gatewaytest.Register(t, app, "no-such-site", "email", "a@b.co", "firstName", "a", "lastName", "b"); r.Status != 404 {
 		t.Errorf("unknown site: %d", r.Status)
 	}
 }
@@ -265,12 +268,12 @@ func TestEmailModesAndEventPhases(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	start := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
 	future := map[string]any{"loginLogFrom": start.Format(time.RFC3339), "loginLogTo": start.Add(3 * time.Hour).Format(time.RFC3339)}
-	both := newSite(t, app, map[string]any{"webhookEmailType": "emailAndCalendar"}, future)
-	addr := email("cal")
-	r := register(t, app, both, "email", addr, "firstName", "Cal", "lastName", "Endar")
+	both := gatewaytest.NewSite(t, app, map[string]any{"webhookEmailType": "emailAndCalendar"}, future)
+	addr := gatewaytest.Email("cal")
+	r := gatewaytest.Register(t, app, both, "email", addr, "firstName", "Cal", "lastName", "Endar")
 	uid := r.JSON(t)["userId"].(string)
-	inv := waitMail(t, addr, subject("Invitation"))
-	waitMail(t, addr, subject("Set your password"))
+	inv := gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Invitation"))
+	gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Set your password"))
 	cal, ok := inv.Part("text/calendar")
 	if !ok || cal.Params["method"] != "REQUEST" {
 		t.Fatalf("calendar part %+v", inv.Parts)
@@ -287,29 +290,29 @@ func TestEmailModesAndEventPhases(t *testing.T) {
 		t.Error("calendar has bare LF line ends")
 	}
 	// The two emails carry the same (only valid) link.
-	if linkIn(t, inv) != linkIn(t, waitMail(t, addr, subject("Set your password"))) {
+	if gatewaytest.LinkIn(t, inv) != gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Set your password"))) {
 		t.Error("the invitation and the email carry different links")
 	}
 
-	calOnly := newSite(t, app, map[string]any{"webhookEmailType": "calendar"}, future)
-	addr2 := email("calonly")
-	register(t, app, calOnly, "email", addr2, "firstName", "C", "lastName", "O")
-	waitMail(t, addr2, subject("Invitation"))
+	calOnly := gatewaytest.NewSite(t, app, map[string]any{"webhookEmailType": "calendar"}, future)
+	addr2 := gatewaytest.Email("calonly")
+	gatewaytest.Register(t, app, calOnly, "email", addr2, "firstName", "C", "lastName", "O")
+	gatewaytest.WaitMail(t, addr2, gatewaytest.Subject("Invitation"))
 
 	// After the event: post-event templates, and no invitation for an event
 	// that has ended; the workflow notes why.
 	past := map[string]any{"loginLogFrom": time.Now().Add(-5 * time.Hour).Format(time.RFC3339), "loginLogTo": time.Now().Add(-time.Hour).Format(time.RFC3339)}
-	ended := newSite(t, app, map[string]any{"webhookEmailType": "calendar"}, past)
-	addr3 := email("late")
-	r = register(t, app, ended, "email", addr3, "firstName", "L", "lastName", "Ate")
-	m := waitMail(t, addr3, nil)
+	ended := gatewaytest.NewSite(t, app, map[string]any{"webhookEmailType": "calendar"}, past)
+	addr3 := gatewaytest.Email("late")
+	r = gatewaytest.Register(t, app, ended, "email", addr3, "firstName", "L", "lastName", "Ate")
+	m := gatewaytest.WaitMail(t, addr3, nil)
 	if !strings.Contains(m.Subject, "is over") {
 		t.Fatalf("post-event subject %q", m.Subject)
 	}
 	if _, ok := m.Part("text/calendar"); ok {
 		t.Fatal("invitation sent for an ended event")
 	}
-	st := waitState(t, app, r.JSON(t)["workflowId"].(string), status(workflows.StatusWaiting))
+	st := gatewaytest.WaitState(t, app, r.JSON(t)["workflowId"].(string), gatewaytest.Status(workflows.StatusWaiting))
 	if !strings.Contains(strings.Join(st.Notes, "\n"), "calendar invitation not sent: the event ended") || st.Phase != "post-event" {
 		t.Fatalf("state %+v", st)
 	}
@@ -317,24 +320,24 @@ func TestEmailModesAndEventPhases(t *testing.T) {
 
 func TestMagicLink(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"authMethod": "magicLink", "completeButtonUrl": "https://portal.example/home"}, nil)
-	addr := email("magic")
-	r := register(t, app, siteID, "email", addr, "firstName", "Mag", "lastName", "Ic")
-	link := linkIn(t, waitMail(t, addr, subject("Your sign-in link")))
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"authMethod": "magicLink", "completeButtonUrl": "https://portal.example/home"}, nil)
+	addr := gatewaytest.Email("magic")
+	r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Mag", "lastName", "Ic")
+	link := gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Your sign-in link")))
 	if !strings.Contains(link, "/magic-link?token=") {
 		t.Fatalf("link %s", link)
 	}
-	if h := send(t, "HEAD", link, "", nil); h.Status != 200 {
+	if h := gatewaytest.Send(t, "HEAD", link, "", nil); h.Status != 200 {
 		t.Fatalf("HEAD: %d", h.Status)
 	}
-	g := send(t, "GET", link, "", nil)
+	g := gatewaytest.Send(t, "GET", link, "", nil)
 	if g.Status != http.StatusSeeOther || g.Header.Get("Location") != "https://portal.example/home" {
 		t.Fatalf("magic link: %d %v", g.Status, g.Header)
 	}
-	if st := finalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusActive {
+	if st := gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusActive {
 		t.Fatalf("state %+v", st)
 	}
-	if again := send(t, "GET", link, "", nil); again.Status != http.StatusGone {
+	if again := gatewaytest.Send(t, "GET", link, "", nil); again.Status != http.StatusGone {
 		t.Fatalf("second use: %d", again.Status)
 	}
 	if h, _ := app.Store.PasswordHash(context.Background(), r.JSON(t)["userId"].(string)); h != "" {
@@ -344,13 +347,13 @@ func TestMagicLink(t *testing.T) {
 
 func TestSendEmailOffCreatesUserOnly(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"sendEmail": false}, nil)
-	addr := email("quiet")
-	r := register(t, app, siteID, "email", addr, "firstName", "Q", "lastName", "T")
-	if st := finalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusCreated {
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
+	addr := gatewaytest.Email("quiet")
+	r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Q", "lastName", "T")
+	if st := gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusCreated {
 		t.Fatalf("state %+v", st)
 	}
-	if n := len(mailsTo(t, addr)); n != 0 {
+	if n := len(gatewaytest.MailsTo(t, addr)); n != 0 {
 		t.Fatalf("%d emails sent", n)
 	}
 }
@@ -358,8 +361,8 @@ func TestSendEmailOffCreatesUserOnly(t *testing.T) {
 // 100 identical posts at once: one user, one workflow, one email.
 func TestConcurrentDuplicatesMakeOneUser(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"fieldsMapping": []map[string]string{{"webhookKey": "company", "userObjectKey": "company"}}}, nil)
-	addr := email("dup")
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"fieldsMapping": []map[string]string{{"webhookKey": "company", "userObjectKey": "company"}}}, nil)
+	addr := gatewaytest.Email("dup")
 	var wg sync.WaitGroup
 	codes := make(chan int, 100)
 	for i := range 100 {
@@ -368,7 +371,7 @@ func TestConcurrentDuplicatesMakeOneUser(t *testing.T) {
 			if i%2 == 0 {
 				e = " " + strings.ToUpper(addr)
 			}
-			codes <- register(t, app, siteID, "email", e, "firstName", "Dup", "lastName", "Licate", "company", "ACME").Status
+			codes <- gatewaytest.Register(t, app, siteID, "email", e, "firstName", "Dup", "lastName", "Licate", "company", "ACME").Status
 		})
 	}
 	wg.Wait()
@@ -378,12 +381,12 @@ func TestConcurrentDuplicatesMakeOneUser(t *testing.T) {
 			t.Fatalf("status %d", c)
 		}
 	}
-	waitMail(t, addr, subject("Set your password"))
+	gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Set your password"))
 	uid := mapping.UserID(siteID, addr)
-	st := waitState(t, app, workflows.RegistrationID(siteID, uid), func(s workflows.RegistrationState) bool {
+	st := gatewaytest.WaitState(t, app, workflows.RegistrationID(siteID, uid), func(s workflows.RegistrationState) bool {
 		return s.Status == workflows.StatusWaiting && s.Submissions == 100
 	})
-	list := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users", nil).JSON(t)
+	list := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users", nil).JSON(t)
 	if list["totalCount"].(float64) != 1 {
 		t.Fatalf("users %v", list)
 	}
@@ -394,15 +397,15 @@ func TestConcurrentDuplicatesMakeOneUser(t *testing.T) {
 		t.Fatalf("workflow runs: %v %v", resp.GetCount(), err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	if n := len(mailsTo(t, addr)); n != 1 || st.LinksSent != 1 {
+	if n := len(gatewaytest.MailsTo(t, addr)); n != 1 || st.LinksSent != 1 {
 		t.Fatalf("%d emails, %d links", n, st.LinksSent)
 	}
 
 	// The same person again with newer data: same user, updated.
-	register(t, app, siteID, "email", addr, "firstName", "Dupe", "lastName", "Licate", "company", "Initech")
+	gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Dupe", "lastName", "Licate", "company", "Initech")
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		u := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+uid, nil).JSON(t)
+		u := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+uid, nil).JSON(t)
 		if u["firstName"] == "Dupe" && u["userObject"].(map[string]any)["company"] == "Initech" {
 			break
 		}
@@ -415,31 +418,31 @@ func TestConcurrentDuplicatesMakeOneUser(t *testing.T) {
 
 func TestResend(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, nil, nil)
-	addr := email("again")
-	r := register(t, app, siteID, "email", addr, "firstName", "Re", "lastName", "Send")
+	siteID := gatewaytest.NewSite(t, app, nil, nil)
+	addr := gatewaytest.Email("again")
+	r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Re", "lastName", "Send")
 	uid, wfID := r.JSON(t)["userId"].(string), r.JSON(t)["workflowId"].(string)
-	first := linkIn(t, waitMail(t, addr, nil))
-	waitState(t, app, wfID, status(workflows.StatusWaiting))
-	if res := admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+uid+"/resend", nil); res.Status != 202 {
+	first := gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, addr, nil))
+	gatewaytest.WaitState(t, app, wfID, gatewaytest.Status(workflows.StatusWaiting))
+	if res := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+uid+"/resend", nil); res.Status != 202 {
 		t.Fatalf("resend: %d %s", res.Status, res.Body)
 	}
-	waitState(t, app, wfID, func(s workflows.RegistrationState) bool { return s.LinksSent == 2 })
-	msgs := mailsTo(t, addr)
-	second := linkIn(t, msgs[len(msgs)-1])
+	gatewaytest.WaitState(t, app, wfID, func(s workflows.RegistrationState) bool { return s.LinksSent == 2 })
+	msgs := gatewaytest.MailsTo(t, addr)
+	second := gatewaytest.LinkIn(t, msgs[len(msgs)-1])
 	if second == first {
 		t.Fatal("resend reused the link")
 	}
-	if g := send(t, "GET", first, "", nil); g.Status != http.StatusGone {
+	if g := gatewaytest.Send(t, "GET", first, "", nil); g.Status != http.StatusGone {
 		t.Fatalf("old link still works: %d", g.Status)
 	}
-	send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-		form("token", token(second), "password", "a long passphrase", "confirm", "a long passphrase"))
-	finalState(t, app, wfID)
-	if res := admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+uid+"/resend", nil); res.Status != 409 {
+	gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
+		gatewaytest.Form("token", gatewaytest.Token(second), "password", "a long passphrase", "confirm", "a long passphrase"))
+	gatewaytest.FinalState(t, app, wfID)
+	if res := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+uid+"/resend", nil); res.Status != 409 {
 		t.Fatalf("resend to active user: %d", res.Status)
 	}
-	if res := admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/nobody/resend", nil); res.Status != 404 {
+	if res := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/nobody/resend", nil); res.Status != 404 {
 		t.Fatalf("resend to unknown user: %d", res.Status)
 	}
 }
@@ -450,10 +453,10 @@ func TestUnavailableDependenciesAnswer503(t *testing.T) {
 	env := testkit.Get(t)
 	temporalProxy := testkit.NewProxy(t, env.Temporal(t).FrontendAddr())
 	app := env.StartApp(t, func(c *config.Config) { c.Temporal.Address = temporalProxy.Addr() })
-	siteID := newSite(t, app, map[string]any{"sendErrorResponseAsJson": true}, nil)
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendErrorResponseAsJson": true}, nil)
 	temporalProxy.Cut()
-	addr := email("down")
-	r := register(t, app, siteID, "email", addr, "firstName", "D", "lastName", "Own")
+	addr := gatewaytest.Email("down")
+	r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "D", "lastName", "Own")
 	if r.Status != 503 || r.JSON(t)["code"] != "unavailable" {
 		t.Fatalf("temporal down: %d %s", r.Status, r.Body)
 	}
@@ -467,7 +470,7 @@ func TestUnavailableDependenciesAnswer503(t *testing.T) {
 		c.MySQLDSN = strings.Replace(c.MySQLDSN, "127.0.0.1:3306", mysqlProxy.Addr(), 1)
 	})
 	mysqlProxy.Cut()
-	if r := register(t, app2, siteID, "email", addr, "firstName", "D", "lastName", "Own"); r.Status != 503 {
+	if r := gatewaytest.Register(t, app2, siteID, "email", addr, "firstName", "D", "lastName", "Own"); r.Status != 503 {
 		t.Fatalf("mysql down: %d %s", r.Status, r.Body)
 	}
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"gatehouse/gateway/gatewaytest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -103,14 +104,14 @@ func TestSeedCurlCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sys := kaltura(t, app, "listTemplates", "filter[systemNameEqual]", "ENTRY_CHANGED").JSON(t)["objects"].([]any)[0].(map[string]any)
-	entryID := "0_" + unique("entry")
-	postEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": "1", "objectId": entryID,
+	sys := gatewaytest.Kaltura(t, app, "listTemplates", "filter[systemNameEqual]", "ENTRY_CHANGED").JSON(t)["objects"].([]any)[0].(map[string]any)
+	entryID := "0_" + gatewaytest.Unique("entry")
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": "1", "objectId": entryID,
 		"object": map[string]any{"id": entryID, "name": "Seed entry", "status": 2, "userId": "owner"}})
 	env := func() []string {
 		// A fresh template per command: the guide deletes $TEMPLATE_ID in
 		// one place and dispatches it in another.
-		id := addActive(t, app, "[eventType]", "2", "[eventObjectType]", "1", "[url]", rc.URL+"/seed")
+		id := gatewaytest.AddActive(t, app, "[eventType]", "2", "[eventObjectType]", "1", "[url]", rc.URL+"/seed")
 		return []string{"KALTURA_SERVICE_URL=" + app.URL + "/api_v3", "KALTURA_KS=" + testkit.AdminToken,
 			"SYSTEM_TEMPLATE_ID=" + fmt.Sprint(sys["id"]), "TEMPLATE_ID=" + id, "KALTURA_ENTRY_ID=" + entryID, "CATEGORY_ID=cat-1"}
 	}
@@ -148,7 +149,7 @@ func TestSeedCurlCommands(t *testing.T) {
 	t.Logf("ran %d curl commands and %d snippets from the guide", len(commands)-1, len(snippets))
 
 	// The guide's dispatch reached the receiver.
-	reqs := waitRequests(t, rc, 1)
+	reqs := gatewaytest.WaitRequests(t, rc, 1)
 	var body map[string]any
 	json.Unmarshal(reqs[0].Body, &body) //nolint:errcheck
 	if len(reqs[0].Body) > 0 && body["objectType"] != "KalturaHttpNotification" {

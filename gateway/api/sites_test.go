@@ -1,7 +1,7 @@
 package api_test
 
 import (
-	"bytes"
+	"gatehouse/gateway/gatewaytest"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,7 +10,7 @@ import (
 	"gatehouse/workflows"
 )
 
-func fieldsOf(t *testing.T, r resp) map[string]string {
+func fieldsOf(t *testing.T, r gatewaytest.Resp) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	fs, _ := r.JSON(t)["fields"].([]any)
@@ -24,7 +24,7 @@ func fieldsOf(t *testing.T, r resp) map[string]string {
 // Saving names every bad field at once.
 func TestSiteValidationNamesEachField(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	r := admin(t, app, "PUT", "/api/v1/sites/bad", map[string]any{
+	r := gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/bad", map[string]any{
 		"languages": []string{"en"},
 		"webhooksiteregistration": map[string]any{
 			"defaultGroupId":    "ep attendees",
@@ -52,24 +52,24 @@ func TestSiteValidationNamesEachField(t *testing.T) {
 		t.Errorf("unexpected errors %v", got)
 	}
 	// A misspelt setting is not silently ignored.
-	r = admin(t, app, "PUT", "/api/v1/sites/bad", `{"webhooksiteregistration":{"sendEmails":true}}`)
+	r = gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/bad", `{"webhooksiteregistration":{"sendEmails":true}}`)
 	if r.Status != 400 || fieldsOf(t, r)["sendEmails"] == "" {
 		t.Fatalf("unknown field: %d %s", r.Status, r.Body)
 	}
-	r = admin(t, app, "PUT", "/api/v1/sites/bad", `{"loginLogFrom":"tomorrow"}`)
+	r = gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/bad", `{"loginLogFrom":"tomorrow"}`)
 	if r.Status != 400 || !strings.Contains(r.Body, "RFC 3339") {
 		t.Fatalf("bad time: %d %s", r.Status, r.Body)
 	}
-	if r := admin(t, app, "PUT", "/api/v1/sites/has%20space", `{}`); r.Status != 400 {
+	if r := gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/has%20space", `{}`); r.Status != 400 {
 		t.Fatalf("bad site id: %d", r.Status)
 	}
 }
 
 func TestSiteCRUDAndWriteOnlyKey(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	id := newSite(t, app, map[string]any{"printToLog": true}, map[string]any{"languages": []string{"en", "de"}})
-	got := admin(t, app, "GET", "/api/v1/sites/"+id, nil)
-	if strings.Contains(got.Body, siteKey) || !strings.Contains(got.Body, `"registrationKeySet":true`) {
+	id := gatewaytest.NewSite(t, app, map[string]any{"printToLog": true}, map[string]any{"languages": []string{"en", "de"}})
+	got := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+id, nil)
+	if strings.Contains(got.Body, gatewaytest.SiteKey) || !strings.Contains(got.Body, `"registrationKeySet":true`) {
 		t.Fatalf("GET leaks or hides the key state: %s", got.Body)
 	}
 	site := got.JSON(t)
@@ -92,33 +92,33 @@ func TestSiteCRUDAndWriteOnlyKey(t *testing.T) {
 	for _, k := range []string{"createdAt", "updatedAt"} {
 		delete(site, k)
 	}
-	if r := admin(t, app, "PUT", "/api/v1/sites/"+id, site); r.Status != 200 || !strings.Contains(r.Body, `"registrationKeySet":true`) {
+	if r := gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/"+id, site); r.Status != 200 || !strings.Contains(r.Body, `"registrationKeySet":true`) {
 		t.Fatalf("replace: %d %s", r.Status, r.Body)
 	}
-	if r := register(t, app, id, "email", email("keep"), "firstName", "K", "lastName", "K"); r.Status != 202 {
+	if r := gatewaytest.Register(t, app, id, "email", gatewaytest.Email("keep"), "firstName", "K", "lastName", "K"); r.Status != 202 {
 		t.Fatalf("key lost on replace: %d", r.Status)
 	}
-	if r := admin(t, app, "DELETE", "/api/v1/sites/"+id, nil); r.Status != 200 {
+	if r := gatewaytest.Admin(t, app, "DELETE", "/api/v1/sites/"+id, nil); r.Status != 200 {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if r := admin(t, app, "GET", "/api/v1/sites/"+id, nil); r.Status != 404 {
+	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+id, nil); r.Status != 404 {
 		t.Fatalf("after delete: %d", r.Status)
 	}
 }
 
 func TestDeleteSiteKeepsOrPurgesUsers(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	keep := newSite(t, app, map[string]any{"sendEmail": false}, nil)
-	purge := newSite(t, app, nil, nil)
-	rk := register(t, app, keep, "email", email("stay"), "firstName", "S", "lastName", "T")
-	rp := register(t, app, purge, "email", email("go"), "firstName", "G", "lastName", "O")
-	finalState(t, app, rk.JSON(t)["workflowId"].(string))
-	waitState(t, app, rp.JSON(t)["workflowId"].(string), status(workflows.StatusWaiting))
-	admin(t, app, "DELETE", "/api/v1/sites/"+keep, nil)
+	keep := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
+	purge := gatewaytest.NewSite(t, app, nil, nil)
+	rk := gatewaytest.Register(t, app, keep, "email", gatewaytest.Email("stay"), "firstName", "S", "lastName", "T")
+	rp := gatewaytest.Register(t, app, purge, "email", gatewaytest.Email("go"), "firstName", "G", "lastName", "O")
+	gatewaytest.FinalState(t, app, rk.JSON(t)["workflowId"].(string))
+	gatewaytest.WaitState(t, app, rp.JSON(t)["workflowId"].(string), gatewaytest.Status(workflows.StatusWaiting))
+	gatewaytest.Admin(t, app, "DELETE", "/api/v1/sites/"+keep, nil)
 	if n := count(t, app, "SELECT COUNT(*) FROM users WHERE site_id = ?", keep); n != 1 {
 		t.Fatalf("users after delete without purge: %d", n)
 	}
-	if r := admin(t, app, "DELETE", "/api/v1/sites/"+purge+"?purge=true", nil); r.JSON(t)["usersDeleted"] != float64(1) {
+	if r := gatewaytest.Admin(t, app, "DELETE", "/api/v1/sites/"+purge+"?purge=true", nil); r.JSON(t)["usersDeleted"] != float64(1) {
 		t.Fatalf("purge: %s", r.Body)
 	}
 	if n := count(t, app, "SELECT COUNT(*) FROM users WHERE site_id = ?", purge); n != 0 {
@@ -143,7 +143,7 @@ func count(t *testing.T, app *testkit.App, q string, args ...any) int {
 // Templates: per-language variants with fallback, tokens, escaping.
 func TestEmailTemplates(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	id := newSite(t, app, map[string]any{
+	id := gatewaytest.NewSite(t, app, map[string]any{
 		"languageMapping": []map[string]string{{"externalLanguageCode": "de_DE", "kmsLanguage": "de", "groupId": "german"}},
 		"fieldsMapping":   []map[string]string{{"webhookKey": "company", "userObjectKey": "company"}},
 	}, map[string]any{"languages": []string{"en", "de"}, "defaultLanguage": "en"})
@@ -154,37 +154,37 @@ func TestEmailTemplates(t *testing.T) {
 		"translations": map[string]any{"de": map[string]string{"subject": "Willkommen {FIRSTNAME}",
 			"html": "<p>Hallo {FIRSTNAME}</p>", "text": "Hallo {FIRSTNAME}: {URL}"}},
 	}
-	if r := admin(t, app, "PUT", "/api/v1/sites/"+id+"/email-templates/welcome", tmpl); r.Status != 201 {
+	if r := gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/"+id+"/email-templates/welcome", tmpl); r.Status != 201 {
 		t.Fatalf("put template: %d %s", r.Status, r.Body)
 	}
 	bad := map[string]any{"subject": "Hi {FIRST_NAME}", "text": "x", "translations": map[string]any{"fr": map[string]string{"subject": "Salut"}}}
-	r := admin(t, app, "PUT", "/api/v1/sites/"+id+"/email-templates/broken", bad)
+	r := gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/"+id+"/email-templates/broken", bad)
 	if got := fieldsOf(t, r); r.Status != 400 || got["subject"] == "" || got["translations.fr"] == "" {
 		t.Fatalf("bad template: %d %s", r.Status, r.Body)
 	}
-	site := admin(t, app, "GET", "/api/v1/sites/"+id, nil).JSON(t)
+	site := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+id, nil).JSON(t)
 	site["webhooksiteregistration"].(map[string]any)["webhookSetPassEmailTemplate"] = "welcome"
 	delete(site["webhooksiteregistration"].(map[string]any), "registrationKeySet")
-	if r := admin(t, app, "PUT", "/api/v1/sites/"+id, site); r.Status != 200 {
+	if r := gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/"+id, site); r.Status != 200 {
 		t.Fatalf("use template: %d %s", r.Status, r.Body)
 	}
-	if r := admin(t, app, "DELETE", "/api/v1/sites/"+id+"/email-templates/welcome", nil); r.Status != 409 {
+	if r := gatewaytest.Admin(t, app, "DELETE", "/api/v1/sites/"+id+"/email-templates/welcome", nil); r.Status != 409 {
 		t.Fatalf("delete a template in use: %d", r.Status)
 	}
 
-	en, de := email("en"), email("de")
-	register(t, app, id, "email", en, "firstName", "<script>alert(1)</script>", "lastName", "E", "company", "A&B")
-	register(t, app, id, "email", de, "firstName", "Dora", "lastName", "D", "language", "de_DE")
-	me := waitMail(t, en, nil)
+	en, de := gatewaytest.Email("en"), gatewaytest.Email("de")
+	gatewaytest.Register(t, app, id, "email", en, "firstName", "<script>alert(1)</script>", "lastName", "E", "company", "A&B")
+	gatewaytest.Register(t, app, id, "email", de, "firstName", "Dora", "lastName", "D", "language", "de_DE")
+	me := gatewaytest.WaitMail(t, en, nil)
 	if !strings.HasPrefix(me.Subject, "Welcome <script>") || !strings.Contains(me.HTML, "Hi &lt;script&gt;alert(1)&lt;/script&gt; from A&amp;B") ||
 		!strings.Contains(me.Text, "from A&B: http") {
 		t.Fatalf("en mail: %q %q %q", me.Subject, me.HTML, me.Text)
 	}
-	md := waitMail(t, de, nil)
+	md := gatewaytest.WaitMail(t, de, nil)
 	if md.Subject != "Willkommen Dora" || !strings.Contains(md.Text, "Hallo Dora: http") {
 		t.Fatalf("de mail: %q %q", md.Subject, md.Text)
 	}
-	list := admin(t, app, "GET", "/api/v1/sites/"+id+"/email-templates", nil).JSON(t)
+	list := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+id+"/email-templates", nil).JSON(t)
 	if list["totalCount"].(float64) != 8 { // seven built-in + ours
 		t.Fatalf("templates %v", list["totalCount"])
 	}
@@ -192,11 +192,11 @@ func TestEmailTemplates(t *testing.T) {
 
 // printToLog logs the request with secrets redacted.
 func TestPrintToLogRedacts(t *testing.T) {
-	logs := &syncWriter{w: &bytes.Buffer{}}
+	logs := &gatewaytest.SyncWriter{}
 	app := testkit.Get(t).StartAppLogged(t, logs)
-	id := newSite(t, app, map[string]any{"printToLog": true}, nil)
-	r := send(t, "POST", app.URL+"/webhooks/registration/"+id+"?utm=1", "application/x-www-form-urlencoded",
-		form("registrationKey", siteKey, "email", email("log"), "firstName", "L", "lastName", "G", "password", "hunter2-secret"),
+	id := gatewaytest.NewSite(t, app, map[string]any{"printToLog": true}, nil)
+	r := gatewaytest.Send(t, "POST", app.URL+"/webhooks/registration/"+id+"?utm=1", "application/x-www-form-urlencoded",
+		gatewaytest.Form("registrationKey", gatewaytest.SiteKey, "email", gatewaytest.Email("log"), "firstName", "L", "lastName", "G", "password", "hunter2-secret"),
 		"Authorization: Bearer should-not-appear")
 	if r.Status != 202 {
 		t.Fatalf("%d %s", r.Status, r.Body)
@@ -205,7 +205,7 @@ func TestPrintToLogRedacts(t *testing.T) {
 	if !strings.Contains(out, "webhook request") || !strings.Contains(out, "firstName:L") {
 		t.Fatalf("request not logged: %s", out)
 	}
-	for _, secret := range []string{siteKey, "hunter2-secret", "should-not-appear"} {
+	for _, secret := range []string{gatewaytest.SiteKey, "hunter2-secret", "should-not-appear"} {
 		if strings.Contains(out, secret) {
 			t.Fatalf("log contains %q", secret)
 		}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"gatehouse/gateway/gatewaytest"
 	"net/http"
 	"net/url"
 	"strings"
@@ -14,15 +15,15 @@ import (
 
 // A site fed by Kartra maps Kartra's field names.
 func kartraSite(t *testing.T, app *testkit.App) string {
-	return newSite(t, app, map[string]any{
+	return gatewaytest.NewSite(t, app, map[string]any{
 		"mandatoryFieldsMapping": map[string]string{"emailWebhookKey": "email", "firstNameWebhookKey": "first_name", "lastNameWebhookKey": "last_name"},
 		"fieldsMapping":          []map[string]string{{"webhookKey": "company", "userObjectKey": "company"}},
 	}, map[string]any{"roles": []string{"viewerRole", "customer", "adminRole"}})
 }
 
-func wpf(t *testing.T, app *testkit.App, siteID, query string, kv ...string) resp {
+func wpf(t *testing.T, app *testkit.App, siteID, query string, kv ...string) gatewaytest.Resp {
 	t.Helper()
-	return send(t, "POST", app.URL+"/webhooks/wpf/"+siteID+"?"+query, "application/x-www-form-urlencoded", form(kv...))
+	return gatewaytest.Send(t, "POST", app.URL+"/webhooks/wpf/"+siteID+"?"+query, "application/x-www-form-urlencoded", gatewaytest.Form(kv...))
 }
 
 func lead(addr string, kv ...string) []string {
@@ -35,7 +36,7 @@ func lead(addr string, kv ...string) []string {
 
 func user(t *testing.T, app *testkit.App, siteID, addr string) map[string]any {
 	t.Helper()
-	r := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+mapping.UserID(siteID, addr), nil)
+	r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+mapping.UserID(siteID, addr), nil)
 	if r.Status != 200 {
 		return nil
 	}
@@ -56,7 +57,7 @@ func eventually(t *testing.T, what string, ok func() bool) {
 func TestWPFusionKartra(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	siteID := kartraSite(t, app)
-	key := "access_key=" + url.QueryEscape(siteKey)
+	key := "access_key=" + url.QueryEscape(gatewaytest.SiteKey)
 
 	if r := wpf(t, app, siteID, "wpf_action=test&"+key); r.Status != 200 || r.JSON(t)["success"] != true {
 		t.Fatalf("test: %d %s", r.Status, r.Body)
@@ -64,36 +65,36 @@ func TestWPFusionKartra(t *testing.T) {
 	if r := wpf(t, app, siteID, "wpf_action=add&access_key=wrong"); r.Status != 403 || r.JSON(t)["message"] != "Invalid Access Key" {
 		t.Fatalf("wrong key: %d %s", r.Status, r.Body)
 	}
-	if r := send(t, "GET", app.URL+"/webhooks/wpf/"+siteID+"?wpf_action=test&"+key, "", nil); r.Status != 200 {
+	if r := gatewaytest.Send(t, "GET", app.URL+"/webhooks/wpf/"+siteID+"?wpf_action=test&"+key, "", nil); r.Status != 200 {
 		t.Fatalf("GET test: %d", r.Status)
 	}
 
 	// add without send_notification: created, no email; role chosen by the CRM.
-	quiet := email("kq")
+	quiet := gatewaytest.Email("kq")
 	r := wpf(t, app, siteID, "wpf_action=add&role=customer&"+key, lead(quiet, "company", "ACME")...)
 	if r.Status != 200 || r.JSON(t)["status"] != "accepted" {
 		t.Fatalf("add: %d %s", r.Status, r.Body)
 	}
-	if st := finalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusCreated {
+	if st := gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string)); st.Status != workflows.StatusCreated {
 		t.Fatalf("add without notification: %+v", st)
 	}
 	u := user(t, app, siteID, quiet)
-	if u["firstName"] != "Kara" || u["role"] != "customer" || u["userObject"].(map[string]any)["company"] != "ACME" || len(mailsTo(t, quiet)) != 0 {
+	if u["firstName"] != "Kara" || u["role"] != "customer" || u["userObject"].(map[string]any)["company"] != "ACME" || len(gatewaytest.MailsTo(t, quiet)) != 0 {
 		t.Fatalf("user %v", u)
 	}
 
 	// add with send_notification: the set-password email; admin role refused.
-	loud := email("kl")
+	loud := gatewaytest.Email("kl")
 	r = wpf(t, app, siteID, "wpf_action=add&send_notification=true&role=adminRole&"+key, lead(loud)...)
-	waitMail(t, loud, subject("Set your password"))
-	st := waitState(t, app, r.JSON(t)["workflowId"].(string), status(workflows.StatusWaiting))
+	gatewaytest.WaitMail(t, loud, gatewaytest.Subject("Set your password"))
+	st := gatewaytest.WaitState(t, app, r.JSON(t)["workflowId"].(string), gatewaytest.Status(workflows.StatusWaiting))
 	if u := user(t, app, siteID, loud); u["role"] != "viewerRole" || !strings.Contains(strings.Join(st.Notes, " "), "refused") {
 		t.Fatalf("admin role: %v %v", u["role"], st.Notes)
 	}
 	// Unknown role: default, noted.
-	odd := email("ko")
+	odd := gatewaytest.Email("ko")
 	r = wpf(t, app, siteID, "wpf_action=add&role=wizard&"+key, lead(odd)...)
-	finalState(t, app, r.JSON(t)["workflowId"].(string))
+	gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string))
 	if u := user(t, app, siteID, odd); u["role"] != "viewerRole" {
 		t.Fatalf("unknown role: %v", u["role"])
 	}
@@ -108,7 +109,7 @@ func TestWPFusionKartra(t *testing.T) {
 	if u := user(t, app, siteID, quiet); u["firstName"] != "Karla" {
 		t.Fatalf("update dropped the first name: %v", u)
 	}
-	nobody := email("none")
+	nobody := gatewaytest.Email("none")
 	if r := wpf(t, app, siteID, "wpf_action=update&"+key, lead(nobody)...); r.Status != 200 || r.JSON(t)["status"] != "ignored" {
 		t.Fatalf("update missing: %d %s", r.Status, r.Body)
 	}
@@ -135,8 +136,8 @@ func TestWPFusionKartra(t *testing.T) {
 		t.Fatalf("unknown action: %d", r.Status)
 	}
 	// JSON bodies work too.
-	js := email("kj")
-	jr := send(t, "POST", app.URL+"/webhooks/wpf/"+siteID+"?wpf_action=add&"+key, "application/json",
+	js := gatewaytest.Email("kj")
+	jr := gatewaytest.Send(t, "POST", app.URL+"/webhooks/wpf/"+siteID+"?wpf_action=add&"+key, "application/json",
 		[]byte(`{"lead":{"email":"`+js+`","first_name":"J","last_name":"S"}}`))
 	if jr.Status != http.StatusOK {
 		t.Fatalf("json add: %d %s", jr.Status, jr.Body)
@@ -145,27 +146,27 @@ func TestWPFusionKartra(t *testing.T) {
 
 func TestUsersAPI(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
-	siteID := newSite(t, app, map[string]any{"sendEmail": false, "defaultGroupId": "webhook"}, nil)
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false, "defaultGroupId": "webhook"}, nil)
 	var ids []string
 	for i := range 5 {
-		r := register(t, app, siteID, "email", email("list"), "firstName", "L", "lastName", string(rune('A'+i)))
+		r := gatewaytest.Register(t, app, siteID, "email", gatewaytest.Email("list"), "firstName", "L", "lastName", string(rune('A'+i)))
 		ids = append(ids, r.JSON(t)["userId"].(string))
-		finalState(t, app, r.JSON(t)["workflowId"].(string))
+		gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string))
 	}
-	page := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?page=2&pageSize=2&status=pending", nil).JSON(t)
+	page := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?page=2&pageSize=2&status=pending", nil).JSON(t)
 	if page["totalCount"].(float64) != 5 || len(page["objects"].([]any)) != 2 {
 		t.Fatalf("page %v", page)
 	}
 	one := page["objects"].([]any)[0].(map[string]any)
-	byEmail := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+url.QueryEscape(strings.ToUpper(one["email"].(string))), nil).JSON(t)
+	byEmail := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+url.QueryEscape(strings.ToUpper(one["email"].(string))), nil).JSON(t)
 	if byEmail["totalCount"].(float64) != 1 {
 		t.Fatalf("by email %v", byEmail)
 	}
-	if g := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?group=webhook", nil).JSON(t); g["totalCount"].(float64) != 5 {
+	if g := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?group=webhook", nil).JSON(t); g["totalCount"].(float64) != 5 {
 		t.Fatalf("by group %v", g)
 	}
 	for _, q := range []string{"page=0", "pageSize=1000", "status=gone", "page=x"} {
-		if r := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?"+q, nil); r.Status != 400 {
+		if r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?"+q, nil); r.Status != 400 {
 			t.Errorf("%s: %d", q, r.Status)
 		}
 	}
@@ -175,16 +176,16 @@ func TestUsersAPI(t *testing.T) {
 			t.Errorf("user lacks %s", k)
 		}
 	}
-	if r := admin(t, app, "DELETE", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 200 {
+	if r := gatewaytest.Admin(t, app, "DELETE", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 200 {
 		t.Fatalf("delete: %d", r.Status)
 	}
-	if r := admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 404 {
+	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 404 {
 		t.Fatalf("after delete: %d", r.Status)
 	}
 	if n := count(t, app, "SELECT COUNT(*) FROM events WHERE object_id = ? AND event_type = 'UserDeleted'", ids[0]); n != 1 {
 		t.Fatalf("UserDeleted events: %d", n)
 	}
-	if r := admin(t, app, "GET", "/api/v1/sites/nope/users", nil); r.Status != 404 {
+	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/nope/users", nil); r.Status != 404 {
 		t.Fatalf("unknown site: %d", r.Status)
 	}
 }
