@@ -1,13 +1,13 @@
 package api_test
 
 import (
-	"gatehouse/gateway/gatewaytest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/testkit"
 )

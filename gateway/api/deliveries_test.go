@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"gatehouse/gateway/gatewaytest"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/testkit"
 )

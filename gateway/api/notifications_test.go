@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"gatehouse/gateway/gatewaytest"
 	"hash"
 	"net/http"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/testkit"
 )

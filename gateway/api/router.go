@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"gatehouse/gateway/registration"
 	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
@@ -92,15 +93,7 @@ func New(o Options) (*gin.Engine, error) {
 	r.POST("/api_v3/service/eventnotification_eventnotificationtemplate/action/:action", s.kaltura)
 	r.GET("/api_v3/service/eventnotification_eventnotificationtemplate/action/:action", s.kaltura)
 
-	r.POST("/webhooks/registration/:siteId", s.registrationWebhook)
-	r.GET("/webhooks/registration/:siteId", s.registrationStatus)
-	r.GET("/webhooks/wpf/:siteId", s.wpfWebhook)
-	r.POST("/webhooks/wpf/:siteId", s.wpfWebhook)
-
-	r.GET("/set-password", s.setPasswordForm)
-	r.POST("/set-password", s.setPassword)
-	r.GET("/magic-link", s.magicLink)
-	r.HEAD("/magic-link", s.magicLink)
+	registration.Mount(r, s.Deps)
 
 	if o.Extra != nil {
 		o.Extra(r)

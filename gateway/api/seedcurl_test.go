@@ -3,13 +3,13 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
-	"gatehouse/gateway/gatewaytest"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 
+	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/testkit"
 )
 

@@ -2,11 +2,12 @@ package api
 
 import (
 	"errors"
-	"gatehouse/gateway/web"
 	"reflect"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
+
+	"gatehouse/gateway/web"
 )
 
 // validate checks JSON request structs; errors name fields by their JSON

@@ -1,13 +1,13 @@
-package api_test
+package registration_test
 
 import (
-	"gatehouse/gateway/gatewaytest"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/testkit"
 	"gatehouse/workflows"
@@ -141,51 +141,5 @@ func TestWPFusionKartra(t *testing.T) {
 		[]byte(`{"lead":{"email":"`+js+`","first_name":"J","last_name":"S"}}`))
 	if jr.Status != http.StatusOK {
 		t.Fatalf("json add: %d %s", jr.Status, jr.Body)
-	}
-}
-
-func TestUsersAPI(t *testing.T) {
-	app := testkit.Get(t).StartApp(t)
-	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false, "defaultGroupId": "webhook"}, nil)
-	var ids []string
-	for i := range 5 {
-		r := gatewaytest.Register(t, app, siteID, "email", gatewaytest.Email("list"), "firstName", "L", "lastName", string(rune('A'+i)))
-		ids = append(ids, r.JSON(t)["userId"].(string))
-		gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string))
-	}
-	page := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?page=2&pageSize=2&status=pending", nil).JSON(t)
-	if page["totalCount"].(float64) != 5 || len(page["objects"].([]any)) != 2 {
-		t.Fatalf("page %v", page)
-	}
-	one := page["objects"].([]any)[0].(map[string]any)
-	byEmail := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?email="+url.QueryEscape(strings.ToUpper(one["email"].(string))), nil).JSON(t)
-	if byEmail["totalCount"].(float64) != 1 {
-		t.Fatalf("by email %v", byEmail)
-	}
-	if g := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?group=webhook", nil).JSON(t); g["totalCount"].(float64) != 5 {
-		t.Fatalf("by group %v", g)
-	}
-	for _, q := range []string{"page=0", "pageSize=1000", "status=gone", "page=x"} {
-		if r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users?"+q, nil); r.Status != 400 {
-			t.Errorf("%s: %d", q, r.Status)
-		}
-	}
-	for _, k := range []string{"id", "email", "firstName", "lastName", "role", "language", "groups", "tags", "status",
-		"userObject", "registrationInfo", "createdAt", "updatedAt"} {
-		if _, ok := one[k]; !ok {
-			t.Errorf("user lacks %s", k)
-		}
-	}
-	if r := gatewaytest.Admin(t, app, "DELETE", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 200 {
-		t.Fatalf("delete: %d", r.Status)
-	}
-	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+ids[0], nil); r.Status != 404 {
-		t.Fatalf("after delete: %d", r.Status)
-	}
-	if n := count(t, app, "SELECT COUNT(*) FROM events WHERE object_id = ? AND event_type = 'UserDeleted'", ids[0]); n != 1 {
-		t.Fatalf("UserDeleted events: %d", n)
-	}
-	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/nope/users", nil); r.Status != 404 {
-		t.Fatalf("unknown site: %d", r.Status)
 	}
 }

@@ -1,4 +1,4 @@
-package api
+package registration
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ var wpfControl = []string{"wpf_action", "access_key", "send_notification", "role
 
 // wpfWebhook is WP Fusion's webhook API for Kartra and other CRMs:
 // ?wpf_action=add|update|update_tags|test&access_key=<registrationKey>.
-func (s *Server) wpfWebhook(c *gin.Context) {
+func (s *server) wpfWebhook(c *gin.Context) {
 	receivedAt := time.Now().UTC()
 	st, keyHash, ok := s.loadWebhookSite(c)
 	if !ok {
@@ -108,7 +108,7 @@ func (s *Server) wpfWebhook(c *gin.Context) {
 
 // wpfRole applies ?role=: one of the site's roles, never an admin role.
 // It reports whether a role was chosen explicitly.
-func (s *Server) wpfRole(c *gin.Context, st *site.Site, r *mapping.Registrant) bool {
+func (s *server) wpfRole(c *gin.Context, st *site.Site, r *mapping.Registrant) bool {
 	role := c.Query("role")
 	switch {
 	case role == "":

@@ -1,4 +1,4 @@
-package api
+package registration
 
 import (
 	"embed"
@@ -48,7 +48,7 @@ func invalidLink(c *gin.Context) {
 	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Title: "Link cannot be used"})
 }
 
-func (s *Server) setPasswordForm(c *gin.Context) {
+func (s *server) setPasswordForm(c *gin.Context) {
 	token := c.Query("token")
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
@@ -66,7 +66,7 @@ func (s *Server) setPasswordForm(c *gin.Context) {
 	s.renderSetPassword(c, http.StatusOK, info, token, "")
 }
 
-func (s *Server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
 	st, _, err := s.Store.GetSite(c, info.SiteID)
 	if err != nil {
 		s.pageUnavailable(c, err)
@@ -83,7 +83,7 @@ func (s *Server) renderSetPassword(c *gin.Context, status int, info store.TokenI
 
 // setPassword stores the hash, activates the user and records the event in
 // one transaction, then tells the registration workflow.
-func (s *Server) setPassword(c *gin.Context) {
+func (s *server) setPassword(c *gin.Context) {
 	token, pw, confirm := c.PostForm("token"), c.PostForm("password"), c.PostForm("confirm")
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
@@ -124,7 +124,7 @@ func (s *Server) setPassword(c *gin.Context) {
 
 // magicLink activates the user with a single-use link and redirects to
 // completeButtonUrl. HEAD (link previews) does not use the token.
-func (s *Server) magicLink(c *gin.Context) {
+func (s *server) magicLink(c *gin.Context) {
 	token := c.Query("token")
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
@@ -146,7 +146,7 @@ func (s *Server) magicLink(c *gin.Context) {
 // notifyActivated signals the workflow after the activation committed. If
 // Temporal is unreachable the person still sees success: the workflow finds
 // the user active when the link's timer fires and confirms then.
-func (s *Server) notifyActivated(c *gin.Context, u store.User, method string) {
+func (s *server) notifyActivated(c *gin.Context, u store.User, method string) {
 	_, err := s.SignalRegistration(c, u.SiteID, u.ID, u.Email, workflows.RegistrationActivatedSignal,
 		workflows.Activated{Method: method})
 	if err != nil {
@@ -155,7 +155,7 @@ func (s *Server) notifyActivated(c *gin.Context, u store.User, method string) {
 	}
 }
 
-func (s *Server) pageUnavailable(c *gin.Context, err error) {
+func (s *server) pageUnavailable(c *gin.Context, err error) {
 	s.Log.Warn("page: dependency unavailable", "path", c.Request.URL.Path, "error", err)
 	c.Header("Retry-After", "30")
 	c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
@@ -164,7 +164,7 @@ func (s *Server) pageUnavailable(c *gin.Context, err error) {
 // activate spends a link token, tells the registration workflow and reads
 // the site for the page that follows. It answers the request itself when
 // it fails.
-func (s *Server) activate(c *gin.Context, hash []byte, purpose, pwHash, source, method string) (store.User, site.Site, bool) {
+func (s *server) activate(c *gin.Context, hash []byte, purpose, pwHash, source, method string) (store.User, site.Site, bool) {
 	u, err := s.Store.ActivateWithToken(c, hash, purpose, pwHash, source)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)

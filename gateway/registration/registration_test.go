@@ -1,10 +1,9 @@
-package api_test
+package registration_test
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"gatehouse/gateway/gatewaytest"
 	"mime/multipart"
 	"net/http"
 	"net/netip"
@@ -15,6 +14,7 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 
+	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/password"
@@ -416,37 +416,6 @@ func TestConcurrentDuplicatesMakeOneUser(t *testing.T) {
 	}
 }
 
-func TestResend(t *testing.T) {
-	app := testkit.Get(t).StartApp(t)
-	siteID := gatewaytest.NewSite(t, app, nil, nil)
-	addr := gatewaytest.Email("again")
-	r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Re", "lastName", "Send")
-	uid, wfID := r.JSON(t)["userId"].(string), r.JSON(t)["workflowId"].(string)
-	first := gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, addr, nil))
-	gatewaytest.WaitState(t, app, wfID, gatewaytest.Status(workflows.StatusWaiting))
-	if res := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+uid+"/resend", nil); res.Status != 202 {
-		t.Fatalf("resend: %d %s", res.Status, res.Body)
-	}
-	gatewaytest.WaitState(t, app, wfID, func(s workflows.RegistrationState) bool { return s.LinksSent == 2 })
-	msgs := gatewaytest.MailsTo(t, addr)
-	second := gatewaytest.LinkIn(t, msgs[len(msgs)-1])
-	if second == first {
-		t.Fatal("resend reused the link")
-	}
-	if g := gatewaytest.Send(t, "GET", first, "", nil); g.Status != http.StatusGone {
-		t.Fatalf("old link still works: %d", g.Status)
-	}
-	gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-		gatewaytest.Form("token", gatewaytest.Token(second), "password", "a long passphrase", "confirm", "a long passphrase"))
-	gatewaytest.FinalState(t, app, wfID)
-	if res := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+uid+"/resend", nil); res.Status != 409 {
-		t.Fatalf("resend to active user: %d", res.Status)
-	}
-	if res := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/nobody/resend", nil); res.Status != 404 {
-		t.Fatalf("resend to unknown user: %d", res.Status)
-	}
-}
-
 // With Temporal or MySQL unreachable the sender gets 503 and nothing is
 // half-done: no user exists afterwards.
 func TestUnavailableDependenciesAnswer503(t *testing.T) {
@@ -472,5 +441,27 @@ func TestUnavailableDependenciesAnswer503(t *testing.T) {
 	mysqlProxy.Cut()
 	if r := gatewaytest.Register(t, app2, siteID, "email", addr, "firstName", "D", "lastName", "Own"); r.Status != 503 {
 		t.Fatalf("mysql down: %d %s", r.Status, r.Body)
+	}
+}
+
+// printToLog logs the request with secrets redacted.
+func TestPrintToLogRedacts(t *testing.T) {
+	logs := &gatewaytest.SyncWriter{}
+	app := testkit.Get(t).StartAppLogged(t, logs)
+	id := gatewaytest.NewSite(t, app, map[string]any{"printToLog": true}, nil)
+	r := gatewaytest.Send(t, "POST", app.URL+"/webhooks/registration/"+id+"?utm=1", "application/x-www-form-urlencoded",
+		gatewaytest.Form("registrationKey", gatewaytest.SiteKey, "email", gatewaytest.Email("log"), "firstName", "L", "lastName", "G", "password", "hunter2-secret"),
+		"Authorization: Bearer should-not-appear")
+	if r.Status != 202 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "webhook request") || !strings.Contains(out, "firstName:L") {
+		t.Fatalf("request not logged: %s", out)
+	}
+	for _, secret := range []string{gatewaytest.SiteKey, "hunter2-secret", "should-not-appear"} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("log contains %q", secret)
+		}
 	}
 }

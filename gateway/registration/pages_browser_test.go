@@ -1,13 +1,13 @@
-package api_test
+package registration_test
 
 import (
 	"context"
-	"gatehouse/gateway/gatewaytest"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 
+	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/testkit"
 	"gatehouse/workflows"
 )

@@ -1,4 +1,4 @@
-package api
+package registration
 
 import (
 	"crypto/subtle"
@@ -21,8 +21,8 @@ import (
 	"gatehouse/workflows"
 )
 
-// MaxWebhookBody is the largest webhook body accepted (413 above).
-const MaxWebhookBody = 1 << 20
+// maxWebhookBody is the largest webhook body accepted (413 above).
+const maxWebhookBody = 1 << 20
 
 // webhookError answers in the site's chosen format: JSON when
 // sendErrorResponseAsJson, plain text otherwise.
@@ -36,7 +36,7 @@ func webhookError(c *gin.Context, st *site.Site, status int, code, message strin
 }
 
 // loadWebhookSite finds an enabled site and checks the caller's address.
-func (s *Server) loadWebhookSite(c *gin.Context) (*site.Site, []byte, bool) {
+func (s *server) loadWebhookSite(c *gin.Context) (*site.Site, []byte, bool) {
 	st, keyHash, err := s.Store.GetSite(c, c.Param("siteId"))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -78,7 +78,7 @@ func headerKey(c *gin.Context, st *site.Site) string {
 }
 
 // registrationStatus answers GET when allowGetRequestStatusCheck is on.
-func (s *Server) registrationStatus(c *gin.Context) {
+func (s *server) registrationStatus(c *gin.Context) {
 	st, _, ok := s.loadWebhookSite(c)
 	if !ok {
 		return
@@ -92,7 +92,7 @@ func (s *Server) registrationStatus(c *gin.Context) {
 
 // registrationWebhook is POST /webhooks/registration/{siteId}: it answers
 // 202 only once the registration is durable in Temporal.
-func (s *Server) registrationWebhook(c *gin.Context) {
+func (s *server) registrationWebhook(c *gin.Context) {
 	receivedAt := time.Now().UTC()
 	st, keyHash, ok := s.loadWebhookSite(c)
 	if !ok {
@@ -143,11 +143,11 @@ func (s *Server) registrationWebhook(c *gin.Context) {
 // readFields reads and parses the body (413 above 1 MiB, 415 for the wrong
 // type, 400 when unreadable).
 func readFields(c *gin.Context, st *site.Site, o mapping.ParseOptions) (mapping.Fields, bool) {
-	if c.Request.ContentLength > MaxWebhookBody {
+	if c.Request.ContentLength > maxWebhookBody {
 		webhookError(c, st, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxWebhookBody))
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxWebhookBody))
 	if err != nil {
 		webhookError(c, st, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return nil, false
@@ -167,7 +167,7 @@ func readFields(c *gin.Context, st *site.Site, o mapping.ParseOptions) (mapping.
 
 // logRequest is printToLog: the request with keys, tokens and passwords
 // replaced by "[redacted]".
-func (s *Server) logRequest(c *gin.Context, st *site.Site, fields mapping.Fields) {
+func (s *server) logRequest(c *gin.Context, st *site.Site, fields mapping.Fields) {
 	redacted := map[string]string{}
 	for k, v := range fields {
 		val := mapping.String(v)
