@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"gatehouse/gateway/kaltura"
 	"gatehouse/gateway/registration"
 	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
@@ -89,9 +90,7 @@ func New(o Options) (*gin.Engine, error) {
 	v1.POST("/deliveries/:deliveryId/cancel", s.cancelDelivery)
 	v1.PUT("/categories/:categoryId", s.putCategory)
 
-	// Kaltura clients send both; the service is form-encoded either way.
-	r.POST("/api_v3/service/eventnotification_eventnotificationtemplate/action/:action", s.kaltura)
-	r.GET("/api_v3/service/eventnotification_eventnotificationtemplate/action/:action", s.kaltura)
+	kaltura.Mount(r, s.Deps)
 
 	registration.Mount(r, s.Deps)
 

@@ -1,7 +1,4 @@
-// Package kform decodes the bracketed form encoding Kaltura clients use for
-// API calls (eventNotificationTemplate[eventConditions][0][field][code]=...)
-// into a tree that handlers can navigate without string juggling.
-package kform
+package kaltura
 
 import (
 	"cmp"
@@ -14,22 +11,27 @@ import (
 	"strings"
 )
 
-// MaxIndex bounds list indices so a hostile key such as a[999999999] cannot
-// make a client believe it addressed a huge list.
-const MaxIndex = 1000
+// Kaltura clients send the bracketed form encoding of PHP
+// (eventNotificationTemplate[eventConditions][0][field][code]=...);
+// parseForm decodes it into a tree that handlers can navigate without
+// string juggling. Its errors keep the "kform:" prefix clients have seen.
 
-// Node is one value of a decoded form: a string leaf, an object (Fields) or a
-// list (Items, from numeric keys, ordered by index).
-type Node struct {
+// maxFormIndex bounds list indices so a hostile key such as a[999999999]
+// cannot make a client believe it addressed a huge list.
+const maxFormIndex = 1000
+
+// formNode is one value of a decoded form: a string leaf, an object
+// (Fields) or a list (Items, from numeric keys, ordered by index).
+type formNode struct {
 	Value  string
 	IsLeaf bool
-	Fields map[string]*Node
-	Items  []*Node
+	Fields map[string]*formNode
+	Items  []*formNode
 }
 
-// Parse decodes bracketed keys into a tree whose root is always an object.
+// parseForm decodes bracketed keys into a tree whose root is always an object.
 // When a key carries several values the last one wins, as in PHP.
-func Parse(v url.Values) (*Node, error) {
+func parseForm(v url.Values) (*formNode, error) {
 	keys := make([]string, 0, len(v))
 	for k, vals := range v {
 		if len(vals) > 0 {
@@ -51,7 +53,7 @@ func Parse(v url.Values) (*Node, error) {
 		}
 	}
 
-	out := &Node{Fields: make(map[string]*Node, len(root.children))}
+	out := &formNode{Fields: make(map[string]*formNode, len(root.children))}
 	for name, child := range root.children {
 		n, err := child.finish()
 		if err != nil {
@@ -98,9 +100,9 @@ func (d *draft) insert(key string, segs []string, value string) error {
 	return nil
 }
 
-func (d *draft) finish() (*Node, error) {
+func (d *draft) finish() (*formNode, error) {
 	if d.leaf {
-		return &Node{Value: d.value, IsLeaf: true}, nil
+		return &formNode{Value: d.value, IsLeaf: true}, nil
 	}
 
 	numeric, named := 0, 0
@@ -123,13 +125,13 @@ func (d *draft) finish() (*Node, error) {
 		items := make([]indexed, 0, numeric)
 		for name, child := range d.children {
 			idx, _ := listIndex(name)
-			if idx > MaxIndex {
-				return nil, fmt.Errorf("kform: key %q: index %s exceeds %d", child.key, name, MaxIndex)
+			if idx > maxFormIndex {
+				return nil, fmt.Errorf("kform: key %q: index %s exceeds %d", child.key, name, maxFormIndex)
 			}
 			items = append(items, indexed{idx, child})
 		}
 		slices.SortFunc(items, func(a, b indexed) int { return cmp.Compare(a.idx, b.idx) })
-		out := &Node{Items: make([]*Node, len(items))}
+		out := &formNode{Items: make([]*formNode, len(items))}
 		for i, it := range items {
 			n, err := it.node.finish()
 			if err != nil {
@@ -140,7 +142,7 @@ func (d *draft) finish() (*Node, error) {
 		return out, nil
 	}
 
-	out := &Node{Fields: make(map[string]*Node, len(d.children))}
+	out := &formNode{Fields: make(map[string]*formNode, len(d.children))}
 	for name, child := range d.children {
 		n, err := child.finish()
 		if err != nil {
@@ -208,7 +210,7 @@ func listIndex(s string) (int, bool) {
 		return 0, false
 	}
 	if len(s) > 9 {
-		// Far beyond MaxIndex; saturating avoids overflow in Atoi.
+		// Far beyond maxFormIndex; saturating avoids overflow in Atoi.
 		return math.MaxInt, true
 	}
 	n, err := strconv.Atoi(s)
@@ -229,7 +231,7 @@ func allDigits(s string) bool {
 
 // Get walks fields by name and lists by position; it returns nil as soon as
 // anything along the path is missing, so callers can chain without checks.
-func (n *Node) Get(path ...string) *Node {
+func (n *formNode) Get(path ...string) *formNode {
 	cur := n
 	for _, seg := range path {
 		if cur == nil {
@@ -253,7 +255,7 @@ func (n *Node) Get(path ...string) *Node {
 
 // String returns the leaf value at path and whether there is one; objects and
 // lists report false so a nested structure is never mistaken for "".
-func (n *Node) String(path ...string) (string, bool) {
+func (n *formNode) String(path ...string) (string, bool) {
 	t := n.Get(path...)
 	if t == nil || !t.IsLeaf {
 		return "", false
@@ -262,21 +264,12 @@ func (n *Node) String(path ...string) (string, bool) {
 }
 
 // Has reports whether anything (leaf, object or list) exists at path.
-func (n *Node) Has(path ...string) bool {
+func (n *formNode) Has(path ...string) bool {
 	return n.Get(path...) != nil
 }
 
-// List returns the items of the list at path, or nil if there is no list.
-func (n *Node) List(path ...string) []*Node {
-	t := n.Get(path...)
-	if t == nil {
-		return nil
-	}
-	return t.Items
-}
-
 // Keys returns the sorted field names of an object node.
-func (n *Node) Keys() []string {
+func (n *formNode) Keys() []string {
 	if n == nil || len(n.Fields) == 0 {
 		return nil
 	}
@@ -286,27 +279,4 @@ func (n *Node) Keys() []string {
 	}
 	sort.Strings(keys)
 	return keys
-}
-
-// JSON converts the tree to plain map[string]any / []any / string values so
-// it can be logged or stored with encoding/json.
-func (n *Node) JSON() any {
-	switch {
-	case n == nil:
-		return nil
-	case n.IsLeaf:
-		return n.Value
-	case n.Items != nil:
-		out := make([]any, len(n.Items))
-		for i, it := range n.Items {
-			out[i] = it.JSON()
-		}
-		return out
-	default:
-		out := make(map[string]any, len(n.Fields))
-		for k, f := range n.Fields {
-			out[k] = f.JSON()
-		}
-		return out
-	}
 }

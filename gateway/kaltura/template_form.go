@@ -1,41 +1,21 @@
-package notify
+package kaltura
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 
-	"gatehouse/internal/kform"
+	"gatehouse/internal/notify"
 )
 
-// FieldError is one bad field, named the way the caller sent it
-// (eventNotificationTemplate[eventConditions][0][field][code]).
-type FieldError struct {
-	Field   string
-	Code    string // Kaltura error code
-	Message string
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// Kaltura error codes used for fields.
-const (
-	CodeCannotBeNull   = "PROPERTY_VALIDATION_CANNOT_BE_NULL"
-	CodeNotUpdatable   = "PROPERTY_VALIDATION_NOT_UPDATABLE"
-	CodeInvalidValue   = "PROPERTY_VALIDATION_WRONG_FORMAT"
-	CodeInvalidEnum    = "INVALID_ENUM_VALUE"
-	CodeUnknownProp    = "PROPERTY_VALIDATION_UNKNOWN_PROPERTY"
-	CodeInvalidObjType = "INVALID_OBJECT_TYPE"
-)
-
-// Mode says which action applies the form: add and clone may set status
+// formMode says which action applies the form: add and clone may set status
 // (only to DISABLED, as templates start disabled); update may not.
-type Mode int
+type formMode int
 
-// Modes of ApplyForm.
+// Modes of applyForm.
 const (
-	ModeAdd Mode = iota
-	ModeUpdate
+	modeAdd formMode = iota
+	modeUpdate
 )
 
 // ignored are Kaltura properties that are read-only or that Gatehouse
@@ -46,42 +26,27 @@ var ignored = map[string]bool{
 	"responseProfileId": true, "messageLanguage": true, "disabledReason": true,
 }
 
-type applier struct {
-	prefix string
-	errs   []FieldError
-}
+// applier writes a form onto a template, collecting field errors.
+type applier struct{ notify.FieldErrors }
 
-func (a *applier) name(path ...string) string {
-	var b strings.Builder
-	b.WriteString(a.prefix)
-	for _, p := range path {
-		b.WriteString("[" + p + "]")
-	}
-	return b.String()
-}
-
-func (a *applier) fail(code, msg string, path ...string) {
-	a.errs = append(a.errs, FieldError{Field: a.name(path...), Code: code, Message: msg})
-}
-
-func (a *applier) int(n *kform.Node, key string, dst *int, allowed ...int) {
+func (a *applier) int(n *formNode, key string, dst *int, allowed ...int) {
 	v, ok := n.String(key)
 	if !ok {
 		return
 	}
 	i, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil {
-		a.fail(CodeInvalidValue, fmt.Sprintf("%q is not an integer", v), key)
+		a.Fail(notify.CodeInvalidValue, fmt.Sprintf("%q is not an integer", v), key)
 		return
 	}
 	if len(allowed) > 0 && !contains(allowed, i) {
-		a.fail(CodeInvalidEnum, fmt.Sprintf("%d is not one of %v", i, allowed), key)
+		a.Fail(notify.CodeInvalidEnum, fmt.Sprintf("%d is not one of %v", i, allowed), key)
 		return
 	}
 	*dst = i
 }
 
-func (a *applier) bool(n *kform.Node, key string, dst *bool) {
+func (a *applier) bool(n *formNode, key string, dst *bool) {
 	v, ok := n.String(key)
 	if !ok {
 		return
@@ -92,11 +57,11 @@ func (a *applier) bool(n *kform.Node, key string, dst *bool) {
 	case "0", "false", "":
 		*dst = false
 	default:
-		a.fail(CodeInvalidValue, fmt.Sprintf("%q is not a boolean (1/0/true/false)", v), key)
+		a.Fail(notify.CodeInvalidValue, fmt.Sprintf("%q is not a boolean (1/0/true/false)", v), key)
 	}
 }
 
-func (a *applier) str(n *kform.Node, key string, dst *string) {
+func (a *applier) str(n *formNode, key string, dst *string) {
 	if v, ok := n.String(key); ok {
 		*dst = v
 	}
@@ -111,41 +76,41 @@ func contains(list []int, v int) bool {
 	return false
 }
 
-// ApplyForm writes the fields present under node onto t and sec; fields
+// applyForm writes the fields present under node onto t and sec; fields
 // not present stay as they are (Kaltura's update semantics). Lists
 // (conditions, parameters, headers, recipients) are replaced as a whole.
-func ApplyForm(node *kform.Node, prefix string, mode Mode, t *Template, sec *Secrets) []FieldError {
-	a := &applier{prefix: prefix}
+func applyForm(node *formNode, prefix string, mode formMode, t *notify.Template, sec *notify.Secrets) []notify.FieldError {
+	a := &applier{notify.FieldErrors{Prefix: prefix}}
 	if node == nil {
-		a.fail(CodeCannotBeNull, "the template object is missing")
-		return a.errs
+		a.Fail(notify.CodeCannotBeNull, "the template object is missing")
+		return a.List
 	}
 	objType, _ := node.String("objectType")
 	if objType == "" {
-		a.fail(CodeCannotBeNull, "objectType is required (KalturaHttpNotificationTemplate or KalturaEmailNotificationTemplate)", "objectType")
-		return a.errs
+		a.Fail(notify.CodeCannotBeNull, "objectType is required (KalturaHttpNotificationTemplate or KalturaEmailNotificationTemplate)", "objectType")
+		return a.List
 	}
-	typ, ok := TypeOf(objType)
+	typ, ok := notify.TypeOf(objType)
 	if !ok {
-		a.fail(CodeInvalidObjType, fmt.Sprintf("%q is not a template object type", objType), "objectType")
-		return a.errs
+		a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("%q is not a template object type", objType), "objectType")
+		return a.List
 	}
 	if t.Type != "" && t.Type != typ {
-		a.fail(CodeInvalidObjType, fmt.Sprintf("the template is a %s, not a %s", t.ObjectType(), objType), "objectType")
-		return a.errs
+		a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("the template is a %s, not a %s", t.ObjectType(), objType), "objectType")
+		return a.List
 	}
 	t.Type = typ
 
 	for _, key := range node.Keys() {
 		if !known(key) && !ignored[key] {
-			a.fail(CodeUnknownProp, fmt.Sprintf("%s has no property %q", objType, key), key)
+			a.Fail(notify.CodeUnknownProp, fmt.Sprintf("%s has no property %q", objType, key), key)
 		}
 	}
 	if v, ok := node.String("status"); ok {
-		if mode == ModeUpdate {
-			a.fail(CodeNotUpdatable, "status cannot be changed by update; use the updateStatus action", "status")
-		} else if strings.TrimSpace(v) != strconv.Itoa(StatusDisabled) {
-			a.fail(CodeNotUpdatable, "templates are created DISABLED (status=1); activate with updateStatus", "status")
+		if mode == modeUpdate {
+			a.Fail(notify.CodeNotUpdatable, "status cannot be changed by update; use the updateStatus action", "status")
+		} else if strings.TrimSpace(v) != strconv.Itoa(notify.StatusDisabled) {
+			a.Fail(notify.CodeNotUpdatable, "templates are created DISABLED (status=1); activate with updateStatus", "status")
 		}
 	}
 
@@ -172,10 +137,10 @@ func ApplyForm(node *kform.Node, prefix string, mode Mode, t *Template, sec *Sec
 	a.str(node, "retrySchedule", &t.RetrySchedule)
 
 	switch typ {
-	case TypeHTTP:
+	case notify.TypeHTTP:
 		a.str(node, "url", &t.URL)
-		a.int(node, "method", &t.Method, MethodGet, MethodPost)
-		a.int(node, "contentType", &t.ContentType, ContentForm, ContentJSON, ContentXML, ContentText)
+		a.int(node, "method", &t.Method, notify.MethodGet, notify.MethodPost)
+		a.int(node, "contentType", &t.ContentType, notify.ContentForm, notify.ContentJSON, notify.ContentXML, notify.ContentText)
 		if node.Has("data") {
 			t.Data = a.data(node.Get("data"))
 		}
@@ -195,22 +160,22 @@ func ApplyForm(node *kform.Node, prefix string, mode Mode, t *Template, sec *Sec
 		a.int(node, "secureHashingAlgo", &t.SecureHashingAlgo, 1, 2, 3, 4, 5)
 		a.int(node, "timeout", &t.Timeout)
 		a.int(node, "connectTimeout", &t.ConnectTimeout)
-	case TypeEmail:
-		a.int(node, "format", &t.Format, FormatHTML, FormatText, FormatBoth)
+	case notify.TypeEmail:
+		a.int(node, "format", &t.Format, notify.FormatHTML, notify.FormatText, notify.FormatBoth)
 		a.str(node, "subject", &t.Subject)
 		a.str(node, "body", &t.Body)
 		a.str(node, "fromEmail", &t.FromEmail)
 		a.str(node, "fromName", &t.FromName)
 		for _, k := range []struct {
 			key string
-			dst **RecipientProvider
+			dst **notify.RecipientProvider
 		}{{"to", &t.To}, {"cc", &t.Cc}, {"bcc", &t.Bcc}} {
 			if node.Has(k.key) {
 				*k.dst = a.recipients(node.Get(k.key), k.key)
 			}
 		}
 	}
-	return a.errs
+	return a.List
 }
 
 var httpFields = []string{"url", "method", "contentType", "data", "customHeaders", "authUsername", "authPassword",
@@ -234,95 +199,95 @@ func known(key string) bool {
 	return false
 }
 
-func (a *applier) value(n *kform.Node, path ...string) *Value {
+func (a *applier) value(n *formNode, path ...string) *notify.Value {
 	if n == nil {
 		return nil
 	}
 	if n.IsLeaf { // a bare string is a static value
-		return &Value{ObjectType: ValueString, Value: n.Value}
+		return &notify.Value{ObjectType: notify.ValueString, Value: n.Value}
 	}
-	v := &Value{}
+	v := &notify.Value{}
 	v.ObjectType, _ = n.String("objectType")
 	v.Value, _ = n.String("value")
 	v.Code, _ = n.String("code")
 	switch v.ObjectType {
-	case ValueString, ValueField:
+	case notify.ValueString, notify.ValueField:
 		if v.Value == "" && v.Code != "" { // KalturaStringField is sometimes sent with code
 			v.Value = v.Code
 			v.Code = ""
 		}
-	case ValueEvalString, ValueEvalBool:
+	case notify.ValueEvalString, notify.ValueEvalBool:
 		if v.Code == "" {
-			a.fail(CodeCannotBeNull, "code is required for "+v.ObjectType, append(path, "code")...)
+			a.Fail(notify.CodeCannotBeNull, "code is required for "+v.ObjectType, append(path, "code")...)
 		}
 	case "":
 		if v.Code != "" {
-			v.ObjectType = ValueEvalString
+			v.ObjectType = notify.ValueEvalString
 		} else {
-			v.ObjectType = ValueString
+			v.ObjectType = notify.ValueString
 		}
 	default:
-		a.fail(CodeInvalidObjType, fmt.Sprintf("%q is not a value type (KalturaStringValue, KalturaEvalStringField, KalturaEvalBooleanField)", v.ObjectType), append(path, "objectType")...)
+		a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("%q is not a value type (KalturaStringValue, KalturaEvalStringField, KalturaEvalBooleanField)", v.ObjectType), append(path, "objectType")...)
 	}
 	return v
 }
 
-func (a *applier) conditions(n *kform.Node) []Condition {
-	var out []Condition
+func (a *applier) conditions(n *formNode) []notify.Condition {
+	var out []notify.Condition
 	for i, item := range listOf(n) {
 		idx := strconv.Itoa(i)
-		c := Condition{}
+		c := notify.Condition{}
 		c.ObjectType, _ = item.String("objectType")
 		c.Description, _ = item.String("description")
 		switch c.ObjectType {
-		case CondField:
+		case notify.CondField:
 			c.Field = a.value(item.Get("field"), "eventConditions", idx, "field")
 			if c.Field == nil {
-				a.fail(CodeCannotBeNull, "field is required for "+CondField, "eventConditions", idx, "field")
-			} else if c.Field.ObjectType == ValueString {
-				c.Field.ObjectType = ValueEvalBool
+				a.Fail(notify.CodeCannotBeNull, "field is required for "+notify.CondField, "eventConditions", idx, "field")
+			} else if c.Field.ObjectType == notify.ValueString {
+				c.Field.ObjectType = notify.ValueEvalBool
 				c.Field.Code = c.Field.Value
 				c.Field.Value = ""
 			}
-		case CondObjectChanged:
+		case notify.CondObjectChanged:
 			c.ModifiedColumns, _ = item.String("modifiedColumns")
 			if strings.TrimSpace(c.ModifiedColumns) == "" {
-				a.fail(CodeCannotBeNull, "modifiedColumns is required", "eventConditions", idx, "modifiedColumns")
+				a.Fail(notify.CodeCannotBeNull, "modifiedColumns is required", "eventConditions", idx, "modifiedColumns")
 			}
-		case CondMetadataChanged:
+		case notify.CondMetadataChanged:
 			c.XPath, _ = item.String("xPath")
 			c.ProfileID, _ = item.String("profileId")
 			c.ProfileSystemName, _ = item.String("profileSystemName")
 			c.VersionA, _ = item.String("versionA")
 			c.VersionB, _ = item.String("versionB")
 			if strings.TrimSpace(c.XPath) == "" {
-				a.fail(CodeCannotBeNull, "xPath is required", "eventConditions", idx, "xPath")
+				a.Fail(notify.CodeCannotBeNull, "xPath is required", "eventConditions", idx, "xPath")
 			}
-		case CondBoolean:
+		case notify.CondBoolean:
 			c.BooleanEventNotificationIDs, _ = item.String("booleanEventNotificationIds")
-			for _, id := range splitList(c.BooleanEventNotificationIDs) {
+			for _, id := range notify.SplitList(c.BooleanEventNotificationIDs) {
 				if _, err := strconv.ParseInt(id, 10, 64); err != nil {
-					a.fail(CodeInvalidValue, fmt.Sprintf("%q is not a template id", id), "eventConditions", idx, "booleanEventNotificationIds")
+					a.Fail(notify.CodeInvalidValue, fmt.Sprintf("%q is not a template id", id), "eventConditions", idx, "booleanEventNotificationIds")
 				}
 			}
-			if len(splitList(c.BooleanEventNotificationIDs)) == 0 {
-				a.fail(CodeCannotBeNull, "booleanEventNotificationIds is required", "eventConditions", idx, "booleanEventNotificationIds")
+			if len(notify.SplitList(c.BooleanEventNotificationIDs)) == 0 {
+				a.Fail(notify.CodeCannotBeNull, "booleanEventNotificationIds is required", "eventConditions", idx, "booleanEventNotificationIds")
 			}
 		case "":
-			a.fail(CodeCannotBeNull, "objectType is required", "eventConditions", idx, "objectType")
+			a.Fail(notify.CodeCannotBeNull, "objectType is required", "eventConditions", idx, "objectType")
 		default:
-			a.fail(CodeInvalidObjType, fmt.Sprintf("%q is not a condition type", c.ObjectType), "eventConditions", idx, "objectType")
+			a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("%q is not a condition type", c.ObjectType), "eventConditions", idx, "objectType")
 		}
 		out = append(out, c)
 	}
 	return out
 }
 
-func (a *applier) parameters(n *kform.Node, field string, prefix ...string) []Parameter {
-	var out []Parameter
+func (a *applier) parameters(n *formNode, field string, prefix ...string) []notify.Parameter {
+	var out []notify.Parameter
 	for i, item := range listOf(n) {
 		path := append(append([]string{}, prefix...), field, strconv.Itoa(i))
-		p := Parameter{ObjectType: "KalturaEventNotificationParameter"}
+		p := notify.Parameter{ObjectType: "KalturaEventNotificationParameter"}
 		if ot, ok := item.String("objectType"); ok && ot != "" {
 			p.ObjectType = ot
 		}
@@ -330,57 +295,57 @@ func (a *applier) parameters(n *kform.Node, field string, prefix ...string) []Pa
 		p.Description, _ = item.String("description")
 		p.Value = a.value(item.Get("value"), append(path, "value")...)
 		if strings.TrimSpace(p.Key) == "" {
-			a.fail(CodeCannotBeNull, "key is required", append(path, "key")...)
+			a.Fail(notify.CodeCannotBeNull, "key is required", append(path, "key")...)
 		}
 		if p.Value == nil {
-			p.Value = &Value{ObjectType: ValueString}
+			p.Value = &notify.Value{ObjectType: notify.ValueString}
 		}
 		out = append(out, p)
 	}
 	return out
 }
 
-func (a *applier) data(n *kform.Node) *Data {
+func (a *applier) data(n *formNode) *notify.Data {
 	if n == nil || (n.IsLeaf && n.Value == "") {
 		return nil // "data=" clears it
 	}
-	d := &Data{}
+	d := &notify.Data{}
 	d.ObjectType, _ = n.String("objectType")
 	a.int(n, "format", &d.Format, 1, 2, 3)
 	d.APIObjectType, _ = n.String("apiObjectType")
 	a.int(n, "responseProfileId", &d.ResponseProfileID)
 	a.bool(n, "ignoreNull", &d.IgnoreNull)
 	switch d.ObjectType {
-	case DataObject:
+	case notify.DataObject:
 		if d.Format == 0 {
 			d.Format = 1
 		}
-	case DataText:
+	case notify.DataText:
 		d.Content = a.value(n.Get("content"), "data", "content")
 		if d.Content == nil {
-			a.fail(CodeCannotBeNull, "content is required for "+DataText, "data", "content")
+			a.Fail(notify.CodeCannotBeNull, "content is required for "+notify.DataText, "data", "content")
 		}
-	case DataFields:
+	case notify.DataFields:
 		d.Fields = a.parameters(n.Get("fields"), "fields", "data")
 	case "":
-		a.fail(CodeCannotBeNull, "objectType is required", "data", "objectType")
+		a.Fail(notify.CodeCannotBeNull, "objectType is required", "data", "objectType")
 	default:
-		a.fail(CodeInvalidObjType, fmt.Sprintf("%q is not a data type (%s, %s, %s)", d.ObjectType, DataObject, DataText, DataFields), "data", "objectType")
+		a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("%q is not a data type (%s, %s, %s)", d.ObjectType, notify.DataObject, notify.DataText, notify.DataFields), "data", "objectType")
 	}
 	return d
 }
 
-func (a *applier) headers(n *kform.Node) []KeyValue {
-	var out []KeyValue
+func (a *applier) headers(n *formNode) []notify.KeyValue {
+	var out []notify.KeyValue
 	for i, item := range listOf(n) {
-		kv := KeyValue{ObjectType: "KalturaKeyValue"}
+		kv := notify.KeyValue{ObjectType: "KalturaKeyValue"}
 		kv.Key, _ = item.String("key")
 		kv.Value, _ = item.String("value")
 		if !validHeaderName(kv.Key) {
-			a.fail(CodeInvalidValue, fmt.Sprintf("%q is not a valid header name", kv.Key), "customHeaders", strconv.Itoa(i), "key")
+			a.Fail(notify.CodeInvalidValue, fmt.Sprintf("%q is not a valid header name", kv.Key), "customHeaders", strconv.Itoa(i), "key")
 		}
 		if strings.ContainsAny(kv.Value, "\r\n") {
-			a.fail(CodeInvalidValue, "header values cannot contain line breaks", "customHeaders", strconv.Itoa(i), "value")
+			a.Fail(notify.CodeInvalidValue, "header values cannot contain line breaks", "customHeaders", strconv.Itoa(i), "value")
 		}
 		out = append(out, kv)
 	}
@@ -399,52 +364,52 @@ func validHeaderName(s string) bool {
 	return true
 }
 
-func (a *applier) recipients(n *kform.Node, field string) *RecipientProvider {
+func (a *applier) recipients(n *formNode, field string) *notify.RecipientProvider {
 	if n == nil || (n.IsLeaf && n.Value == "") {
 		return nil
 	}
-	p := &RecipientProvider{}
+	p := &notify.RecipientProvider{}
 	p.ObjectType, _ = n.String("objectType")
 	switch p.ObjectType {
-	case RecipientsStatic:
+	case notify.RecipientsStatic:
 		for i, item := range listOf(n.Get("emailRecipients")) {
 			idx := strconv.Itoa(i)
-			r := Recipient{ObjectType: "KalturaEmailNotificationRecipient"}
+			r := notify.Recipient{ObjectType: "KalturaEmailNotificationRecipient"}
 			r.Email = a.value(item.Get("email"), field, "emailRecipients", idx, "email")
 			r.Name = a.value(item.Get("name"), field, "emailRecipients", idx, "name")
 			if r.Email == nil || (r.Email.Value == "" && r.Email.Code == "") {
-				a.fail(CodeCannotBeNull, "email is required", field, "emailRecipients", idx, "email")
+				a.Fail(notify.CodeCannotBeNull, "email is required", field, "emailRecipients", idx, "email")
 			}
 			p.EmailRecipients = append(p.EmailRecipients, r)
 		}
 		if len(p.EmailRecipients) == 0 {
-			a.fail(CodeCannotBeNull, "emailRecipients needs at least one recipient", field, "emailRecipients")
+			a.Fail(notify.CodeCannotBeNull, "emailRecipients needs at least one recipient", field, "emailRecipients")
 		}
-	case RecipientsUser:
+	case notify.RecipientsUser:
 		p.UserID = a.value(n.Get("userId"), field, "userId")
 		if p.UserID == nil {
-			a.fail(CodeCannotBeNull, "userId is required", field, "userId")
+			a.Fail(notify.CodeCannotBeNull, "userId is required", field, "userId")
 		}
-	case RecipientsGroup:
+	case notify.RecipientsGroup:
 		p.GroupID = a.value(n.Get("groupId"), field, "groupId")
 		if p.GroupID == nil {
-			a.fail(CodeCannotBeNull, "groupId is required", field, "groupId")
+			a.Fail(notify.CodeCannotBeNull, "groupId is required", field, "groupId")
 		}
-	case RecipientsCategory:
+	case notify.RecipientsCategory:
 		p.CategoryID = a.value(n.Get("categoryId"), field, "categoryId")
 		if p.CategoryID == nil {
-			a.fail(CodeCannotBeNull, "categoryId is required", field, "categoryId")
+			a.Fail(notify.CodeCannotBeNull, "categoryId is required", field, "categoryId")
 		}
 	case "":
-		a.fail(CodeCannotBeNull, "objectType is required", field, "objectType")
+		a.Fail(notify.CodeCannotBeNull, "objectType is required", field, "objectType")
 	default:
-		a.fail(CodeInvalidObjType, fmt.Sprintf("%q is not a recipient provider", p.ObjectType), field, "objectType")
+		a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("%q is not a recipient provider", p.ObjectType), field, "objectType")
 	}
 	return p
 }
 
 // listOf accepts a list, or a single object sent without an index.
-func listOf(n *kform.Node) []*kform.Node {
+func listOf(n *formNode) []*formNode {
 	if n == nil {
 		return nil
 	}
@@ -454,15 +419,5 @@ func listOf(n *kform.Node) []*kform.Node {
 	if n.IsLeaf {
 		return nil // "eventConditions=" clears the list
 	}
-	return []*kform.Node{n}
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
+	return []*formNode{n}
 }

@@ -1,4 +1,4 @@
-package kform
+package kaltura
 
 import (
 	"encoding/json"
@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-func mustParse(t *testing.T, raw string) *Node {
+func mustParse(t *testing.T, raw string) *formNode {
 	t.Helper()
 	v, err := url.ParseQuery(raw)
 	if err != nil {
 		t.Fatalf("ParseQuery(%q): %v", raw, err)
 	}
-	n, err := Parse(v)
+	n, err := parseForm(v)
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", raw, err)
 	}
@@ -38,7 +38,7 @@ func TestParseKalturaTemplate(t *testing.T) {
 		"eventNotificationTemplate[userParameters][1][key]":               {"workflow"},
 		"eventNotificationTemplate[userParameters][1][value][objectType]": {"KalturaStringValue"},
 	}
-	root, err := Parse(form)
+	root, err := parseForm(form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,14 @@ func TestParseKalturaTemplate(t *testing.T) {
 		}
 	}
 
-	if got := len(root.List("eventNotificationTemplate", "userParameters")); got != 2 {
+	if got := len(root.Get("eventNotificationTemplate", "userParameters").Items); got != 2 {
 		t.Errorf("userParameters has %d items, want 2", got)
 	}
-	if root.List("eventNotificationTemplate", "objectType") != nil {
-		t.Error("List on a leaf should be nil")
+	if root.Get("eventNotificationTemplate", "objectType").Items != nil {
+		t.Error("a leaf has no items")
 	}
-	if root.List("eventNotificationTemplate", "contentParameters") != nil {
-		t.Error("List on an object should be nil")
+	if root.Get("eventNotificationTemplate", "contentParameters").Items != nil {
+		t.Error("an object has no items")
 	}
 	wantKeys := []string{"contentParameters", "customHeaders", "eventConditions", "objectType", "userParameters"}
 	if got := root.Get("eventNotificationTemplate").Keys(); !reflect.DeepEqual(got, wantKeys) {
@@ -150,7 +150,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n, err := Parse(tt.form)
+			n, err := parseForm(tt.form)
 			if err == nil {
 				t.Fatalf("Parse(%v) = %v, want error", tt.form, n.JSON())
 			}
@@ -188,8 +188,8 @@ func TestGetNavigation(t *testing.T) {
 }
 
 func TestNilNodeIsSafe(t *testing.T) {
-	var n *Node
-	if n.Get("a") != nil || n.Has() || n.List("a") != nil || n.Keys() != nil || n.JSON() != nil {
+	var n *formNode
+	if n.Get("a") != nil || n.Has() || n.Keys() != nil || n.JSON() != nil {
 		t.Error("nil node should answer with zero values")
 	}
 	if s, ok := n.String(); s != "" || ok {
@@ -206,5 +206,28 @@ func TestJSONRoundTrip(t *testing.T) {
 	want := `{"t":{"headers":[{"key":"k","value":"v"}],"objectType":"X"}}`
 	if string(b) != want {
 		t.Errorf("json = %s, want %s", b, want)
+	}
+}
+
+// JSON converts the tree to plain map[string]any / []any / string values,
+// for comparing trees.
+func (n *formNode) JSON() any {
+	switch {
+	case n == nil:
+		return nil
+	case n.IsLeaf:
+		return n.Value
+	case n.Items != nil:
+		out := make([]any, len(n.Items))
+		for i, it := range n.Items {
+			out[i] = it.JSON()
+		}
+		return out
+	default:
+		out := make(map[string]any, len(n.Fields))
+		for k, f := range n.Fields {
+			out[k] = f.JSON()
+		}
+		return out
 	}
 }

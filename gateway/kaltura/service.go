@@ -1,4 +1,4 @@
-package api
+package kaltura
 
 import (
 	"context"
@@ -12,7 +12,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/internal/dispatch"
-	"gatehouse/internal/kform"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
 	"gatehouse/internal/store"
@@ -61,7 +60,7 @@ func kalturaFieldErrors(c *gin.Context, errs []notify.FieldError) {
 }
 
 // kaltura routes one action of the template service.
-func (s *Server) kaltura(c *gin.Context) {
+func (s *server) kaltura(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
 	if err := c.Request.ParseForm(); err != nil {
 		var tooBig *http.MaxBytesError
@@ -80,7 +79,7 @@ func (s *Server) kaltura(c *gin.Context) {
 		kalturaError(c, http.StatusBadRequest, kErrFormat, "format "+f+" is not supported: use format=1 (JSON)")
 		return
 	}
-	form, err := kform.Parse(c.Request.Form)
+	form, err := parseForm(c.Request.Form)
 	if err != nil {
 		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, err.Error())
 		return
@@ -145,7 +144,7 @@ func templateJSON(t *notify.Template) map[string]any {
 	return m
 }
 
-func (s *Server) kID(c *gin.Context, form *kform.Node) (int64, bool) {
+func (s *server) kID(c *gin.Context, form *formNode) (int64, bool) {
 	v, ok := form.String("id")
 	if !ok || strings.TrimSpace(v) == "" {
 		kalturaError(c, http.StatusBadRequest, kErrMissingParam, "id is required")
@@ -159,7 +158,7 @@ func (s *Server) kID(c *gin.Context, form *kform.Node) (int64, bool) {
 	return id, true
 }
 
-func (s *Server) kTemplate(c *gin.Context, form *kform.Node) (notify.Template, notify.Secrets, bool) {
+func (s *server) kTemplate(c *gin.Context, form *formNode) (notify.Template, notify.Secrets, bool) {
 	id, ok := s.kID(c, form)
 	if !ok {
 		return notify.Template{}, notify.Secrets{}, false
@@ -176,12 +175,12 @@ func (s *Server) kTemplate(c *gin.Context, form *kform.Node) (notify.Template, n
 	return t, sec, true
 }
 
-func (s *Server) kInternal(c *gin.Context, err error) {
+func (s *server) kInternal(c *gin.Context, err error) {
 	s.Log.Error("kaltura api", "action", c.Param("action"), "err", err)
 	kalturaError(c, http.StatusServiceUnavailable, kErrTemporarilyDown, "the store is unavailable; retry")
 }
 
-func (s *Server) kList(c *gin.Context, form *kform.Node, partner int) {
+func (s *server) kList(c *gin.Context, form *formNode, partner int) {
 	f := store.NotificationTemplateFilter{PartnerID: partner}
 	f.TypeEqual, _ = form.String("filter", "typeEqual")
 	f.EventTypeEqual, _ = form.String("filter", "eventTypeEqual")
@@ -229,7 +228,7 @@ func (s *Server) kList(c *gin.Context, form *kform.Node, partner int) {
 }
 
 // kAdd creates a template from the form, or from a copy of src (clone).
-func (s *Server) kAdd(c *gin.Context, form *kform.Node, src *notify.Template, sec notify.Secrets) {
+func (s *server) kAdd(c *gin.Context, form *formNode, src *notify.Template, sec notify.Secrets) {
 	t := notify.Template{ManualDispatchEnabled: true, AutomaticDispatchEnabled: true}
 	if src != nil {
 		t = *src
@@ -237,17 +236,17 @@ func (s *Server) kAdd(c *gin.Context, form *kform.Node, src *notify.Template, se
 	t.ID, t.PartnerID, t.Status, t.DisabledReason = 0, notify.Partner, notify.StatusDisabled, ""
 	node := form.Get(templateParam)
 	if src != nil && node == nil {
-		node = &kform.Node{Fields: map[string]*kform.Node{"objectType": {IsLeaf: true, Value: src.ObjectType()}}}
+		node = &formNode{Fields: map[string]*formNode{"objectType": {IsLeaf: true, Value: src.ObjectType()}}}
 	}
-	s.kSave(c, form, node, notify.ModeAdd, &t, &sec, s.Store.InsertNotificationTemplate)
+	s.kSave(c, form, node, modeAdd, &t, &sec, s.Store.InsertNotificationTemplate)
 }
 
 // kSave applies the form, validates and saves with save, then answers with
 // the template (and a Standard Webhooks secret it generated, shown once).
-func (s *Server) kSave(c *gin.Context, form, node *kform.Node, mode notify.Mode, t *notify.Template, sec *notify.Secrets,
+func (s *server) kSave(c *gin.Context, form, node *formNode, mode formMode, t *notify.Template, sec *notify.Secrets,
 	save func(context.Context, *notify.Template, notify.Secrets) error) {
 	stored := t.CustomHeaders
-	if errs := notify.ApplyForm(node, templateParam, mode, t, sec); len(errs) > 0 {
+	if errs := applyForm(node, templateParam, mode, t, sec); len(errs) > 0 {
 		kalturaFieldErrors(c, errs)
 		return
 	}
@@ -278,7 +277,7 @@ func (s *Server) kSave(c *gin.Context, form, node *kform.Node, mode notify.Mode,
 
 // kPrepare normalises and validates a template about to be saved. It
 // returns a Standard Webhooks secret it generated, if any.
-func (s *Server) kPrepare(c *gin.Context, form *kform.Node, t *notify.Template, sec *notify.Secrets) string {
+func (s *server) kPrepare(c *gin.Context, form *formNode, t *notify.Template, sec *notify.Secrets) string {
 	notify.Normalize(t)
 	errs := notify.Validate(t, sec, templateParam)
 	if t.Data != nil && t.Data.ObjectType == notify.DataObject && t.Data.Format == 3 {
@@ -330,7 +329,7 @@ func (s *Server) kPrepare(c *gin.Context, form *kform.Node, t *notify.Template, 
 	return ""
 }
 
-func (s *Server) kUpdate(c *gin.Context, form *kform.Node) {
+func (s *server) kUpdate(c *gin.Context, form *formNode) {
 	t, sec, ok := s.kTemplate(c, form)
 	if !ok {
 		return
@@ -339,10 +338,10 @@ func (s *Server) kUpdate(c *gin.Context, form *kform.Node) {
 		kalturaError(c, http.StatusForbidden, kErrNotUpdatable, "system templates cannot be changed; clone one instead")
 		return
 	}
-	s.kSave(c, form, form.Get(templateParam), notify.ModeUpdate, &t, &sec, s.Store.UpdateNotificationTemplate)
+	s.kSave(c, form, form.Get(templateParam), modeUpdate, &t, &sec, s.Store.UpdateNotificationTemplate)
 }
 
-func (s *Server) kUpdateStatus(c *gin.Context, form *kform.Node) {
+func (s *server) kUpdateStatus(c *gin.Context, form *formNode) {
 	t, _, ok := s.kTemplate(c, form)
 	if !ok {
 		return
@@ -373,7 +372,7 @@ func (s *Server) kUpdateStatus(c *gin.Context, form *kform.Node) {
 	c.JSON(http.StatusOK, templateJSON(&t))
 }
 
-func (s *Server) kDelete(c *gin.Context, form *kform.Node) {
+func (s *server) kDelete(c *gin.Context, form *formNode) {
 	t, _, ok := s.kTemplate(c, form)
 	if !ok {
 		return
@@ -390,7 +389,7 @@ func (s *Server) kDelete(c *gin.Context, form *kform.Node) {
 }
 
 // kDispatch fires a template for one object now, from its latest snapshot.
-func (s *Server) kDispatch(c *gin.Context, form *kform.Node) {
+func (s *server) kDispatch(c *gin.Context, form *formNode) {
 	t, _, ok := s.kTemplate(c, form)
 	if !ok {
 		return

@@ -1,4 +1,4 @@
-package api_test
+package kaltura_test
 
 import (
 	"encoding/json"

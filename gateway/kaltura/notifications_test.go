@@ -1,7 +1,6 @@
-package api_test
+package kaltura_test
 
 import (
-	"context"
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -150,71 +149,6 @@ func TestHTTPTemplateDelivery(t *testing.T) {
 	}
 }
 
-// TestChannelStandardWebhooks: Tyk payload, verified with the official
-// Standard Webhooks library, including during a secret rotation.
-func TestChannelStandardWebhooks(t *testing.T) {
-	app := testkit.Get(t).StartApp(t)
-	rc := testkit.NewReceiver(t)
-	event := gatewaytest.Unique("Evt")
-	r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "crm", "targetUrl": rc.URL + "/tyk",
-		"events": []string{event}, "headers": []map[string]string{{"name": "X-Api-Key", "value": "k"}}})
-	if r.Status != 201 {
-		t.Fatalf("create channel: %d %s", r.Status, r.Body)
-	}
-	created := r.JSON(t)
-	secret := created["secret"].(string)
-	chID := created["channel"].(map[string]any)["id"].(string)
-	if g := gatewaytest.Admin(t, app, "GET", "/api/v1/channels/"+chID, nil); strings.Contains(g.Body, secret[6:]) || !strings.Contains(g.Body, `"value":"***"`) {
-		t.Fatalf("secret or credential header readable: %s", g.Body)
-	}
-	// Sending the mask back keeps the stored header value.
-	if r := gatewaytest.Admin(t, app, "PUT", "/api/v1/channels/"+chID, map[string]any{"name": "crm", "targetUrl": rc.URL + "/tyk",
-		"events": []string{event}, "headers": []map[string]string{{"name": "X-Api-Key", "value": "***"}}}); r.Status != 200 {
-		t.Fatalf("put channel: %d %s", r.Status, r.Body)
-	}
-	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "x", "targetUrl": "ftp://x", "events": []string{}}); r.Status != 400 ||
-		!strings.Contains(r.Body, "targetUrl") || !strings.Contains(r.Body, "events") {
-		t.Fatalf("bad channel: %d %s", r.Status, r.Body)
-	}
-
-	gatewaytest.PostEvent(t, app, map[string]any{"eventType": event, "eventObjectType": "8", "objectId": "u1", "object": map[string]any{"email": "a@b.c"}})
-	q := gatewaytest.WaitRequests(t, rc, 1)[0]
-	wh, err := standardwebhooks.NewWebhook(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := wh.Verify(q.Body, q.Header); err != nil {
-		t.Fatalf("standard webhooks verify: %v (%v)", err, q.Header)
-	}
-	var p map[string]any
-	json.Unmarshal(q.Body, &p)
-	if p["Event"] != event || p["Message"].(map[string]any)["email"] != "a@b.c" || q.Header.Get("X-Api-Key") != "k" {
-		t.Fatalf("payload: %s", q.Body)
-	}
-	if _, err := time.Parse(time.RFC3339, p["Timestamp"].(string)); err != nil {
-		t.Fatalf("timestamp: %v", err)
-	}
-
-	// Rotation: both secrets sign for 24 h.
-	r = gatewaytest.Admin(t, app, "POST", "/api/v1/channels/"+chID+"/rotate-secret", nil)
-	newSecret := r.JSON(t)["secret"].(string)
-	gatewaytest.PostEvent(t, app, map[string]any{"eventType": event, "eventObjectType": "8", "objectId": "u2", "object": map[string]any{"email": "b@b.c"}})
-	q = gatewaytest.WaitRequests(t, rc, 2)[1]
-	for _, s := range []string{secret, newSecret} {
-		wh, _ := standardwebhooks.NewWebhook(s)
-		if err := wh.Verify(q.Body, q.Header); err != nil {
-			t.Fatalf("rotation verify with %s: %v", s[:10], err)
-		}
-	}
-
-	// test-connection sends a HEAD without the channel's headers.
-	r = gatewaytest.Admin(t, app, "POST", "/api/v1/channels/"+chID+"/test-connection", nil)
-	last := rc.Requests()[len(rc.Requests())-1]
-	if r.JSON(t)["status"].(float64) != 200 || last.Method != "HEAD" || last.Header.Get("X-Api-Key") != "" {
-		t.Fatalf("test-connection: %s %s %v", r.Body, last.Method, last.Header)
-	}
-}
-
 // TestRetriesGoneAndIdempotency: a receiver failing twice then succeeding,
 // Retry-After, a 410 that disables the target, and Idempotency-Key.
 func TestRetriesGoneAndIdempotency(t *testing.T) {
@@ -348,68 +282,7 @@ func TestEmailTemplateAndDispatch(t *testing.T) {
 	_ = mailsink.Message{}
 }
 
-// TestUserEventsReachChannels: the registration flow's events feed the
-// outbound side through the relay.
-func TestUserEventsReachChannels(t *testing.T) {
-	app := testkit.Get(t).StartApp(t)
-	rc := testkit.NewReceiver(t)
-	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
-	r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "portal", "targetUrl": rc.URL + "/users", "events": []string{"UserRegistered"}})
-	if r.Status != 201 {
-		t.Fatalf("channel: %d %s", r.Status, r.Body)
-	}
-	addr := gatewaytest.Email("reg")
-	if r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Ada", "lastName", "L"); r.Status != 202 {
-		t.Fatalf("register: %d %s", r.Status, r.Body)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		for _, q := range rc.Requests() {
-			if strings.Contains(string(q.Body), addr) && strings.Contains(string(q.Body), `"Event":"UserRegistered"`) {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no UserRegistered delivery for %s; got %d requests", addr, len(rc.Requests()))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 var _ = http.StatusOK
-
-// TestRelayMarksEveryEvent: the relay marks the events it handled, those
-// that no template or channel wants included (one UPDATE per batch).
-func TestRelayMarksEveryEvent(t *testing.T) {
-	app := testkit.Get(t).StartApp(t)
-	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
-	for i := range 3 {
-		if r := gatewaytest.Register(t, app, siteID, "email", gatewaytest.Email(fmt.Sprint("relay", i)), "firstName", "R", "lastName", "L"); r.Status != 202 {
-			t.Fatalf("register: %d %s", r.Status, r.Body)
-		}
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		events, err := app.Store.UndispatchedEvents(context.Background(), time.Now().Add(time.Hour), 1000)
-		if err != nil {
-			t.Fatal(err)
-		}
-		left := 0
-		for _, e := range events {
-			if e.SiteID != nil && *e.SiteID == siteID {
-				left++
-			}
-		}
-		users := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users", nil).JSON(t)["totalCount"]
-		if left == 0 && users == float64(3) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d events of the site still undispatched, %v users", left, users)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
 
 // TestRecipientProvidersAndTextData: user, group and category recipient
 // providers resolve through the users table; a text payload with content
