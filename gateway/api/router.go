@@ -9,12 +9,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"gatehouse/gateway/admin"
 	"gatehouse/gateway/kaltura"
 	"gatehouse/gateway/registration"
 	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
-	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 )
 
@@ -59,36 +59,7 @@ func New(o Options) (*gin.Engine, error) {
 	r.GET("/healthz", s.Healthz)
 	r.GET("/readyz", s.Readyz)
 
-	v1 := r.Group("/api/v1", s.RequireAdmin())
-	v1.POST("/selfcheck", s.selfCheck)
-	sites := v1.Group("/sites/:siteId", s.validSiteID)
-	sites.PUT("", s.putSite)
-	sites.GET("", s.getSite)
-	sites.DELETE("", s.deleteSite)
-	sites.POST("/registration-key", s.generateKey)
-	sites.GET("/email-templates", s.listTemplates)
-	sites.PUT("/email-templates/:templateId", s.putTemplate)
-	sites.GET("/email-templates/:templateId", s.getTemplate)
-	sites.DELETE("/email-templates/:templateId", s.deleteTemplate)
-	sites.GET("/users", s.listUsers)
-	sites.GET("/users/:userId", s.getUser)
-	sites.DELETE("/users/:userId", s.deleteUser)
-	sites.POST("/users/:userId/resend", s.resendLink)
-	v1.POST("/events", s.postEvent)
-	v1.GET("/events/:eventId", s.getEvent)
-	v1.GET("/channels", s.listChannels)
-	v1.POST("/channels", s.createChannel)
-	v1.GET("/channels/:channelId", s.getChannel)
-	v1.PUT("/channels/:channelId", s.putChannel)
-	v1.DELETE("/channels/:channelId", s.deleteChannel)
-	v1.POST("/channels/:channelId/test-connection", s.testChannel)
-	v1.POST("/channels/:channelId/rotate-secret", s.rotateChannelSecret)
-	v1.GET("/deliveries", s.listDeliveries)
-	v1.POST("/deliveries/recover", s.recoverDeliveries)
-	v1.GET("/deliveries/:deliveryId", s.getDelivery)
-	v1.POST("/deliveries/:deliveryId/retry", s.retryDelivery)
-	v1.POST("/deliveries/:deliveryId/cancel", s.cancelDelivery)
-	v1.PUT("/categories/:categoryId", s.putCategory)
+	admin.Mount(r, s.Deps)
 
 	kaltura.Mount(r, s.Deps)
 
@@ -98,10 +69,4 @@ func New(o Options) (*gin.Engine, error) {
 		o.Extra(r)
 	}
 	return r, nil
-}
-
-func (s *Server) validSiteID(c *gin.Context) {
-	if !site.ValidID(c.Param("siteId")) {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_site_id", []web.FieldError{{Field: "siteId", Message: "must be 1-64 letters, digits, '.', '_' or '-'"}})
-	}
 }

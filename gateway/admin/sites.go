@@ -1,4 +1,4 @@
-package api
+package admin
 
 import (
 	"bytes"
@@ -64,7 +64,7 @@ func siteFieldErrors(errs []site.FieldError) []web.FieldError {
 }
 
 // putSite creates or replaces a site; the registration key is write-only.
-func (s *Server) putSite(c *gin.Context) {
+func (s *server) putSite(c *gin.Context) {
 	id := c.Param("siteId")
 	var st site.Site
 	if !decodeStrict(c, &st) {
@@ -101,7 +101,7 @@ func (s *Server) putSite(c *gin.Context) {
 	c.JSON(status, saved)
 }
 
-func (s *Server) getSite(c *gin.Context) {
+func (s *server) getSite(c *gin.Context) {
 	st, _, err := s.Store.GetSite(c, c.Param("siteId"))
 	if s.storeError(c, err, "site") {
 		return
@@ -111,7 +111,7 @@ func (s *Server) getSite(c *gin.Context) {
 
 // deleteSite removes a site; with ?purge=true its users go too and their
 // running registrations are cancelled.
-func (s *Server) deleteSite(c *gin.Context) {
+func (s *server) deleteSite(c *gin.Context) {
 	purge := c.Query("purge") == "true"
 	id := c.Param("siteId")
 	userIDs, err := s.Store.DeleteSite(c, id, purge)
@@ -126,7 +126,7 @@ func (s *Server) deleteSite(c *gin.Context) {
 
 // generateKey is the module's "Generate Key" button: the new key is shown
 // once, here, and only its hash is kept.
-func (s *Server) generateKey(c *gin.Context) {
+func (s *server) generateKey(c *gin.Context) {
 	key := "whr_" + rand.Text() + rand.Text()
 	err := s.Store.SetRegistrationKey(c, c.Param("siteId"), linktoken.Hash(key))
 	if s.storeError(c, err, "site") {
@@ -135,7 +135,7 @@ func (s *Server) generateKey(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"registrationKey": key})
 }
 
-func (s *Server) putTemplate(c *gin.Context) {
+func (s *server) putTemplate(c *gin.Context) {
 	siteID, id := c.Param("siteId"), c.Param("templateId")
 	st, _, err := s.Store.GetSite(c, siteID)
 	if s.storeError(c, err, "site") {
@@ -162,7 +162,7 @@ func (s *Server) putTemplate(c *gin.Context) {
 	c.JSON(status, t)
 }
 
-func (s *Server) getTemplate(c *gin.Context) {
+func (s *server) getTemplate(c *gin.Context) {
 	t, err := s.Store.Template(c, c.Param("siteId"), c.Param("templateId"))
 	if s.storeError(c, err, "template") {
 		return
@@ -170,7 +170,7 @@ func (s *Server) getTemplate(c *gin.Context) {
 	c.JSON(http.StatusOK, t)
 }
 
-func (s *Server) listTemplates(c *gin.Context) {
+func (s *server) listTemplates(c *gin.Context) {
 	ids, err := s.Store.TemplateIDs(c, c.Param("siteId"))
 	if err != nil {
 		s.Unavailable(c, err)
@@ -189,7 +189,7 @@ func (s *Server) listTemplates(c *gin.Context) {
 }
 
 // deleteTemplate refuses to remove a template a slot still uses.
-func (s *Server) deleteTemplate(c *gin.Context) {
+func (s *server) deleteTemplate(c *gin.Context) {
 	siteID, id := c.Param("siteId"), c.Param("templateId")
 	st, _, err := s.Store.GetSite(c, siteID)
 	if s.storeError(c, err, "site") {
@@ -213,7 +213,7 @@ func (s *Server) deleteTemplate(c *gin.Context) {
 }
 
 // storeError answers 404 or 503 for a store error and reports whether it did.
-func (s *Server) storeError(c *gin.Context, err error, what string) bool {
+func (s *server) storeError(c *gin.Context, err error, what string) bool {
 	switch {
 	case err == nil:
 		return false
@@ -225,7 +225,7 @@ func (s *Server) storeError(c *gin.Context, err error, what string) bool {
 	return true
 }
 
-func (s *Server) cancelRegistration(ctx context.Context, siteID, userID string) {
+func (s *server) cancelRegistration(ctx context.Context, siteID, userID string) {
 	if err := s.Temporal.CancelWorkflow(ctx, workflows.RegistrationID(siteID, userID), ""); err != nil {
 		s.Log.Debug("cancel registration", "site", siteID, "user", userID, "error", err)
 	}

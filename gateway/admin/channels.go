@@ -1,4 +1,4 @@
-package api
+package admin
 
 import (
 	"context"
@@ -30,7 +30,7 @@ type channelRequest struct {
 	Secret         string          `json:"secret"`
 }
 
-func (s *Server) channelFromRequest(c *gin.Context, id string) (*notify.Channel, string, bool) {
+func (s *server) channelFromRequest(c *gin.Context, id string) (*notify.Channel, string, bool) {
 	var req channelRequest
 	if !decodeStrict(c, &req) {
 		return nil, "", false
@@ -76,7 +76,7 @@ func (s *Server) channelFromRequest(c *gin.Context, id string) (*notify.Channel,
 func newChannelID() string { return "ch_" + strings.ToLower(rand.Text()[:20]) }
 
 // createChannel answers with the secret once; afterwards it is write-only.
-func (s *Server) createChannel(c *gin.Context) {
+func (s *server) createChannel(c *gin.Context) {
 	ch, secret, ok := s.channelFromRequest(c, newChannelID())
 	if !ok {
 		return
@@ -94,7 +94,7 @@ func (s *Server) createChannel(c *gin.Context) {
 	c.JSON(http.StatusCreated, gin.H{"channel": masked(stored), "secret": secret})
 }
 
-func (s *Server) putChannel(c *gin.Context) {
+func (s *server) putChannel(c *gin.Context) {
 	id := c.Param("channelId")
 	old, _, err := s.Store.GetChannel(c, id)
 	if s.storeError(c, err, "channel") {
@@ -126,7 +126,7 @@ func masked(ch notify.Channel) notify.Channel {
 	return ch
 }
 
-func (s *Server) getChannel(c *gin.Context) {
+func (s *server) getChannel(c *gin.Context) {
 	ch, _, err := s.Store.GetChannel(c, c.Param("channelId"))
 	if s.storeError(c, err, "channel") {
 		return
@@ -134,7 +134,7 @@ func (s *Server) getChannel(c *gin.Context) {
 	c.JSON(http.StatusOK, masked(ch))
 }
 
-func (s *Server) listChannels(c *gin.Context) {
+func (s *server) listChannels(c *gin.Context) {
 	list, err := s.Store.ListChannels(c)
 	if s.storeError(c, err, "channel") {
 		return
@@ -145,7 +145,7 @@ func (s *Server) listChannels(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"channels": list})
 }
 
-func (s *Server) deleteChannel(c *gin.Context) {
+func (s *server) deleteChannel(c *gin.Context) {
 	if s.storeError(c, s.Store.DeleteChannel(c, c.Param("channelId")), "channel") {
 		return
 	}
@@ -154,7 +154,7 @@ func (s *Server) deleteChannel(c *gin.Context) {
 
 // rotateChannelSecret makes a new secret current; the old one keeps signing
 // alongside it for notify.RotationOverlap.
-func (s *Server) rotateChannelSecret(c *gin.Context) {
+func (s *server) rotateChannelSecret(c *gin.Context) {
 	var req struct {
 		Secret string `json:"secret"`
 	}
@@ -176,7 +176,7 @@ func (s *Server) rotateChannelSecret(c *gin.Context) {
 
 // testChannel sends a HEAD to the target without the channel's headers, as
 // Tyk's portal does, and reports status and latency.
-func (s *Server) testChannel(c *gin.Context) {
+func (s *server) testChannel(c *gin.Context) {
 	ch, _, err := s.Store.GetChannel(c, c.Param("channelId"))
 	if s.storeError(c, err, "channel") {
 		return
@@ -204,7 +204,7 @@ func (s *Server) testChannel(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ok": resp.StatusCode < 400, "status": resp.StatusCode, "latencyMs": latency.Milliseconds()})
 }
 
-func (s *Server) putCategory(c *gin.Context) {
+func (s *server) putCategory(c *gin.Context) {
 	var req struct {
 		GroupID string `json:"groupId" validate:"required,max=128"`
 	}

@@ -1,4 +1,4 @@
-package api
+package admin
 
 import (
 	"errors"
@@ -45,7 +45,7 @@ func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 	return f, true
 }
 
-func (s *Server) listDeliveries(c *gin.Context) {
+func (s *server) listDeliveries(c *gin.Context) {
 	f, ok := deliveryFilter(c)
 	if !ok {
 		return
@@ -58,7 +58,7 @@ func (s *Server) listDeliveries(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"deliveries": list})
 }
 
-func (s *Server) getDelivery(c *gin.Context) {
+func (s *server) getDelivery(c *gin.Context) {
 	d, err := s.Store.GetDelivery(c, c.Param("deliveryId"))
 	if s.storeError(c, err, "delivery") {
 		return
@@ -82,7 +82,7 @@ func (s *Server) getDelivery(c *gin.Context) {
 
 // retryDelivery starts a finished delivery again; a running one is told to
 // make its next attempt now.
-func (s *Server) retryDelivery(c *gin.Context) {
+func (s *server) retryDelivery(c *gin.Context) {
 	d, err := s.Dispatcher.Retry(c, c.Param("deliveryId"))
 	switch {
 	case errors.Is(err, dispatch.ErrRunning):
@@ -97,7 +97,7 @@ func (s *Server) retryDelivery(c *gin.Context) {
 	}
 }
 
-func (s *Server) cancelDelivery(c *gin.Context) {
+func (s *server) cancelDelivery(c *gin.Context) {
 	d, err := s.Store.GetDelivery(c, c.Param("deliveryId"))
 	if s.storeError(c, err, "delivery") {
 		return
@@ -114,7 +114,7 @@ func (s *Server) cancelDelivery(c *gin.Context) {
 }
 
 // recoverDeliveries re-drives every failed delivery since T (required).
-func (s *Server) recoverDeliveries(c *gin.Context) {
+func (s *server) recoverDeliveries(c *gin.Context) {
 	f, ok := deliveryFilter(c)
 	if !ok {
 		return

@@ -1,4 +1,4 @@
-package api
+package admin
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 
 // selfCheck runs the SelfCheck workflow and waits for it: a 200 proves the
 // gateway, Temporal, a worker and MySQL all work together.
-func (s *Server) selfCheck(c *gin.Context) {
+func (s *server) selfCheck(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 15*time.Second)
 	defer cancel()
 	id := workflows.SelfCheckID(rand.Text())

@@ -1,4 +1,4 @@
-package api
+package admin
 
 import (
 	"net/http"
@@ -13,7 +13,7 @@ import (
 )
 
 // listUsers is GET /api/v1/sites/{siteId}/users?email=&status=&group=&page=&pageSize=.
-func (s *Server) listUsers(c *gin.Context) {
+func (s *server) listUsers(c *gin.Context) {
 	f := store.UserFilter{Email: c.Query("email"), Status: c.Query("status"), Group: c.Query("group"), Page: 1, PageSize: 50}
 	var bad []web.FieldError
 	if v := c.Query("page"); v != "" {
@@ -50,7 +50,7 @@ func (s *Server) listUsers(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"objects": users, "totalCount": total})
 }
 
-func (s *Server) getUser(c *gin.Context) {
+func (s *server) getUser(c *gin.Context) {
 	u, err := s.Store.GetUser(c, c.Param("siteId"), c.Param("userId"))
 	if s.storeError(c, err, "user") {
 		return
@@ -60,7 +60,7 @@ func (s *Server) getUser(c *gin.Context) {
 
 // deleteUser removes the user (recording UserDeleted) and cancels a
 // registration still waiting for them.
-func (s *Server) deleteUser(c *gin.Context) {
+func (s *server) deleteUser(c *gin.Context) {
 	siteID, userID := c.Param("siteId"), c.Param("userId")
 	if s.storeError(c, s.Store.DeleteUser(c, siteID, userID, "api"), "user") {
 		return
@@ -70,7 +70,7 @@ func (s *Server) deleteUser(c *gin.Context) {
 }
 
 // resendLink issues a new link with the template of the current phase.
-func (s *Server) resendLink(c *gin.Context) {
+func (s *server) resendLink(c *gin.Context) {
 	siteID, userID := c.Param("siteId"), c.Param("userId")
 	u, err := s.Store.GetUser(c, siteID, userID)
 	if s.storeError(c, err, "user") {

@@ -1,4 +1,4 @@
-package api
+package admin
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ type eventRequest struct {
 // postEvent stores an event and starts its deliveries. The answer is sent
 // once the event is in MySQL; if Temporal is down the relay starts the
 // deliveries later ("dispatch": "queued"), so nothing accepted is lost.
-func (s *Server) postEvent(c *gin.Context) {
+func (s *server) postEvent(c *gin.Context) {
 	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
 	if err != nil {
 		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
@@ -91,7 +91,7 @@ func (s *Server) postEvent(c *gin.Context) {
 	c.JSON(status, gin.H{"eventId": id, "created": rec.Created, "dispatch": dispatch, "deliveries": deliveries})
 }
 
-func (s *Server) getEvent(c *gin.Context) {
+func (s *server) getEvent(c *gin.Context) {
 	se, err := s.Store.GetEvent(c, c.Param("eventId"))
 	if s.storeError(c, err, "event") {
 		return
