@@ -11,7 +11,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"gatehouse/gateway/api"
+	"gatehouse/gateway/router"
 	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
 	"gatehouse/internal/logging"
@@ -52,7 +52,7 @@ func run() error {
 	}
 	defer tc.Close()
 
-	handler, err := api.New(api.Options{Config: cfg, Store: db, Temporal: tc, Logger: log})
+	handler, err := router.New(router.Options{Config: cfg, Store: db, Temporal: tc, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	"gatehouse/gateway/api"
+	"gatehouse/gateway/router"
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
 	"gatehouse/internal/mail"
@@ -65,7 +65,7 @@ func StartApp(ctx context.Context, cfg config.Config, log *slog.Logger, extra fu
 		a.Worker = nil
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	a.Handler, err = api.New(api.Options{Config: cfg, Store: a.Store, Temporal: a.Temporal, Logger: log, Extra: extra})
+	a.Handler, err = router.New(router.Options{Config: cfg, Store: a.Store, Temporal: a.Temporal, Logger: log, Extra: extra})
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package api_test
+package router_test
 
 import (
 	"strings"

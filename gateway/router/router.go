@@ -1,6 +1,8 @@
-// Package api is the gateway's HTTP surface, one file per area. External
+// Package router assembles the gateway: one gin engine with the shared
+// middleware and health probes of gateway/web, on which each protocol
+// package (admin, kaltura, registration) mounts its routes. External
 // systems only ever talk to Gatehouse through these routes.
-package api
+package router
 
 import (
 	"log/slog"
@@ -28,14 +30,11 @@ type Options struct {
 	Extra func(*gin.Engine)
 }
 
-// Server holds what the handlers share.
-type Server struct{ *web.Deps }
-
 // New builds the router.
 func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{&web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
-		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger}}}
+	d := &web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
+		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger}}
 	r := gin.New()
 	// gin trusts every proxy unless told otherwise: trust only the listed ones.
 	proxies := make([]string, 0, len(o.Config.TrustedProxies))
@@ -48,7 +47,7 @@ func New(o Options) (*gin.Engine, error) {
 	r.ForwardedByClientIP = len(proxies) > 0
 	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
 	r.HandleMethodNotAllowed = true
-	r.Use(s.Recoverer(), s.AccessLog())
+	r.Use(d.Recoverer(), d.AccessLog())
 	r.NoRoute(func(c *gin.Context) {
 		web.Abort(c, http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
 	})
@@ -56,14 +55,12 @@ func New(o Options) (*gin.Engine, error) {
 		web.Abort(c, http.StatusMethodNotAllowed, "method_not_allowed", c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
 
-	r.GET("/healthz", s.Healthz)
-	r.GET("/readyz", s.Readyz)
+	r.GET("/healthz", d.Healthz)
+	r.GET("/readyz", d.Readyz)
 
-	admin.Mount(r, s.Deps)
-
-	kaltura.Mount(r, s.Deps)
-
-	registration.Mount(r, s.Deps)
+	admin.Mount(r, d)
+	kaltura.Mount(r, d)
+	registration.Mount(r, d)
 
 	if o.Extra != nil {
 		o.Extra(r)
