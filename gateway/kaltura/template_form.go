@@ -27,7 +27,7 @@ var ignored = map[string]bool{
 }
 
 // applier writes a form onto a template, collecting field errors.
-type applier struct{ notify.FieldErrors }
+type applier struct{ *notify.FieldErrors }
 
 func (a *applier) int(n *formNode, key string, dst *int, allowed ...int) {
 	v, ok := n.String(key)
@@ -80,24 +80,24 @@ func contains(list []int, v int) bool {
 // not present stay as they are (Kaltura's update semantics). Lists
 // (conditions, parameters, headers, recipients) are replaced as a whole.
 func applyForm(node *formNode, prefix string, mode formMode, t *notify.Template, sec *notify.Secrets) []notify.FieldError {
-	a := &applier{notify.FieldErrors{Prefix: prefix}}
+	a := &applier{notify.NewFieldErrors(prefix)}
 	if node == nil {
 		a.Fail(notify.CodeCannotBeNull, "the template object is missing")
-		return a.List
+		return a.List()
 	}
 	objType, _ := node.String("objectType")
 	if objType == "" {
 		a.Fail(notify.CodeCannotBeNull, "objectType is required (KalturaHttpNotificationTemplate or KalturaEmailNotificationTemplate)", "objectType")
-		return a.List
+		return a.List()
 	}
 	typ, ok := notify.TypeOf(objType)
 	if !ok {
 		a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("%q is not a template object type", objType), "objectType")
-		return a.List
+		return a.List()
 	}
 	if t.Type != "" && t.Type != typ {
 		a.Fail(notify.CodeInvalidObjType, fmt.Sprintf("the template is a %s, not a %s", t.ObjectType(), objType), "objectType")
-		return a.List
+		return a.List()
 	}
 	t.Type = typ
 
@@ -175,7 +175,7 @@ func applyForm(node *formNode, prefix string, mode formMode, t *notify.Template,
 			}
 		}
 	}
-	return a.List
+	return a.List()
 }
 
 var httpFields = []string{"url", "method", "contentType", "data", "customHeaders", "authUsername", "authPassword",

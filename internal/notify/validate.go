@@ -12,43 +12,6 @@ import (
 	"gatehouse/internal/signing"
 )
 
-// FieldError is one bad field, named the way the caller sent it
-// (eventNotificationTemplate[eventConditions][0][field][code]).
-type FieldError struct {
-	Field   string
-	Code    string // Kaltura error code
-	Message string
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// FieldErrors collects the field errors of one template, naming each
-// field under Prefix the way the caller sent it.
-type FieldErrors struct {
-	Prefix string
-	List   []FieldError
-}
-
-// Fail records an error for the field at path below Prefix.
-func (a *FieldErrors) Fail(code, msg string, path ...string) {
-	var b strings.Builder
-	b.WriteString(a.Prefix)
-	for _, p := range path {
-		b.WriteString("[" + p + "]")
-	}
-	a.List = append(a.List, FieldError{Field: b.String(), Code: code, Message: msg})
-}
-
-// Kaltura error codes used for fields.
-const (
-	CodeCannotBeNull   = "PROPERTY_VALIDATION_CANNOT_BE_NULL"
-	CodeNotUpdatable   = "PROPERTY_VALIDATION_NOT_UPDATABLE"
-	CodeInvalidValue   = "PROPERTY_VALIDATION_WRONG_FORMAT"
-	CodeInvalidEnum    = "INVALID_ENUM_VALUE"
-	CodeUnknownProp    = "PROPERTY_VALIDATION_UNKNOWN_PROPERTY"
-	CodeInvalidObjType = "INVALID_OBJECT_TYPE"
-)
-
 // Defaults applied before validation.
 const (
 	DefaultTimeoutSeconds = 30
@@ -76,32 +39,32 @@ func Normalize(t *Template) {
 // Validate checks a template as it is about to be saved. System templates
 // (partner 0) may leave the URL and recipients to the clone.
 func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
-	a := &FieldErrors{Prefix: prefix}
+	a := &applier{prefix: prefix}
 	system := t.PartnerID == SystemPartner
 	if strings.TrimSpace(t.Name) == "" {
-		a.Fail(CodeCannotBeNull, "name is required", "name")
+		a.fail(CodeCannotBeNull, "name is required", "name")
 	}
 	if strings.TrimSpace(t.EventType) == "" && t.Type != TypeBoolean {
-		a.Fail(CodeCannotBeNull, "eventType is required (1-12 or a plugin or Tyk event name)", "eventType")
+		a.fail(CodeCannotBeNull, "eventType is required (1-12 or a plugin or Tyk event name)", "eventType")
 	}
 	if strings.TrimSpace(t.EventObjectType) == "" && t.Type != TypeBoolean {
-		a.Fail(CodeCannotBeNull, "eventObjectType is required (e.g. 1 for entries, 8 for users)", "eventObjectType")
+		a.fail(CodeCannotBeNull, "eventObjectType is required (e.g. 1 for entries, 8 for users)", "eventObjectType")
 	}
 	for i, c := range t.EventConditions {
 		if c.ObjectType == CondField && c.Field != nil {
 			if _, err := condition.CompileBool(c.Field.Code); err != nil {
-				a.Fail(CodeInvalidValue, "the expression does not compile: "+err.Error(), "eventConditions", strconv.Itoa(i), "field", "code")
+				a.fail(CodeInvalidValue, "the expression does not compile: "+err.Error(), "eventConditions", strconv.Itoa(i), "field", "code")
 			}
 		}
 	}
 	a.compileParams(t.ContentParameters, "contentParameters")
 	a.compileParams(t.UserParameters, "userParameters")
 	if _, err := ParseSchedule(t.RetrySchedule); err != nil {
-		a.Fail(CodeInvalidValue, err.Error(), "retrySchedule")
+		a.fail(CodeInvalidValue, err.Error(), "retrySchedule")
 	}
 	if sec.StandardWebhooksSecret != "" {
 		if _, err := signing.ParseSecret(sec.StandardWebhooksSecret); err != nil {
-			a.Fail(CodeInvalidValue, err.Error(), "standardWebhooksSecret")
+			a.fail(CodeInvalidValue, err.Error(), "standardWebhooksSecret")
 		}
 	}
 
@@ -109,13 +72,13 @@ func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
 	case TypeHTTP:
 		if strings.TrimSpace(t.URL) == "" {
 			if !system {
-				a.Fail(CodeCannotBeNull, "url is required", "url")
+				a.fail(CodeCannotBeNull, "url is required", "url")
 			}
 		} else if err := checkURL(Substitute(t.URL, UserParams(t), nil)); err != nil {
-			a.Fail(CodeInvalidValue, err.Error(), "url")
+			a.fail(CodeInvalidValue, err.Error(), "url")
 		}
 		if t.Timeout < 0 || t.Timeout > MaxTimeoutSeconds {
-			a.Fail(CodeInvalidValue, fmt.Sprintf("timeout must be between 1 and %d seconds", MaxTimeoutSeconds), "timeout")
+			a.fail(CodeInvalidValue, fmt.Sprintf("timeout must be between 1 and %d seconds", MaxTimeoutSeconds), "timeout")
 		}
 		if t.Data != nil {
 			switch t.Data.ObjectType {
@@ -129,25 +92,25 @@ func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
 		}
 		if t.SSLCertificate != "" {
 			if _, err := ClientCertificate(t, *sec); err != nil {
-				a.Fail(CodeInvalidValue, err.Error(), "sslCertificate")
+				a.fail(CodeInvalidValue, err.Error(), "sslCertificate")
 			}
 		}
 		if t.AuthenticationMethod > 1 && t.AuthenticationMethod != 16 {
-			a.Fail(CodeInvalidEnum, "only HTTP Basic (1) or Any (16, sent as Basic) authentication is supported", "authenticationMethod")
+			a.fail(CodeInvalidEnum, "only HTTP Basic (1) or Any (16, sent as Basic) authentication is supported", "authenticationMethod")
 		}
 	case TypeEmail:
 		if strings.TrimSpace(t.Subject) == "" {
-			a.Fail(CodeCannotBeNull, "subject is required", "subject")
+			a.fail(CodeCannotBeNull, "subject is required", "subject")
 		}
 		if strings.TrimSpace(t.Body) == "" {
-			a.Fail(CodeCannotBeNull, "body is required", "body")
+			a.fail(CodeCannotBeNull, "body is required", "body")
 		}
 		if t.To == nil && !system {
-			a.Fail(CodeCannotBeNull, "to is required (a recipient provider)", "to")
+			a.fail(CodeCannotBeNull, "to is required (a recipient provider)", "to")
 		}
 		if t.FromEmail != "" {
 			if _, err := mail.ParseAddress(t.FromEmail); err != nil {
-				a.Fail(CodeInvalidValue, fmt.Sprintf("%q is not an email address", t.FromEmail), "fromEmail")
+				a.fail(CodeInvalidValue, fmt.Sprintf("%q is not an email address", t.FromEmail), "fromEmail")
 			}
 		}
 		for _, p := range []struct {
@@ -164,7 +127,7 @@ func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
 				if r.Email.Evaluated() {
 					a.compileString(r.Email.Code, p.name, "emailRecipients", strconv.Itoa(i), "email", "code")
 				} else if _, err := mail.ParseAddress(r.Email.Value); err != nil && !strings.Contains(r.Email.Value, "{") {
-					a.Fail(CodeInvalidValue, fmt.Sprintf("%q is not an email address", r.Email.Value), p.name, "emailRecipients", strconv.Itoa(i), "email", "value")
+					a.fail(CodeInvalidValue, fmt.Sprintf("%q is not an email address", r.Email.Value), p.name, "emailRecipients", strconv.Itoa(i), "email", "value")
 				}
 			}
 			for _, v := range []struct {
@@ -177,10 +140,10 @@ func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
 			}
 		}
 	}
-	return a.List
+	return a.errs
 }
 
-func (a *FieldErrors) compileParams(ps []Parameter, path ...string) {
+func (a *applier) compileParams(ps []Parameter, path ...string) {
 	for i, p := range ps {
 		if p.Value.Evaluated() {
 			a.compileString(p.Value.Code, append(append([]string{}, path...), strconv.Itoa(i), "value", "code")...)
@@ -188,9 +151,9 @@ func (a *FieldErrors) compileParams(ps []Parameter, path ...string) {
 	}
 }
 
-func (a *FieldErrors) compileString(code string, path ...string) {
+func (a *applier) compileString(code string, path ...string) {
 	if _, err := condition.CompileString(code); err != nil {
-		a.Fail(CodeInvalidValue, "the expression does not compile: "+err.Error(), path...)
+		a.fail(CodeInvalidValue, "the expression does not compile: "+err.Error(), path...)
 	}
 }
 
