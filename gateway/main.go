@@ -6,7 +6,8 @@ import (
 	"context"
 	"log/slog"
 
-	"gatehouse/gateway/api"
+	"gatehouse/gateway/router"
+	"gatehouse/gateway/web"
 	"gatehouse/internal/boot"
 	"gatehouse/internal/config"
 )
@@ -20,9 +21,9 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer c.Close()
 
-	handler, err := api.New(api.Options{Config: cfg, Store: c.Store, Temporal: c.Temporal, Logger: log})
+	handler, err := router.New(router.Options{Config: cfg, Store: c.Store, Temporal: c.Temporal, Logger: log})
 	if err != nil {
 		return err
 	}
-	return api.Serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, log)
+	return web.Serve(ctx, cfg.HTTPAddr, handler, cfg.ShutdownTimeout, log)
 }

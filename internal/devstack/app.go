@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
-	"gatehouse/gateway/api"
+	"gatehouse/gateway/router"
 	"gatehouse/internal/boot"
 	"gatehouse/internal/config"
 	"gatehouse/internal/store"
@@ -54,7 +54,7 @@ func StartApp(ctx context.Context, cfg config.Config, log *slog.Logger, extra fu
 		return nil, err
 	}
 	a.Worker = w
-	a.Handler, err = api.New(api.Options{Config: cfg, Store: a.Store, Temporal: a.Temporal, Logger: log, Extra: extra})
+	a.Handler, err = router.New(router.Options{Config: cfg, Store: a.Store, Temporal: a.Temporal, Logger: log, Extra: extra})
 	if err != nil {
 		return nil, err
 	}

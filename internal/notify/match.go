@@ -123,7 +123,7 @@ func (c *Condition) holds(e *Event, params map[string]string, lookup BooleanLook
 			changed[strings.ToLower(f)] = true
 		}
 		// Kaltura fires when any listed column changed.
-		for _, col := range splitList(c.ModifiedColumns) {
+		for _, col := range SplitList(c.ModifiedColumns) {
 			if changed[strings.ToLower(col)] {
 				return true, nil
 			}
@@ -135,7 +135,7 @@ func (c *Condition) holds(e *Event, params map[string]string, lookup BooleanLook
 		after, _ := lookupPath(e.Object, path)
 		return !reflect.DeepEqual(before, after), nil
 	case CondBoolean:
-		for _, s := range splitList(c.BooleanEventNotificationIDs) {
+		for _, s := range SplitList(c.BooleanEventNotificationIDs) {
 			id, _ := strconv.ParseInt(s, 10, 64)
 			bt := lookup(id)
 			if bt == nil {
@@ -242,4 +242,15 @@ func compiled(code string, boolean bool) (*condition.Program, error) {
 	}
 	programs.Store(key, p)
 	return p, nil
+}
+
+// SplitList splits a comma-separated list, dropping blanks.
+func SplitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -1,0 +1,206 @@
+package admin_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gatehouse/gateway/gatewaytest"
+	"gatehouse/internal/config"
+	"gatehouse/internal/testkit"
+)
+
+func firstDelivery(t *testing.T, r gatewaytest.Resp) string {
+	t.Helper()
+	ds, _ := r.JSON(t)["deliveries"].([]any)
+	if r.Status != 202 || len(ds) == 0 {
+		t.Fatalf("event: %d %s", r.Status, r.Body)
+	}
+	return ds[0].(map[string]any)["id"].(string)
+}
+
+// TestTimeoutsAndDisableAfter: a receiver slower than the template's
+// timeout is retried; failing longer than GATEHOUSE_DISABLE_AFTER disables
+// the target and emits TargetDisabled.
+func TestTimeoutsAndDisableAfter(t *testing.T) {
+	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.DisableAfter = 2 * time.Second })
+	rc := testkit.NewReceiver(t)
+	rc.Respond(func(n int, _ testkit.Request) testkit.Reply {
+		return testkit.Reply{Status: 200, Delay: 1500 * time.Millisecond}
+	})
+	objectType := gatewaytest.Unique("obj")
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/slow",
+		"[timeout]", "1", "[retrySchedule]", "1s,1s,1s,1s,1s,1s")
+	watcher := testkit.NewReceiver(t)
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "ops", "targetUrl": watcher.URL, "events": []string{"TargetDisabled"}}); r.Status != 201 {
+		t.Fatalf("channel: %d %s", r.Status, r.Body)
+	}
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	m := gatewaytest.WaitDelivery(t, app, did, "targetGone")
+	first := m["attempts"].([]any)[0].(map[string]any)
+	if !strings.Contains(fmt.Sprint(first["error"]), "timed out") || first["outcome"] != "retry" {
+		t.Fatalf("first attempt: %v", first)
+	}
+	g := gatewaytest.Kaltura(t, app, "get", "id", id).JSON(t)
+	if g["status"].(float64) != 1 || !strings.Contains(fmt.Sprint(g["disabledReason"]), "GATEHOUSE_DISABLE_AFTER") {
+		t.Fatalf("template: %v", g)
+	}
+	q := gatewaytest.WaitRequests(t, watcher, 1)[0]
+	if !strings.Contains(string(q.Body), `"Event":"TargetDisabled"`) || !strings.Contains(string(q.Body), "template:"+id) {
+		t.Fatalf("operational event: %s", q.Body)
+	}
+}
+
+// TestSSRFGuard: without an allow-list entry, loopback targets are refused
+// at connect time and the delivery fails without retrying.
+func TestSSRFGuard(t *testing.T) {
+	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.OutboundAllowCIDRs = nil })
+	rc := testkit.NewReceiver(t)
+	objectType := gatewaytest.Unique("obj")
+	gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", strings.Replace(rc.URL, "127.0.0.1", "localhost", 1)+"/x")
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	m := gatewaytest.WaitDelivery(t, app, did, "failed")
+	if a := m["attempts"].([]any); len(a) != 1 || !strings.Contains(fmt.Sprint(a[0].(map[string]any)["error"]), "forbidden address") {
+		t.Fatalf("attempts: %v", a)
+	}
+	if n := len(rc.Requests()); n != 0 {
+		t.Fatalf("the receiver was reached %d times", n)
+	}
+}
+
+// TestDelayedUntilReady: eventDelayedCondition=1 holds the delivery until
+// the object's snapshot reaches status 2; retry-now re-checks at once.
+func TestDelayedUntilReady(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	rc := testkit.NewReceiver(t)
+	objectType := gatewaytest.Unique("obj")
+	gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/ready", "[eventDelayedCondition]", "1",
+		"[data][objectType]", "KalturaHttpNotificationObjectData")
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 1}}))
+	gatewaytest.WaitDelivery(t, app, did, "waiting")
+	// The object becomes READY (an event no template listens to), then an
+	// operator nudges the delivery instead of waiting for the next poll.
+	gatewaytest.PostEvent(t, app, map[string]any{"eventType": "6", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 2}})
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/retry", nil); r.Status != 202 {
+		t.Fatalf("retry-now: %d %s", r.Status, r.Body)
+	}
+	gatewaytest.WaitDelivery(t, app, did, "delivered")
+	if q := gatewaytest.WaitRequests(t, rc, 1)[0]; !strings.Contains(string(q.Body), `"status":1`) {
+		// The payload is the event's own object; READY only released it.
+		t.Fatalf("payload: %s", q.Body)
+	}
+}
+
+// TestRecoverAndCancel: recover re-drives failed deliveries since T;
+// cancel stops a retrying one.
+func TestRecoverAndCancel(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	rc := testkit.NewReceiver(t)
+	var fail atomic.Bool
+	fail.Store(true)
+	rc.Respond(func(n int, r testkit.Request) testkit.Reply {
+		if strings.HasPrefix(r.Path, "/cancel") || fail.Load() {
+			return testkit.Reply{Status: 500}
+		}
+		return testkit.Reply{Status: 200}
+	})
+	objectType := gatewaytest.Unique("obj")
+	since := time.Now().UTC().Add(-time.Second).Format(time.RFC3339)
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/rec", "[retrySchedule]", "1s")
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": fmt.Sprint(i), "object": map[string]any{"id": i}})))
+	}
+	for _, d := range ids {
+		gatewaytest.WaitDelivery(t, app, d, "failed")
+	}
+	fail.Store(false)
+	r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/recover?target=template:"+id+"&since="+url.QueryEscape(since), nil)
+	if r.Status != 202 || r.JSON(t)["restarted"].(float64) != 3 {
+		t.Fatalf("recover: %d %s", r.Status, r.Body)
+	}
+	for _, d := range ids {
+		gatewaytest.WaitDelivery(t, app, d, "delivered")
+	}
+
+	cid := gatewaytest.AddActive(t, app, "[eventType]", "7", "[eventObjectType]", objectType, "[url]", rc.URL+"/cancel", "[retrySchedule]", "1h")
+	_ = cid
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "c", "object": map[string]any{"id": "c"}}))
+	gatewaytest.WaitDelivery(t, app, did, "retrying")
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/cancel", nil); r.Status != 202 {
+		t.Fatalf("cancel: %d %s", r.Status, r.Body)
+	}
+	gatewaytest.WaitDelivery(t, app, did, "cancelled")
+	if r := gatewaytest.Admin(t, app, "GET", "/api/v1/deliveries?status=cancelled&target=template:"+cid, nil); len(r.JSON(t)["deliveries"].([]any)) != 1 {
+		t.Fatalf("list cancelled: %s", r.Body)
+	}
+}
+
+// TestClientCertificate: a template's sslCertificate/sslKey are offered to
+// a receiver that requires a client certificate; its own certificate
+// chains to GATEHOUSE_OUTBOUND_CA_FILE's CAs (set directly here).
+func TestClientCertificate(t *testing.T) {
+	certPEM, keyPEM := selfSigned(t, "gatehouse-client")
+	seen := make(chan string, 4)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+			seen <- r.TLS.PeerCertificates[0].Subject.CommonName
+		}
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
+	srv.StartTLS()
+	defer srv.Close()
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.OutboundRootCAs = pool })
+
+	objectType := gatewaytest.Unique("obj")
+	if r := gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "mtls", "[eventType]", "1",
+		"[eventObjectType]", objectType, "[url]", srv.URL, "[sslCertificate]", "not a certificate")...); r.Status != 400 || !strings.Contains(r.Body, "[sslCertificate]") {
+		t.Fatalf("bad certificate accepted: %d %s", r.Status, r.Body)
+	}
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", srv.URL+"/mtls",
+		"[sslCertificate]", certPEM, "[sslKey]", keyPEM, "[sslCertificateType]", "PEM")
+	if g := gatewaytest.Kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "PRIVATE KEY") {
+		t.Fatal("the client key is readable")
+	}
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "m", "object": map[string]any{"id": "m"}}))
+	gatewaytest.WaitDelivery(t, app, did, "delivered")
+	if cn := <-seen; cn != "gatehouse-client" {
+		t.Fatalf("client certificate CN %q", cn)
+	}
+}
+
+func selfSigned(t *testing.T, cn string) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
+		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+}

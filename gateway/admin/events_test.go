@@ -1,0 +1,73 @@
+package admin_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"gatehouse/gateway/gatewaytest"
+	"gatehouse/internal/testkit"
+)
+
+// TestUserEventsReachChannels: the registration flow's events feed the
+// outbound side through the relay.
+func TestUserEventsReachChannels(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	rc := testkit.NewReceiver(t)
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
+	r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "portal", "targetUrl": rc.URL + "/users", "events": []string{"UserRegistered"}})
+	if r.Status != 201 {
+		t.Fatalf("channel: %d %s", r.Status, r.Body)
+	}
+	addr := gatewaytest.Email("reg")
+	if r := gatewaytest.Register(t, app, siteID, "email", addr, "firstName", "Ada", "lastName", "L"); r.Status != 202 {
+		t.Fatalf("register: %d %s", r.Status, r.Body)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		for _, q := range rc.Requests() {
+			if strings.Contains(string(q.Body), addr) && strings.Contains(string(q.Body), `"Event":"UserRegistered"`) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no UserRegistered delivery for %s; got %d requests", addr, len(rc.Requests()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestRelayMarksEveryEvent: the relay marks the events it handled, those
+// that no template or channel wants included (one UPDATE per batch).
+func TestRelayMarksEveryEvent(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	siteID := gatewaytest.NewSite(t, app, map[string]any{"sendEmail": false}, nil)
+	for i := range 3 {
+		if r := gatewaytest.Register(t, app, siteID, "email", gatewaytest.Email(fmt.Sprint("relay", i)), "firstName", "R", "lastName", "L"); r.Status != 202 {
+			t.Fatalf("register: %d %s", r.Status, r.Body)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		events, err := app.Store.UndispatchedEvents(context.Background(), time.Now().Add(time.Hour), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := 0
+		for _, e := range events {
+			if e.SiteID != nil && *e.SiteID == siteID {
+				left++
+			}
+		}
+		users := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users", nil).JSON(t)["totalCount"]
+		if left == 0 && users == float64(3) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events of the site still undispatched, %v users", left, users)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

@@ -1,0 +1,184 @@
+package registration
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/internal/linktoken"
+	"gatehouse/internal/password"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+	"gatehouse/workflows"
+)
+
+//go:embed pages/*.html
+var pageFiles embed.FS
+
+var pages = template.Must(template.ParseFS(pageFiles, "pages/*.html"))
+
+type pageData struct {
+	Lang, Title, EventName, Email, Token, Error  string
+	MinLength                                    int
+	CompleteTitle, CompleteText, CompleteSubText string
+	CompleteButtonTitle, CompleteButtonURL       string
+}
+
+func renderPage(c *gin.Context, status int, name string, d pageData) {
+	if d.Lang == "" {
+		d.Lang = "en"
+	}
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	c.Header("Referrer-Policy", "no-referrer") // the token is in the URL
+	c.Header("Cache-Control", "no-store")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Status(status)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	if err := pages.ExecuteTemplate(c.Writer, name, d); err != nil {
+		c.Error(err) //nolint:errcheck
+	}
+}
+
+// invalidLink is one page for unknown, expired, used and revoked tokens:
+// nothing tells a guesser which it hit.
+func invalidLink(c *gin.Context) {
+	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Title: "Link cannot be used"})
+}
+
+func (s *server) setPasswordForm(c *gin.Context) {
+	token := c.Query("token")
+	if !linktoken.Plausible(token) {
+		invalidLink(c)
+		return
+	}
+	info, err := s.Store.PeekToken(c, linktoken.Hash(token), store.PurposePassword)
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	s.renderSetPassword(c, http.StatusOK, info, token, "")
+}
+
+func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+	st, _, err := s.Store.GetSite(c, info.SiteID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	u, err := s.Store.GetUser(c, info.SiteID, info.UserID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
+		Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+}
+
+// setPassword stores the hash, activates the user and records the event in
+// one transaction, then tells the registration workflow.
+func (s *server) setPassword(c *gin.Context) {
+	token, pw, confirm := c.PostForm("token"), c.PostForm("password"), c.PostForm("confirm")
+	if !linktoken.Plausible(token) {
+		invalidLink(c)
+		return
+	}
+	hash := linktoken.Hash(token)
+	info, err := s.Store.PeekToken(c, hash, store.PurposePassword)
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	if err := password.Check(pw); err != nil {
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "Password: "+err.Error()+".")
+		return
+	}
+	if pw != confirm {
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "The two passwords differ.")
+		return
+	}
+	pwHash, err := password.Hash(pw)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return
+	}
+	u, st, ok := s.activate(c, hash, store.PurposePassword, pwHash, "set-password", "password")
+	if !ok {
+		return
+	}
+	r := st.Registration
+	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: u.Language, Title: r.CompleteTitle,
+		CompleteTitle: r.CompleteTitle, CompleteText: r.CompleteText, CompleteSubText: r.CompleteSubText,
+		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: st.CompleteURL(s.Config.PublicURL)})
+}
+
+// magicLink activates the user with a single-use link and redirects to
+// completeButtonUrl. HEAD (link previews) does not use the token.
+func (s *server) magicLink(c *gin.Context) {
+	token := c.Query("token")
+	if !linktoken.Plausible(token) {
+		invalidLink(c)
+		return
+	}
+	if c.Request.Method == http.MethodHead {
+		c.Status(http.StatusOK)
+		return
+	}
+	_, st, ok := s.activate(c, linktoken.Hash(token), store.PurposeMagicLink, "", "magic-link", "magic link")
+	if !ok {
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Header("Referrer-Policy", "no-referrer")
+	c.Redirect(http.StatusSeeOther, st.CompleteURL(s.Config.PublicURL))
+}
+
+// notifyActivated signals the workflow after the activation committed. If
+// Temporal is unreachable the person still sees success: the workflow finds
+// the user active when the link's timer fires and confirms then.
+func (s *server) notifyActivated(c *gin.Context, u store.User, method string) {
+	_, err := s.SignalRegistration(c, u.SiteID, u.ID, u.Email, workflows.RegistrationActivatedSignal,
+		workflows.Activated{Method: method})
+	if err != nil {
+		s.Log.Warn("activation stored but not signalled; the registration confirms at link expiry",
+			"site", u.SiteID, "user", u.ID, "error", err)
+	}
+}
+
+func (s *server) pageUnavailable(c *gin.Context, err error) {
+	s.Log.Warn("page: dependency unavailable", "path", c.Request.URL.Path, "error", err)
+	c.Header("Retry-After", "30")
+	c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
+}
+
+// activate spends a link token, tells the registration workflow and reads
+// the site for the page that follows. It answers the request itself when
+// it fails.
+func (s *server) activate(c *gin.Context, hash []byte, purpose, pwHash, source, method string) (store.User, site.Site, bool) {
+	u, err := s.Store.ActivateWithToken(c, hash, purpose, pwHash, source)
+	if errors.Is(err, store.ErrTokenInvalid) {
+		invalidLink(c)
+		return u, site.Site{}, false
+	}
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return u, site.Site{}, false
+	}
+	s.notifyActivated(c, u, method)
+	st, _, err := s.Store.GetSite(c, u.SiteID)
+	if err != nil {
+		s.pageUnavailable(c, err)
+		return u, st, false
+	}
+	return u, st, true
+}

@@ -1,0 +1,131 @@
+package registration
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/gateway/web"
+	"gatehouse/internal/mapping"
+	"gatehouse/internal/site"
+	"gatehouse/internal/store"
+	"gatehouse/workflows"
+)
+
+// Query parameters that steer the call rather than describe the contact.
+var wpfControl = []string{"wpf_action", "access_key", "send_notification", "role"}
+
+// wpfWebhook is WP Fusion's webhook API for Kartra and other CRMs:
+// ?wpf_action=add|update|update_tags|test&access_key=<registrationKey>.
+func (s *server) wpfWebhook(c *gin.Context) {
+	receivedAt := time.Now().UTC()
+	st, keyHash, ok := s.loadWebhookSite(c)
+	if !ok {
+		return
+	}
+	if !keyMatches(c.Query("access_key"), keyHash) {
+		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"success": false, "code": "invalid_key", "message": "Invalid Access Key"})
+		return
+	}
+	action := c.Query("wpf_action")
+	if action == "test" {
+		c.JSON(http.StatusOK, gin.H{"success": true, "message": "Success: connection to " + st.Name + " works"})
+		return
+	}
+	if action != "add" && action != "update" && action != "update_tags" {
+		c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"success": false, "code": "invalid_action",
+			"message": "wpf_action must be add, update, update_tags or test"})
+		return
+	}
+	// Kartra posts form data; other CRMs post JSON. Accept both, whatever the
+	// site's postContentType (that setting is for the Kaltura webhook).
+	isJSON := c.ContentType() == "application/json"
+	wpfSite := *st
+	wpfSite.Registration.SendErrorResponseAsJSON = true
+	fields, ok := readFields(c, &wpfSite, mapping.ParseOptions{JSON: isJSON})
+	if !ok {
+		return
+	}
+	for k, v := range c.Request.URL.Query() {
+		if _, taken := fields[k]; !taken && !slices.Contains(wpfControl, k) && len(v) > 0 {
+			fields[k] = v[0]
+		}
+	}
+	fields = mapping.UnwrapLead(fields)
+	r := mapping.Apply(st, fields)
+	if _, has := fields["tags"]; has {
+		r.Tags = mapping.ParseTags(fields["tags"])
+	}
+	sub := workflows.Submission{RequestID: web.RequestID(), ReceivedAt: receivedAt, Registrant: r, Source: "wpf"}
+	switch action {
+	case "add":
+		if errs := mapping.Validate(st, r); len(errs) > 0 {
+			wpfInvalid(c, errs[0])
+			return
+		}
+		sub.Action = store.ActionRegister
+		notify := c.Query("send_notification") == "true"
+		sub.SendEmail = &notify
+		sub.ExplicitRole = s.wpfRole(c, st, &sub.Registrant)
+	case "update", "update_tags":
+		if r.Email == "" {
+			wpfInvalid(c, site.FieldError{Field: st.Registration.MandatoryFieldsMapping.EmailWebhookKey, Message: "is required"})
+			return
+		}
+		if _, err := s.Store.GetUser(c, st.ID, mapping.UserID(st.ID, r.Email)); errors.Is(err, store.ErrNotFound) {
+			// 200 so the CRM does not retry a contact that is not a user here.
+			c.JSON(http.StatusOK, gin.H{"success": true, "status": "ignored", "message": "no user with that email on this site; nothing updated"})
+			return
+		} else if err != nil {
+			s.Unavailable(c, err)
+			return
+		}
+		sub.Action = store.ActionUpdate
+		if action == "update_tags" {
+			if r.Tags == nil {
+				wpfInvalid(c, site.FieldError{Field: "tags", Message: "is required for update_tags"})
+				return
+			}
+			sub.Action = store.ActionTags
+			sub.Registrant = mapping.Registrant{Email: r.Email, Tags: r.Tags}
+		} else {
+			sub.ExplicitRole = s.wpfRole(c, st, &sub.Registrant)
+		}
+	}
+	userID := mapping.UserID(st.ID, r.Email)
+	wfID, err := s.SignalRegistration(c, st.ID, userID, r.Email, workflows.RegistrationSubmitSignal, sub)
+	if err != nil {
+		s.Log.Warn("wpf webhook: temporal unavailable", "site", st.ID, "error", err)
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"success": false, "code": "unavailable",
+			"message": "temporarily unavailable; nothing was accepted, retry later"})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"success": true, "status": "accepted", "action": action, "userId": userID, "workflowId": wfID})
+}
+
+// wpfRole applies ?role=: one of the site's roles, never an admin role.
+// It reports whether a role was chosen explicitly.
+func (s *server) wpfRole(c *gin.Context, st *site.Site, r *mapping.Registrant) bool {
+	role := c.Query("role")
+	switch {
+	case role == "":
+		return false
+	case slices.Contains(site.AdminRoles, role):
+		r.Notes = append(r.Notes, "role "+role+" refused (admin roles cannot come from a CRM): used "+r.Role)
+		s.Log.Warn("wpf: admin role refused", "site", st.ID, "role", role)
+		return false
+	case !slices.Contains(st.Roles, role):
+		r.Notes = append(r.Notes, "unknown role "+role+": used "+r.Role)
+		s.Log.Warn("wpf: unknown role, default used", "site", st.ID, "role", role, "default", r.Role)
+		return false
+	}
+	r.Role = role
+	return true
+}
+
+func wpfInvalid(c *gin.Context, e site.FieldError) {
+	c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"success": false, "code": "invalid_field", "message": e.Field + ": " + e.Message})
+}

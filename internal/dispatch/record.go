@@ -1,0 +1,77 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gatehouse/internal/notify"
+	"gatehouse/internal/store"
+)
+
+// Recorded is what Record did with an event.
+type Recorded struct {
+	Event   store.StoredEvent
+	Created bool // false: the idempotency key already had this event
+	Queued  bool // the deliveries could not be started now: the relay starts them
+}
+
+// Record stores an event under an idempotency key (with the request that
+// brought it) and starts its deliveries. Once it returns without error the
+// event is durable; if Temporal is down it is Queued and the relay starts
+// the deliveries later, so nothing accepted is lost.
+func (d *Dispatcher) Record(ctx context.Context, ev store.Event, key string, request []byte) (Recorded, error) {
+	se, created, err := d.Store.AcceptEvent(ctx, ev, key, request)
+	if err != nil {
+		return Recorded{}, err
+	}
+	r := Recorded{Event: se, Created: created}
+	if se.DispatchedAt == nil {
+		if _, err := d.Dispatch(ctx, se); err != nil {
+			d.Log.Warn("dispatch event", "event_id", se.ID, "err", err)
+			r.Queued = true
+		}
+	}
+	return r, nil
+}
+
+// ErrUnknownObject: a manual dispatch named an object no event has
+// described yet.
+var ErrUnknownObject = errors.New("dispatch: no snapshot of the object")
+
+// ErrNotStarted: the event of a manual dispatch is stored but its delivery
+// could not be started; the caller retries.
+var ErrNotStarted = errors.New("dispatch: the delivery could not be started")
+
+// DispatchObject is Kaltura's manual dispatch of template t for one object:
+// it records an event from the object's latest snapshot, keeps the relay
+// from matching it against anything else, and starts t's delivery.
+func (d *Dispatcher) DispatchObject(ctx context.Context, t *notify.Template, objectType, objectID string) (store.Delivery, error) {
+	obj, err := d.Store.Snapshot(ctx, objectType, objectID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Delivery{}, ErrUnknownObject
+	}
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	now := time.Now().UTC()
+	ev := store.Event{ID: store.NewEventID(now), EventType: t.EventType, EventObjectType: objectType, ObjectID: objectID,
+		Object: obj, Source: "dispatch", OccurredAt: now}
+	if err := d.Store.RecordEvent(ctx, ev); err != nil {
+		return store.Delivery{}, err
+	}
+	// Manual dispatch targets this template only.
+	if err := d.Store.MarkDispatched(ctx, ev.ID); err != nil {
+		return store.Delivery{}, err
+	}
+	se, err := d.Store.GetEvent(ctx, ev.ID)
+	if err != nil {
+		return store.Delivery{}, err
+	}
+	del, err := d.DispatchTemplate(ctx, se, t)
+	if err != nil {
+		return store.Delivery{}, fmt.Errorf("%w: %w", ErrNotStarted, err)
+	}
+	return del, nil
+}
