@@ -74,7 +74,7 @@ func (a *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	if err != nil {
 		return AttemptResult{}, classify(err, "EventNotFound")
 	}
-	ev := NotifyEvent(se)
+	ev := notify.EventFrom(se)
 	switch d.TargetKind {
 	case domain.TargetChannel:
 		c, sec, err := a.DB.GetChannel(ctx, d.TargetID)
@@ -456,11 +456,4 @@ func (a *Deliverer) ObjectReady(ctx context.Context, in ObjectReadyInput) (Objec
 		}
 	}
 	return ObjectReadyResult{Ready: ready}, nil
-}
-
-// NotifyEvent converts a stored event for matching and rendering.
-func NotifyEvent(se domain.StoredEvent) *notify.Event {
-	return &notify.Event{ID: se.ID, EventType: se.EventType, EventObjectType: se.EventObjectType, ObjectID: se.ObjectID,
-		SiteID: se.SiteID, Object: notify.DecodeObject(se.Object), Previous: notify.DecodeObject(se.Previous),
-		ChangedFields: se.ChangedFields, Source: se.Source, OccurredAt: se.OccurredAt}
 }

@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"gatehouse/activities"
 	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/searchattr"
@@ -139,7 +138,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, se domain.StoredEvent) ([]str
 // startMatches starts the deliveries of the targets an event matches,
 // without marking it dispatched.
 func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.StoredEvent) ([]string, error) {
-	ev := activities.NotifyEvent(se)
+	ev := notify.EventFrom(se)
 	targets, err := m.match(ctx, ev)
 	if err != nil {
 		return nil, err
@@ -150,7 +149,7 @@ func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.Sto
 // DispatchTemplate is Kaltura's manual dispatch: one template, one object,
 // no conditions. It returns the delivery (its job id answers the call).
 func (d *Dispatcher) DispatchTemplate(ctx context.Context, se domain.StoredEvent, t *notify.Template) (store.Delivery, error) {
-	ev := activities.NotifyEvent(se)
+	ev := notify.EventFrom(se)
 	target := templateTarget(t, ev)
 	target.WaitForReady = false
 	ids, err := d.start(ctx, ev, []Target{target}, true)
