@@ -346,7 +346,7 @@ func (r *registration) emailsFor(ctx workflow.Context, phase site.Phase) []strin
 
 func (r *registration) sendLink(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
-	phase := phaseAt(r.site, now)
+	phase := site.PhaseAt(r.site.EventEnd, now)
 	r.state.Phase = phase
 	expiresAt := now.Add(r.site.LinkExpiry)
 	in := activities.SendLinkInput{
@@ -402,7 +402,7 @@ func (r *registration) confirm(ctx workflow.Context, how string) error {
 			return r.gone(ctx, err)
 		}
 	}
-	phase := phaseAt(r.site, workflow.Now(ctx))
+	phase := site.PhaseAt(r.site.EventEnd, workflow.Now(ctx))
 	r.state.Phase = phase
 	if r.site.SendEmail {
 		var res activities.SendConfirmationResult
@@ -476,13 +476,6 @@ func (r *registration) note(ctx workflow.Context, format string, args ...any) {
 	if len(r.state.Notes) > 50 {
 		r.state.Notes = r.state.Notes[len(r.state.Notes)-50:]
 	}
-}
-
-func phaseAt(s activities.SiteSummary, at time.Time) site.Phase {
-	if s.EventEnd != nil && !at.Before(*s.EventEnd) {
-		return site.PostEvent
-	}
-	return site.PreEvent
 }
 
 // Activity handles for ExecuteActivity; nil receivers are enough to name them.
