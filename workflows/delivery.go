@@ -61,8 +61,6 @@ type DeliveryState struct {
 	LastError     string
 }
 
-var delivererActs *activities.Deliverer
-
 // Delivery makes attempts until one succeeds, one fails for good, the
 // schedule runs out or an operator cancels. Waits are timers, so the
 // schedule is visible in the Web UI.

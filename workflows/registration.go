@@ -253,7 +253,7 @@ func (r *registration) submit(ctx workflow.Context, s Submission) error {
 	}
 	// One short MySQL transaction: a local activity saves the server an
 	// activity task and a workflow task per registrant.
-	err := workflow.ExecuteLocalActivity(localStoreCtx(ctx), activityUpsertRegistrant, in).Get(ctx, &res)
+	err := workflow.ExecuteLocalActivity(localStoreCtx(ctx), storeActs.UpsertRegistrant, in).Get(ctx, &res)
 	if err != nil {
 		return r.gone(ctx, err)
 	}
@@ -364,7 +364,7 @@ func (r *registration) sendLink(ctx workflow.Context) error {
 	if workflow.GetVersion(ctx, changeLinkEmailLocal, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		send = workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, in)
 	} else {
-		send = workflow.ExecuteLocalActivity(localMailCtx(ctx), activitySendLink, in)
+		send = workflow.ExecuteLocalActivity(localMailCtx(ctx), mailerActs.SendLink, in)
 	}
 	if err := send.Get(ctx, &res); err != nil {
 		return r.gone(ctx, err)
@@ -421,7 +421,7 @@ func (r *registration) confirm(ctx workflow.Context, how string) error {
 }
 
 // gone ends the registration when the site, the user or the address is
-// gone for good; other errors fail the workflow task visibly.
+// gone for good; other errors fail the workflow.
 func (r *registration) gone(ctx workflow.Context, err error) error {
 	switch {
 	case activities.IsType(err, activities.ErrTypeSiteNotFound), activities.IsType(err, activities.ErrTypeUserNotFound):
@@ -478,19 +478,6 @@ func (r *registration) note(ctx workflow.Context, format string, args ...any) {
 	}
 }
 
-// Activity handles for ExecuteActivity; nil receivers are enough to name them.
-var (
-	storeActs  *activities.Store
-	mailerActs *activities.Mailer
-)
-
-// activityUpsertRegistrant names the registered activity for
-// ExecuteLocalActivity, which would otherwise call the nil-receiver method.
-const (
-	activityUpsertRegistrant = "UpsertRegistrant"
-	activitySendLink         = "SendLink"
-)
-
 // localRetryFor bounds a local activity's retries. Without it the SDK
 // stops at the first StartToCloseTimeout; an outage of MySQL or SMTP longer
 // than a week needs an operator, and the failed workflow shows it.
@@ -503,14 +490,6 @@ func localStoreCtx(ctx workflow.Context) workflow.Context {
 		ScheduleToCloseTimeout: localRetryFor,
 		StartToCloseTimeout:    15 * time.Second,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-	})
-}
-
-// storeCtx: MySQL writes retry until MySQL is back; nothing is dropped.
-func storeCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 
