@@ -15,9 +15,9 @@ import (
 
 // Signal and query names of the Delivery workflow.
 const (
-	SignalRetryNow = "retry-now"
-	SignalCancel   = "cancel"
-	QueryDelivery  = "delivery"
+	DeliveryRetryNowSignal = "retry-now"
+	DeliveryCancelSignal   = "cancel"
+	DeliveryStateQuery     = "state"
 )
 
 // DeliveryID is the workflow id of one (event, target) delivery: the same
@@ -66,11 +66,11 @@ type DeliveryState struct {
 // schedule is visible in the Web UI.
 func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 	st := &DeliveryState{Status: domain.DeliveryPending, Attempt: in.FirstAttempt - 1}
-	if err := workflow.SetQueryHandler(ctx, QueryDelivery, func() (DeliveryState, error) { return *st, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, DeliveryStateQuery, func() (DeliveryState, error) { return *st, nil }); err != nil {
 		return DeliveryResult{}, err
 	}
-	retryNow := workflow.GetSignalChannel(ctx, SignalRetryNow)
-	cancel := workflow.GetSignalChannel(ctx, SignalCancel)
+	retryNow := workflow.GetSignalChannel(ctx, DeliveryRetryNowSignal)
+	cancel := workflow.GetSignalChannel(ctx, DeliveryCancelSignal)
 	cancelled := false
 	w := waiter{retryNow: retryNow, cancel: cancel, cancelled: &cancelled}
 

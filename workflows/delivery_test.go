@@ -96,8 +96,8 @@ func TestDeliveryRetryAfterAndSuccess(t *testing.T) {
 func TestDeliverySignals(t *testing.T) {
 	log := &attemptLog{}
 	env := deliveryEnv(t, log, retryAlways)
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalRetryNow, nil) }, time.Second)
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalCancel, nil) }, time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(DeliveryRetryNowSignal, nil) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(DeliveryCancelSignal, nil) }, time.Minute)
 	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: []time.Duration{time.Hour, time.Hour, time.Hour}, FirstAttempt: 4})
 	var res DeliveryResult
 	if err := env.GetWorkflowResult(&res); err != nil {

@@ -214,7 +214,7 @@ func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, erro
 		return del, err
 	}
 	if !domain.Finished(del.Status) {
-		err := d.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalRetryNow, nil)
+		err := d.Temporal.SignalWorkflow(ctx, id, "", workflows.DeliveryRetryNowSignal, nil)
 		var nf *serviceerror.NotFound
 		if err == nil {
 			return del, ErrRunning
@@ -252,7 +252,7 @@ func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, erro
 
 // Cancel signals a running delivery to stop.
 func (d *Dispatcher) Cancel(ctx context.Context, id string) error {
-	return d.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalCancel, nil)
+	return d.Temporal.SignalWorkflow(ctx, id, "", workflows.DeliveryCancelSignal, nil)
 }
 
 // RecoverResult counts what a recover run did.
