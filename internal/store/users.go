@@ -360,11 +360,3 @@ func (s *Store) DeleteUser(ctx context.Context, siteID, userID, source string) e
 		return insertEvent(ctx, tx, UserEvent(domain.EventUserDeleted, u, nil, source, time.Now().UTC()))
 	})
 }
-
-// GroupMembers returns the emails of a site's users in a group.
-func (s *Store) GroupMembers(ctx context.Context, siteID, groupID string) ([]string, error) {
-	emails := []string{}
-	err := s.db.SelectContext(ctx, &emails, `SELECT u.email FROM users u JOIN user_groups g ON g.user_id = u.id
-		WHERE g.site_id = ? AND g.group_id = ? ORDER BY u.email`, siteID, groupID)
-	return emails, err
-}
