@@ -1,4 +1,4 @@
-package workflows_test
+package integration_test
 
 import (
 	"context"
@@ -26,7 +26,7 @@ import (
 	"gatehouse/workflows"
 )
 
-var record = flag.Bool("record", false, "write the histories of the integration runs to testdata/histories")
+var record = flag.Bool("record", false, "write the histories of the integration runs to workflows/testdata/histories")
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
@@ -75,7 +75,7 @@ func saveHistory(t *testing.T, c client.Client, id, runID, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join("testdata", "histories", name), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("..", "testdata", "histories", name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
