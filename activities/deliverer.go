@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/domain"
 	gmail "gatehouse/internal/mail"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/outbound"
@@ -73,9 +74,9 @@ func (a *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	if err != nil {
 		return AttemptResult{}, classify(err, "EventNotFound")
 	}
-	ev := NotifyEvent(se)
+	ev := notify.EventFrom(se)
 	switch d.TargetKind {
-	case store.TargetChannel:
+	case domain.TargetChannel:
 		c, sec, err := a.DB.GetChannel(ctx, d.TargetID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && c.Status != notify.ChannelActive && !d.Manual) {
 			return a.stop(ctx, d, in, "the channel was deleted or disabled")
@@ -88,7 +89,7 @@ func (a *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 			return a.record(ctx, d, in, notify.Request{Method: c.Method, URL: c.TargetURL}, sendResult{outcome: notify.Failed, err: err.Error()})
 		}
 		return a.record(ctx, d, in, req, a.send(ctx, req))
-	case store.TargetTemplate:
+	case domain.TargetTemplate:
 		id, _ := strconv.ParseInt(d.TargetID, 10, 64)
 		t, sec, err := a.DB.GetNotificationTemplate(ctx, id)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && t.Status != notify.StatusActive && !d.Manual) {
@@ -198,19 +199,19 @@ func (a *Deliverer) record(ctx context.Context, d store.Delivery, in AttemptInpu
 	}
 	switch r.outcome {
 	case notify.Delivered:
-		u.Status = store.DeliveryDelivered
+		u.Status = domain.DeliveryDelivered
 	case notify.Gone:
-		u.Status = store.DeliveryTargetGone
+		u.Status = domain.DeliveryTargetGone
 	case notify.Failed:
-		u.Status = store.DeliveryFailed
+		u.Status = domain.DeliveryFailed
 	case notify.Retry:
 		if in.NextWait == 0 {
-			u.Status = store.DeliveryFailed
+			u.Status = domain.DeliveryFailed
 			u.LastError = strings.TrimSpace(r.err + " (no retries left)")
 		} else {
 			res.Wait = max(in.NextWait, r.retryAfter)
 			next := time.Now().Add(res.Wait)
-			u.Status, u.NextAttemptAt = store.DeliveryRetrying, &next
+			u.Status, u.NextAttemptAt = domain.DeliveryRetrying, &next
 		}
 	}
 	if err := a.DB.RecordAttempt(ctx, att, u); err != nil {
@@ -251,13 +252,13 @@ func (a *Deliverer) disable(ctx context.Context, d store.Delivery, reason string
 		"targetId": d.TargetID, "url": d.URL, "reason": reason, "deliveryId": d.ID})
 	// The id is derived from the delivery, so a retried activity emits once.
 	id := "op_" + hex.EncodeToString(func() []byte { s := sha256.Sum256([]byte("disable/" + d.ID)); return s[:12] }())
-	return a.DB.RecordEvent(ctx, store.Event{ID: id, EventType: EventTargetDisabled, EventObjectType: ObjectTypeTarget,
+	return a.DB.RecordEvent(ctx, domain.Event{ID: id, EventType: EventTargetDisabled, EventObjectType: ObjectTypeTarget,
 		ObjectID: d.TargetKind + ":" + d.TargetID, Object: obj, Source: operationalEventSouce, OccurredAt: time.Now().UTC()})
 }
 
 // stop ends a delivery whose target is gone without an attempt.
 func (a *Deliverer) stop(ctx context.Context, d store.Delivery, in AttemptInput, reason string) (AttemptResult, error) {
-	err := a.DB.SetDeliveryStatus(ctx, d.ID, store.DeliveryUpdate{Status: store.DeliveryTargetGone, LastError: reason})
+	err := a.DB.SetDeliveryStatus(ctx, d.ID, store.DeliveryUpdate{Status: domain.DeliveryTargetGone, LastError: reason})
 	return AttemptResult{Outcome: notify.Gone, Error: reason}, err
 }
 
@@ -291,8 +292,8 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 	var processed, deferred, dropped int
 	var lastErr string
 	for _, r := range rs {
-		if r.Status == store.RecipientProcessed || r.Status == store.RecipientDropped {
-			if r.Status == store.RecipientProcessed {
+		if r.Status == domain.RecipientProcessed || r.Status == domain.RecipientDropped {
+			if r.Status == domain.RecipientProcessed {
 				processed++
 			} else {
 				dropped++
@@ -312,27 +313,27 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 			msg.To = []string{addr}
 		}
 		err := a.Mail.Send(ctx, msg)
-		r.Status, r.SMTPCode, r.Message = store.RecipientProcessed, nil, nil
+		r.Status, r.SMTPCode, r.Message = domain.RecipientProcessed, nil, nil
 		if err != nil {
 			var f *gmail.Failure
 			text := err.Error()
 			r.Message = &text
 			lastErr = text
-			r.Status = store.RecipientDeferred
+			r.Status = domain.RecipientDeferred
 			if errors.As(err, &f) {
 				if f.Code != 0 {
 					code := f.Code
 					r.SMTPCode = &code
 				}
 				if f.Permanent {
-					r.Status = store.RecipientDropped
+					r.Status = domain.RecipientDropped
 				}
 			}
 		}
 		switch r.Status {
-		case store.RecipientProcessed:
+		case domain.RecipientProcessed:
 			processed++
-		case store.RecipientDropped:
+		case domain.RecipientDropped:
 			dropped++
 		default:
 			deferred++
@@ -370,10 +371,10 @@ func (a *Deliverer) resolve(ctx context.Context, specs []notify.RecipientSpec, e
 			return
 		}
 		seen[key] = true
-		r := store.Recipient{Kind: kind, Email: email, Name: name, Status: store.RecipientSending}
+		r := store.Recipient{Kind: kind, Email: email, Name: name, Status: domain.RecipientSending}
 		if _, err := mail.ParseAddress(email); err != nil {
 			msg := "invalid address"
-			r.Status, r.Message = store.RecipientDropped, &msg
+			r.Status, r.Message = domain.RecipientDropped, &msg
 		}
 		out = append(out, r)
 	}
@@ -449,17 +450,10 @@ func (a *Deliverer) ObjectReady(ctx context.Context, in ObjectReadyInput) (Objec
 	m := notify.DecodeObject(obj)
 	ready := fmt.Sprint(m["status"]) == "2"
 	if !ready {
-		if err := a.DB.SetDeliveryStatus(ctx, in.DeliveryID, store.DeliveryUpdate{Status: store.DeliveryWaiting,
+		if err := a.DB.SetDeliveryStatus(ctx, in.DeliveryID, store.DeliveryUpdate{Status: domain.DeliveryWaiting,
 			LastError: "waiting for the object to become READY (status 2)"}); err != nil {
 			return ObjectReadyResult{}, err
 		}
 	}
 	return ObjectReadyResult{Ready: ready}, nil
-}
-
-// NotifyEvent converts a stored event for matching and rendering.
-func NotifyEvent(se store.StoredEvent) *notify.Event {
-	return &notify.Event{ID: se.ID, EventType: se.EventType, EventObjectType: se.EventObjectType, ObjectID: se.ObjectID,
-		SiteID: se.SiteID, Object: notify.DecodeObject(se.Object), Previous: notify.DecodeObject(se.Previous),
-		ChangedFields: se.ChangedFields, Source: se.Source, OccurredAt: se.OccurredAt}
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/emailtmpl"
 	"gatehouse/internal/invite"
 	"gatehouse/internal/linktoken"
@@ -65,9 +66,9 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 	if err != nil {
 		return SendLinkResult{}, classify(err, ErrTypeUserNotFound)
 	}
-	purpose, path := store.PurposePassword, "/set-password"
+	purpose, path := domain.PurposePassword, "/set-password"
 	if st.Registration.AuthMethod == site.AuthMagicLink {
-		purpose, path = store.PurposeMagicLink, "/magic-link"
+		purpose, path = domain.PurposeMagicLink, "/magic-link"
 	}
 	token, hash, err := linktoken.New()
 	if err != nil {
@@ -105,7 +106,7 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 		// After the sends: if MySQL fails just here, the retry sends again
 		// under the same Message-ID, which is the lesser harm than an event
 		// claiming a link that never left.
-		e := store.UserEvent(store.EventRegistrationLinkSent, u, nil, "registration", time.Now().UTC())
+		e := store.UserEvent(domain.EventRegistrationLinkSent, u, nil, "registration", time.Now().UTC())
 		e.ID = in.EventID
 		if err := a.DB.RecordEvent(ctx, e); err != nil {
 			return res, err

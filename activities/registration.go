@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
@@ -36,7 +37,7 @@ func summarize(s site.Site) SiteSummary {
 type UpsertRegistrantInput struct {
 	SiteID       string
 	UserID       string
-	Action       store.UpsertAction
+	Action       domain.UpsertAction
 	Registrant   mapping.Registrant
 	ExplicitRole bool
 	ReceivedAt   time.Time

@@ -1,6 +1,5 @@
 // Package activities holds Temporal activities: one struct per dependency
-// (the MySQL store, the mailer, the HTTP sender). Activities do I/O only and
-// are safe to retry.
+// (the MySQL store, the mailer, the HTTP sender). Activities do I/O only.
 package activities
 
 import (

@@ -8,16 +8,16 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"gatehouse/activities"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/searchattr"
-	"gatehouse/internal/store"
 )
 
 // Signal and query names of the Delivery workflow.
 const (
-	SignalRetryNow = "retry-now"
-	SignalCancel   = "cancel"
-	QueryDelivery  = "delivery"
+	DeliveryRetryNowSignal = "retry-now"
+	DeliveryCancelSignal   = "cancel"
+	DeliveryStateQuery     = "state"
 )
 
 // DeliveryID is the workflow id of one (event, target) delivery: the same
@@ -39,7 +39,7 @@ type DeliveryInput struct {
 	DeliveryID   string
 	EventID      string
 	EventType    string
-	TargetKind   string // store.TargetTemplate | store.TargetChannel
+	TargetKind   string // domain.TargetTemplate | domain.TargetChannel
 	TargetID     string
 	Schedule     []time.Duration // waits before retries; the first attempt is immediate
 	FirstAttempt int             // 1, or after a manual retry the next number
@@ -61,25 +61,23 @@ type DeliveryState struct {
 	LastError     string
 }
 
-var delivererActs *activities.Deliverer
-
 // Delivery makes attempts until one succeeds, one fails for good, the
 // schedule runs out or an operator cancels. Waits are timers, so the
 // schedule is visible in the Web UI.
 func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
-	st := &DeliveryState{Status: store.DeliveryPending, Attempt: in.FirstAttempt - 1}
-	if err := workflow.SetQueryHandler(ctx, QueryDelivery, func() (DeliveryState, error) { return *st, nil }); err != nil {
+	st := &DeliveryState{Status: domain.DeliveryPending, Attempt: in.FirstAttempt - 1}
+	if err := workflow.SetQueryHandler(ctx, DeliveryStateQuery, func() (DeliveryState, error) { return *st, nil }); err != nil {
 		return DeliveryResult{}, err
 	}
-	retryNow := workflow.GetSignalChannel(ctx, SignalRetryNow)
-	cancel := workflow.GetSignalChannel(ctx, SignalCancel)
+	retryNow := workflow.GetSignalChannel(ctx, DeliveryRetryNowSignal)
+	cancel := workflow.GetSignalChannel(ctx, DeliveryCancelSignal)
 	cancelled := false
 	w := waiter{retryNow: retryNow, cancel: cancel, cancelled: &cancelled}
 
 	finish := func(status string) (DeliveryResult, error) {
 		st.Status = status
 		st.NextAttemptAt = nil
-		if status == store.DeliveryCancelled {
+		if status == domain.DeliveryCancelled {
 			if err := workflow.ExecuteActivity(storeCtx(ctx), delivererActs.MarkDelivery, activities.MarkDeliveryInput{
 				DeliveryID: in.DeliveryID, Status: status, Reason: "cancelled by an operator"}).Get(ctx, nil); err != nil {
 				return DeliveryResult{}, err
@@ -95,10 +93,10 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 			return DeliveryResult{}, err
 		}
 		if cancelled {
-			return finish(store.DeliveryCancelled)
+			return finish(domain.DeliveryCancelled)
 		}
 		if !ready {
-			return finish(store.DeliveryFailed)
+			return finish(domain.DeliveryFailed)
 		}
 	}
 
@@ -107,7 +105,7 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 			cancelled = true
 		}
 		if cancelled {
-			return finish(store.DeliveryCancelled)
+			return finish(domain.DeliveryCancelled)
 		}
 		st.Attempt = in.FirstAttempt + i
 		var wait time.Duration
@@ -124,20 +122,20 @@ func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 		st.LastHTTP, st.LastError = res.HTTPStatus, res.Error
 		switch res.Outcome {
 		case notify.Delivered:
-			return finish(store.DeliveryDelivered)
+			return finish(domain.DeliveryDelivered)
 		case notify.Gone:
-			return finish(store.DeliveryTargetGone)
+			return finish(domain.DeliveryTargetGone)
 		case notify.Failed:
-			return finish(store.DeliveryFailed)
+			return finish(domain.DeliveryFailed)
 		}
 		if res.Wait == 0 { // schedule exhausted; the activity recorded "failed"
-			return finish(store.DeliveryFailed)
+			return finish(domain.DeliveryFailed)
 		}
 		if i == 0 {
-			upsertStatus(ctx, store.DeliveryRetrying)
+			upsertStatus(ctx, domain.DeliveryRetrying)
 		}
 		next := workflow.Now(ctx).Add(res.Wait)
-		st.Status, st.NextAttemptAt = store.DeliveryRetrying, &next
+		st.Status, st.NextAttemptAt = domain.DeliveryRetrying, &next
 		w.sleep(ctx, res.Wait)
 	}
 }
@@ -176,11 +174,11 @@ func waitForReady(ctx workflow.Context, in DeliveryInput, st *DeliveryState, w w
 		}
 		if workflow.Now(ctx).Sub(started) >= ReadyWaitMax {
 			err := workflow.ExecuteActivity(storeCtx(ctx), delivererActs.MarkDelivery, activities.MarkDeliveryInput{
-				DeliveryID: in.DeliveryID, Status: store.DeliveryFailed,
+				DeliveryID: in.DeliveryID, Status: domain.DeliveryFailed,
 				Reason: fmt.Sprintf("the object did not become READY within %s", ReadyWaitMax)}).Get(ctx, nil)
 			return false, err
 		}
-		st.Status = store.DeliveryWaiting
+		st.Status = domain.DeliveryWaiting
 		w.sleep(ctx, poll)
 		if *w.cancelled {
 			return false, nil

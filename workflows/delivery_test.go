@@ -10,8 +10,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"gatehouse/activities"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
-	"gatehouse/internal/store"
 )
 
 // attemptLog records when each attempt ran, in workflow time.
@@ -47,14 +47,14 @@ func retryAlways(_ int, in activities.AttemptInput) activities.AttemptResult {
 func TestDeliveryFullSchedule(t *testing.T) {
 	log := &attemptLog{}
 	env := deliveryEnv(t, log, retryAlways)
-	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "Delivery:e:channel:c", EventID: "e", TargetKind: store.TargetChannel,
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "Delivery:e:channel:c", EventID: "e", TargetKind: domain.TargetChannel,
 		TargetID: "c", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
 	var res DeliveryResult
 	env.GetWorkflowResult(&res)
-	if res.Status != store.DeliveryFailed || res.Attempts != 10 || len(log.times) != 10 {
+	if res.Status != domain.DeliveryFailed || res.Attempts != 10 || len(log.times) != 10 {
 		t.Fatalf("result %+v after %d attempts, want failed after 10", res, len(log.times))
 	}
 	for i := 1; i < len(log.times); i++ {
@@ -87,7 +87,7 @@ func TestDeliveryRetryAfterAndSuccess(t *testing.T) {
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != store.DeliveryDelivered || len(log.times) != 2 || log.times[1].Sub(log.times[0]) != 2*time.Hour {
+	if res.Status != domain.DeliveryDelivered || len(log.times) != 2 || log.times[1].Sub(log.times[0]) != 2*time.Hour {
 		t.Fatalf("result %+v, attempts at %v", res, log.times)
 	}
 }
@@ -96,14 +96,14 @@ func TestDeliveryRetryAfterAndSuccess(t *testing.T) {
 func TestDeliverySignals(t *testing.T) {
 	log := &attemptLog{}
 	env := deliveryEnv(t, log, retryAlways)
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalRetryNow, nil) }, time.Second)
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalCancel, nil) }, time.Minute)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(DeliveryRetryNowSignal, nil) }, time.Second)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(DeliveryCancelSignal, nil) }, time.Minute)
 	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: []time.Duration{time.Hour, time.Hour, time.Hour}, FirstAttempt: 4})
 	var res DeliveryResult
 	if err := env.GetWorkflowResult(&res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != store.DeliveryCancelled || len(log.times) != 2 || log.times[1].Sub(log.times[0]) != time.Second || log.in[0].Attempt != 4 {
+	if res.Status != domain.DeliveryCancelled || len(log.times) != 2 || log.times[1].Sub(log.times[0]) != time.Second || log.in[0].Attempt != 4 {
 		t.Fatalf("result %+v, attempts %v %+v", res, log.times, log.in)
 	}
 }
@@ -116,7 +116,7 @@ func TestDeliveryPermanentFailure(t *testing.T) {
 	})
 	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
 	var res DeliveryResult
-	if err := env.GetWorkflowResult(&res); err != nil || res.Status != store.DeliveryFailed || len(log.times) != 1 {
+	if err := env.GetWorkflowResult(&res); err != nil || res.Status != domain.DeliveryFailed || len(log.times) != 1 {
 		t.Fatalf("result %+v err %v attempts %d", res, err, len(log.times))
 	}
 }

@@ -11,10 +11,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"gatehouse/activities"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/site"
-	"gatehouse/internal/store"
 )
 
 // Signal and query names of the registration workflow.
@@ -62,7 +62,7 @@ type RegistrationResume struct {
 type Submission struct {
 	RequestID    string
 	ReceivedAt   time.Time
-	Action       store.UpsertAction
+	Action       domain.UpsertAction
 	Registrant   mapping.Registrant
 	ExplicitRole bool
 	SendEmail    *bool // nil: the site's sendEmail setting
@@ -218,15 +218,15 @@ func (r *registration) coalesce(s Submission) Submission {
 // call changes only the tags; otherwise the later data wins, a "register"
 // stays a register, and an explicit request for email is kept.
 func mergeSubmissions(a, b Submission) Submission {
-	if b.Action == store.ActionTags {
+	if b.Action == domain.ActionTags {
 		a.Registrant.Tags = b.Registrant.Tags
 		return a
 	}
 	if b.Registrant.Tags == nil { // no tags in b means "keep them"
 		b.Registrant.Tags = a.Registrant.Tags
 	}
-	if a.Action == store.ActionRegister {
-		b.Action = store.ActionRegister
+	if a.Action == domain.ActionRegister {
+		b.Action = domain.ActionRegister
 	}
 	b.SendEmail = mergeSendEmail(a.SendEmail, b.SendEmail)
 	return b
@@ -253,7 +253,7 @@ func (r *registration) submit(ctx workflow.Context, s Submission) error {
 	}
 	// One short MySQL transaction: a local activity saves the server an
 	// activity task and a workflow task per registrant.
-	err := workflow.ExecuteLocalActivity(localStoreCtx(ctx), activityUpsertRegistrant, in).Get(ctx, &res)
+	err := workflow.ExecuteLocalActivity(localStoreCtx(ctx), storeActs.UpsertRegistrant, in).Get(ctx, &res)
 	if err != nil {
 		return r.gone(ctx, err)
 	}
@@ -272,10 +272,10 @@ func (r *registration) submit(ctx workflow.Context, s Submission) error {
 		r.setStatus(ctx, StatusMissing)
 	case r.waiting:
 		r.note(ctx, "registration data updated while waiting (%v)", res.Changed)
-	case res.Status == store.UserActive:
+	case res.Status == domain.UserActive:
 		r.note(ctx, "the user is already active: data updated, no email")
 		r.setStatus(ctx, StatusUpdated)
-	case s.Action != store.ActionRegister:
+	case s.Action != domain.ActionRegister:
 		r.setStatus(ctx, StatusUpdated)
 	case !sendEmail:
 		r.note(ctx, "sendEmail is off: user created without email")
@@ -305,7 +305,7 @@ func (r *registration) resend(ctx workflow.Context) error {
 		if err != nil {
 			return r.gone(ctx, err)
 		}
-		if status != store.UserPending {
+		if status != domain.UserPending {
 			r.note(ctx, "resend ignored: the user is %s", status)
 			return nil
 		}
@@ -346,7 +346,7 @@ func (r *registration) emailsFor(ctx workflow.Context, phase site.Phase) []strin
 
 func (r *registration) sendLink(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
-	phase := phaseAt(r.site, now)
+	phase := site.PhaseAt(r.site.EventEnd, now)
 	r.state.Phase = phase
 	expiresAt := now.Add(r.site.LinkExpiry)
 	in := activities.SendLinkInput{
@@ -364,7 +364,7 @@ func (r *registration) sendLink(ctx workflow.Context) error {
 	if workflow.GetVersion(ctx, changeLinkEmailLocal, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		send = workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendLink, in)
 	} else {
-		send = workflow.ExecuteLocalActivity(localMailCtx(ctx), activitySendLink, in)
+		send = workflow.ExecuteLocalActivity(localMailCtx(ctx), mailerActs.SendLink, in)
 	}
 	if err := send.Get(ctx, &res); err != nil {
 		return r.gone(ctx, err)
@@ -384,14 +384,14 @@ func (r *registration) expire(ctx workflow.Context) error {
 	if err != nil {
 		return r.gone(ctx, err)
 	}
-	if status == store.UserActive {
+	if status == domain.UserActive {
 		return r.confirm(ctx, "found active when the link expired")
 	}
 	r.waiting = false
 	r.state.LinkExpiresAt = nil
 	r.note(ctx, "the link expired unused; a resend issues a new one")
 	r.setStatus(ctx, StatusExpired)
-	return r.recordEvent(ctx, store.EventRegistrationExpired)
+	return r.recordEvent(ctx, domain.EventRegistrationExpired)
 }
 
 func (r *registration) confirm(ctx workflow.Context, how string) error {
@@ -402,7 +402,7 @@ func (r *registration) confirm(ctx workflow.Context, how string) error {
 			return r.gone(ctx, err)
 		}
 	}
-	phase := phaseAt(r.site, workflow.Now(ctx))
+	phase := site.PhaseAt(r.site.EventEnd, workflow.Now(ctx))
 	r.state.Phase = phase
 	if r.site.SendEmail {
 		var res activities.SendConfirmationResult
@@ -417,11 +417,11 @@ func (r *registration) confirm(ctx workflow.Context, how string) error {
 		r.note(ctx, "%s; sendEmail is off: no confirmation email", how)
 	}
 	r.setStatus(ctx, StatusActive)
-	return r.recordEvent(ctx, store.EventRegistrationConfirmed)
+	return r.recordEvent(ctx, domain.EventRegistrationConfirmed)
 }
 
 // gone ends the registration when the site, the user or the address is
-// gone for good; other errors fail the workflow task visibly.
+// gone for good; other errors fail the workflow.
 func (r *registration) gone(ctx workflow.Context, err error) error {
 	switch {
 	case activities.IsType(err, activities.ErrTypeSiteNotFound), activities.IsType(err, activities.ErrTypeUserNotFound):
@@ -444,7 +444,7 @@ func newEventID(ctx workflow.Context) (string, error) {
 	now := workflow.Now(ctx) // only the random part needs the side effect
 	var id string
 	err := workflow.SideEffect(ctx, func(workflow.Context) any {
-		return store.NewEventID(now)
+		return domain.NewEventID(now)
 	}).Get(&id)
 	return id, err
 }
@@ -478,26 +478,6 @@ func (r *registration) note(ctx workflow.Context, format string, args ...any) {
 	}
 }
 
-func phaseAt(s activities.SiteSummary, at time.Time) site.Phase {
-	if s.EventEnd != nil && !at.Before(*s.EventEnd) {
-		return site.PostEvent
-	}
-	return site.PreEvent
-}
-
-// Activity handles for ExecuteActivity; nil receivers are enough to name them.
-var (
-	storeActs  *activities.Store
-	mailerActs *activities.Mailer
-)
-
-// activityUpsertRegistrant names the registered activity for
-// ExecuteLocalActivity, which would otherwise call the nil-receiver method.
-const (
-	activityUpsertRegistrant = "UpsertRegistrant"
-	activitySendLink         = "SendLink"
-)
-
 // localRetryFor bounds a local activity's retries. Without it the SDK
 // stops at the first StartToCloseTimeout; an outage of MySQL or SMTP longer
 // than a week needs an operator, and the failed workflow shows it.
@@ -510,14 +490,6 @@ func localStoreCtx(ctx workflow.Context) workflow.Context {
 		ScheduleToCloseTimeout: localRetryFor,
 		StartToCloseTimeout:    15 * time.Second,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
-	})
-}
-
-// storeCtx: MySQL writes retry until MySQL is back; nothing is dropped.
-func storeCtx(ctx workflow.Context) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }
 

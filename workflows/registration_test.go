@@ -15,9 +15,9 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"gatehouse/activities"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/site"
-	"gatehouse/internal/store"
 )
 
 // fakeWorld stands in for MySQL and SMTP in unit tests; the integration
@@ -57,10 +57,10 @@ func newEnv(t *testing.T, w *fakeWorld) *testsuite.TestWorkflowEnvironment {
 			w.upserts = append(w.upserts, in)
 			created := w.status == ""
 			if created {
-				if in.Action != store.ActionRegister {
+				if in.Action != domain.ActionRegister {
 					return activities.UpsertRegistrantResult{Missing: true, Site: w.summary}, nil
 				}
-				w.status = store.UserPending
+				w.status = domain.UserPending
 			}
 			return activities.UpsertRegistrantResult{Status: w.status, Created: created, Site: w.summary}, nil
 		})
@@ -89,7 +89,7 @@ func newEnv(t *testing.T, w *fakeWorld) *testsuite.TestWorkflowEnvironment {
 			}
 			w.links = append(w.links, in)
 			if in.EventID != "" {
-				w.events = append(w.events, store.EventRegistrationLinkSent)
+				w.events = append(w.events, domain.EventRegistrationLinkSent)
 			}
 			return activities.SendLinkResult{Sent: in.Emails}, nil
 		})
@@ -114,7 +114,7 @@ func at(h int) *time.Time {
 }
 
 func submission(first string) Submission {
-	return Submission{RequestID: first, Action: store.ActionRegister, ReceivedAt: time.Now(), Source: "webhook",
+	return Submission{RequestID: first, Action: domain.ActionRegister, ReceivedAt: time.Now(), Source: "webhook",
 		Registrant: mapping.Registrant{Email: "ann@example.test", FirstName: first, LastName: "Lee"}}
 }
 
@@ -137,7 +137,7 @@ func TestRegistrationActivationConfirms(t *testing.T) {
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
 	env.RegisterDelayedCallback(func() {
 		w.mu.Lock()
-		w.status = store.UserActive // the gateway's transaction
+		w.status = domain.UserActive // the gateway's transaction
 		w.mu.Unlock()
 		env.SignalWorkflow(RegistrationActivatedSignal, Activated{Method: "password"})
 	}, 2*time.Hour)
@@ -169,7 +169,7 @@ func TestRegistrationLostActivationSignalIsCaughtAtExpiry(t *testing.T) {
 	w := &fakeWorld{summary: summary(site.EmailOnly, nil, nil)}
 	env := newEnv(t, w)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
-	env.RegisterDelayedCallback(func() { w.mu.Lock(); w.status = store.UserActive; w.mu.Unlock() }, time.Hour)
+	env.RegisterDelayedCallback(func() { w.mu.Lock(); w.status = domain.UserActive; w.mu.Unlock() }, time.Hour)
 	if st := run(t, env); st.Status != StatusActive || len(w.confirm) != 1 {
 		t.Fatalf("state %+v", st)
 	}
@@ -184,7 +184,7 @@ func TestRegistrationSwitchesToPostEventWhileWaiting(t *testing.T) {
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationResendSignal, Resend{RequestID: "r1"}) }, 5*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		w.mu.Lock()
-		w.status = store.UserActive
+		w.status = domain.UserActive
 		w.mu.Unlock()
 		env.SignalWorkflow(RegistrationActivatedSignal, Activated{Method: "password"})
 	}, 6*time.Hour)
@@ -248,7 +248,7 @@ func TestRegistrationWithoutEmail(t *testing.T) {
 }
 
 func TestRegistrationOfActiveUserOnlyUpdates(t *testing.T) {
-	w := &fakeWorld{summary: summary(site.EmailOnly, nil, nil), status: store.UserActive}
+	w := &fakeWorld{summary: summary(site.EmailOnly, nil, nil), status: domain.UserActive}
 	env := newEnv(t, w)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
 	if st := run(t, env); st.Status != StatusUpdated || len(w.links) != 0 {
@@ -275,7 +275,7 @@ func TestRegistrationLinkEmailRetriesWhileMailServerIsDown(t *testing.T) {
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationSubmitSignal, submission("Ann")) }, 0)
 	env.RegisterDelayedCallback(func() {
 		w.mu.Lock()
-		w.status = store.UserActive
+		w.status = domain.UserActive
 		w.mu.Unlock()
 		env.SignalWorkflow(RegistrationActivatedSignal, Activated{Method: "password"})
 	}, 2*time.Hour)
@@ -307,7 +307,7 @@ func TestRegistrationWaitsForMySQL(t *testing.T) {
 }
 
 func TestResendOnFinishedRunSendsNewLink(t *testing.T) {
-	w := &fakeWorld{summary: summary(site.EmailOnly, nil, nil), status: store.UserPending}
+	w := &fakeWorld{summary: summary(site.EmailOnly, nil, nil), status: domain.UserPending}
 	env := newEnv(t, w)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(RegistrationResendSignal, Resend{RequestID: "r"}) }, 0)
 	st := run(t, env)
@@ -318,11 +318,11 @@ func TestResendOnFinishedRunSendsNewLink(t *testing.T) {
 
 func TestMergeSubmissions(t *testing.T) {
 	yes, no := true, false
-	reg := Submission{Action: store.ActionRegister, SendEmail: nil, Registrant: mapping.Registrant{FirstName: "A"}}
-	tags := Submission{Action: store.ActionTags, Registrant: mapping.Registrant{Tags: []string{"vip"}}}
-	upd := Submission{Action: store.ActionUpdate, SendEmail: &no, Registrant: mapping.Registrant{FirstName: "B"}}
+	reg := Submission{Action: domain.ActionRegister, SendEmail: nil, Registrant: mapping.Registrant{FirstName: "A"}}
+	tags := Submission{Action: domain.ActionTags, Registrant: mapping.Registrant{Tags: []string{"vip"}}}
+	upd := Submission{Action: domain.ActionUpdate, SendEmail: &no, Registrant: mapping.Registrant{FirstName: "B"}}
 	m := mergeSubmissions(mergeSubmissions(reg, tags), upd)
-	if m.Action != store.ActionRegister || m.Registrant.FirstName != "B" || len(m.Registrant.Tags) != 1 || m.SendEmail != nil {
+	if m.Action != domain.ActionRegister || m.Registrant.FirstName != "B" || len(m.Registrant.Tags) != 1 || m.SendEmail != nil {
 		t.Fatalf("%+v", m)
 	}
 	if got := mergeSendEmail(&no, &yes); got == nil || !*got {

@@ -10,7 +10,8 @@ import (
 // TestReplayRecordedHistories replays every committed history against the
 // current workflow code: a change that would break running workflows fails
 // here (wrap it in workflow.GetVersion, see versions.go). Histories are
-// recorded from the real server by `go test ./workflows -run Integration -record`.
+// recorded from the real server by
+// `go test ./workflows/integration -run Integration -record`.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/histories/*.json")
 	if err != nil {

@@ -16,9 +16,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"gatehouse/internal/devstack"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/mapping"
-	"gatehouse/internal/store"
 	"gatehouse/workflows"
 )
 
@@ -101,7 +101,7 @@ func Registration(ctx context.Context, st *devstack.Stack, o Options) (Registrat
 		in := workflows.RegistrationInput{SiteID: siteID, UserID: mapping.UserID(siteID, r.Email), Email: r.Email}
 		opts := workflows.RegistrationStartOptions(st.Config.Temporal.TaskQueue, in)
 		_, err := st.App.Temporal.SignalWithStartWorkflow(ctx, opts.ID, workflows.RegistrationSubmitSignal, workflows.Submission{
-			RequestID: addr, ReceivedAt: time.Now().UTC(), Action: store.ActionRegister, Registrant: r, Source: "webhook",
+			RequestID: addr, ReceivedAt: time.Now().UTC(), Action: domain.ActionRegister, Registrant: r, Source: "webhook",
 		}, opts, workflows.Registration, in)
 		return err
 	}

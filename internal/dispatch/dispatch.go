@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"gatehouse/activities"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/store"
@@ -110,7 +110,7 @@ func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error)
 	}
 	for i := range m.channels {
 		if c := &m.channels[i]; c.Matches(ev) {
-			out = append(out, Target{Kind: store.TargetChannel, ID: c.ID, URL: c.TargetURL, Schedule: c.Schedule()})
+			out = append(out, Target{Kind: domain.TargetChannel, ID: c.ID, URL: c.TargetURL, Schedule: c.Schedule()})
 		}
 	}
 	return out, nil
@@ -121,13 +121,13 @@ func templateTarget(t *notify.Template, ev *notify.Event) Target {
 	if t.Type == notify.TypeEmail {
 		url = "email:" + t.Name
 	}
-	return Target{Kind: store.TargetTemplate, ID: t.TargetID(), URL: url, Schedule: t.Schedule(),
+	return Target{Kind: domain.TargetTemplate, ID: t.TargetID(), URL: url, Schedule: t.Schedule(),
 		WaitForReady: t.EventDelayedCondition == 1}
 }
 
 // Dispatch starts the deliveries of a stored event and marks it
 // dispatched. It returns the delivery ids.
-func (d *Dispatcher) Dispatch(ctx context.Context, se store.StoredEvent) ([]string, error) {
+func (d *Dispatcher) Dispatch(ctx context.Context, se domain.StoredEvent) ([]string, error) {
 	ids, err := d.startMatches(ctx, newMatcher(d), se)
 	if err != nil {
 		return nil, err
@@ -137,8 +137,8 @@ func (d *Dispatcher) Dispatch(ctx context.Context, se store.StoredEvent) ([]stri
 
 // startMatches starts the deliveries of the targets an event matches,
 // without marking it dispatched.
-func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se store.StoredEvent) ([]string, error) {
-	ev := activities.NotifyEvent(se)
+func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.StoredEvent) ([]string, error) {
+	ev := notify.EventFrom(se)
 	targets, err := m.match(ctx, ev)
 	if err != nil {
 		return nil, err
@@ -148,8 +148,8 @@ func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se store.Stor
 
 // DispatchTemplate is Kaltura's manual dispatch: one template, one object,
 // no conditions. It returns the delivery (its job id answers the call).
-func (d *Dispatcher) DispatchTemplate(ctx context.Context, se store.StoredEvent, t *notify.Template) (store.Delivery, error) {
-	ev := activities.NotifyEvent(se)
+func (d *Dispatcher) DispatchTemplate(ctx context.Context, se domain.StoredEvent, t *notify.Template) (store.Delivery, error) {
+	ev := notify.EventFrom(se)
 	target := templateTarget(t, ev)
 	target.WaitForReady = false
 	ids, err := d.start(ctx, ev, []Target{target}, true)
@@ -189,7 +189,7 @@ func (d *Dispatcher) startWorkflow(ctx context.Context, in workflows.DeliveryInp
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			searchattr.Target.ValueSet(in.TargetKind+":"+in.TargetID),
 			searchattr.EventType.ValueSet(in.EventType),
-			searchattr.Status.ValueSet(store.DeliveryPending),
+			searchattr.Status.ValueSet(domain.DeliveryPending),
 		),
 	}, workflows.Delivery, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -213,8 +213,8 @@ func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, erro
 	if err != nil {
 		return del, err
 	}
-	if !store.Finished(del.Status) {
-		err := d.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalRetryNow, nil)
+	if !domain.Finished(del.Status) {
+		err := d.Temporal.SignalWorkflow(ctx, id, "", workflows.DeliveryRetryNowSignal, nil)
 		var nf *serviceerror.NotFound
 		if err == nil {
 			return del, ErrRunning
@@ -227,17 +227,17 @@ func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, erro
 	}
 	schedule := notify.DefaultSchedule
 	switch del.TargetKind {
-	case store.TargetTemplate:
+	case domain.TargetTemplate:
 		tid, _ := strconv.ParseInt(del.TargetID, 10, 64)
 		if t, _, err := d.Store.GetNotificationTemplate(ctx, tid); err == nil {
 			schedule = t.Schedule()
 		}
-	case store.TargetChannel:
+	case domain.TargetChannel:
 		if c, _, err := d.Store.GetChannel(ctx, del.TargetID); err == nil {
 			schedule = c.Schedule()
 		}
 	}
-	if err := d.Store.SetDeliveryStatus(ctx, id, store.DeliveryUpdate{Status: store.DeliveryPending}); err != nil {
+	if err := d.Store.SetDeliveryStatus(ctx, id, store.DeliveryUpdate{Status: domain.DeliveryPending}); err != nil {
 		return del, err
 	}
 	in := workflows.DeliveryInput{DeliveryID: id, EventID: del.EventID, EventType: del.EventType, TargetKind: del.TargetKind,
@@ -252,7 +252,7 @@ func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, erro
 
 // Cancel signals a running delivery to stop.
 func (d *Dispatcher) Cancel(ctx context.Context, id string) error {
-	return d.Temporal.SignalWorkflow(ctx, id, "", workflows.SignalCancel, nil)
+	return d.Temporal.SignalWorkflow(ctx, id, "", workflows.DeliveryCancelSignal, nil)
 }
 
 // RecoverResult counts what a recover run did.
@@ -267,7 +267,7 @@ func (d *Dispatcher) Recover(ctx context.Context, targetKind, targetID string, s
 	var res RecoverResult
 	after := ""
 	for {
-		page, err := d.Store.ListDeliveries(ctx, store.DeliveryFilter{Status: store.DeliveryFailed, TargetKind: targetKind,
+		page, err := d.Store.ListDeliveries(ctx, store.DeliveryFilter{Status: domain.DeliveryFailed, TargetKind: targetKind,
 			TargetID: targetID, Since: &since, AfterID: after, ByID: true, Limit: batch})
 		if err != nil {
 			return res, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"gatehouse/internal/condition"
+	"gatehouse/internal/domain"
 )
 
 // Event is what matching and rendering need of a stored event.
@@ -24,6 +25,13 @@ type Event struct {
 	ChangedFields   []string
 	Source          string
 	OccurredAt      time.Time
+}
+
+// EventFrom converts a stored event for matching and rendering.
+func EventFrom(se domain.StoredEvent) *Event {
+	return &Event{ID: se.ID, EventType: se.EventType, EventObjectType: se.EventObjectType, ObjectID: se.ObjectID,
+		SiteID: se.SiteID, Object: DecodeObject(se.Object), Previous: DecodeObject(se.Previous),
+		ChangedFields: se.ChangedFields, Source: se.Source, OccurredAt: se.OccurredAt}
 }
 
 // DecodeObject parses an object's JSON; a non-object becomes {"value": v}.

@@ -40,15 +40,6 @@ func ParseSchedule(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
-// FormatSchedule is the inverse of ParseSchedule.
-func FormatSchedule(s []time.Duration) string {
-	parts := make([]string, len(s))
-	for i, d := range s {
-		parts[i] = d.String()
-	}
-	return strings.Join(parts, ",")
-}
-
 // Jitter spreads retries of many deliveries that failed together by up to
 // ±10%. It is a pure function of the delivery and the attempt, so a
 // workflow can call it and stay deterministic.

@@ -358,11 +358,6 @@ func IsBuiltinTemplate(id string) bool {
 	return false
 }
 
-// PostEvent reports whether at is at or after the event's end.
-func (s *Site) PostEvent(at time.Time) bool {
-	return s.LoginLogTo != nil && !at.Before(*s.LoginLogTo)
-}
-
 // Phase is which set of templates applies.
 type Phase string
 
@@ -371,9 +366,10 @@ const (
 	PostEvent Phase = "post-event"
 )
 
-// PhaseAt is the template phase at a moment.
-func (s *Site) PhaseAt(at time.Time) Phase {
-	if s.PostEvent(at) {
+// PhaseAt is the template phase at a moment: post-event at or after the
+// event's end (loginLogTo), if it has one. Pure, so workflows call it too.
+func PhaseAt(eventEnd *time.Time, at time.Time) Phase {
+	if eventEnd != nil && !at.Before(*eventEnd) {
 		return PostEvent
 	}
 	return PreEvent

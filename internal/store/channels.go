@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 )
 
@@ -136,17 +137,11 @@ func (s *Store) RotateChannelSecret(ctx context.Context, id, secret string, over
 	return nil
 }
 
-// Target kinds of a delivery.
-const (
-	TargetTemplate = "template"
-	TargetChannel  = "channel"
-)
-
 func targetTable(kind string) (string, error) {
 	switch kind {
-	case TargetTemplate:
+	case domain.TargetTemplate:
 		return "notification_templates", nil
-	case TargetChannel:
+	case domain.TargetChannel:
 		return "channels", nil
 	}
 	return "", fmt.Errorf("unknown target kind %q", kind)
@@ -187,9 +182,9 @@ func (s *Store) DisableTarget(ctx context.Context, kind, id, reason string) (boo
 	var err error
 	now := time.Now().UTC()
 	switch kind {
-	case TargetTemplate:
+	case domain.TargetTemplate:
 		res, err = s.db.ExecContext(ctx, "UPDATE notification_templates SET status = 1, disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 2", reason, now, id)
-	case TargetChannel:
+	case domain.TargetChannel:
 		res, err = s.db.ExecContext(ctx, "UPDATE channels SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'active'", reason, now, id)
 	default:
 		return false, fmt.Errorf("unknown target kind %q", kind)

@@ -6,32 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/domain"
+
 	"github.com/jmoiron/sqlx"
 )
-
-// Delivery statuses.
-const (
-	DeliveryPending    = "pending"    // started, first attempt not made yet
-	DeliveryWaiting    = "waiting"    // held until the object is READY
-	DeliveryRetrying   = "retrying"   // failed, next attempt scheduled
-	DeliveryDelivered  = "delivered"  // 2xx or every recipient handled
-	DeliveryFailed     = "failed"     // permanent failure or schedule exhausted
-	DeliveryCancelled  = "cancelled"  // an operator cancelled it
-	DeliveryTargetGone = "targetGone" // 410 or target deleted/disabled
-)
-
-// DeliveryStatuses lists every status, for validating filters.
-var DeliveryStatuses = []string{DeliveryPending, DeliveryWaiting, DeliveryRetrying, DeliveryDelivered,
-	DeliveryFailed, DeliveryCancelled, DeliveryTargetGone}
-
-// Finished reports whether a status is final.
-func Finished(status string) bool {
-	switch status {
-	case DeliveryDelivered, DeliveryFailed, DeliveryCancelled, DeliveryTargetGone:
-		return true
-	}
-	return false
-}
 
 // Delivery is one (event, target) pair and its state.
 type Delivery struct {
@@ -71,7 +49,7 @@ func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) error {
 			b.WriteString(",")
 		}
 		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, d.ID, d.EventID, d.EventType, d.TargetKind, d.TargetID, d.URL, DeliveryPending, d.Manual, now, now)
+		args = append(args, d.ID, d.EventID, d.EventType, d.TargetKind, d.TargetID, d.URL, domain.DeliveryPending, d.Manual, now, now)
 	}
 	_, err := s.db.ExecContext(ctx, b.String(), args...)
 	return err
@@ -182,7 +160,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) 
 func updateDelivery(ctx context.Context, db execer, id string, attempts int, u DeliveryUpdate) error {
 	now := time.Now().UTC()
 	var finished any
-	if Finished(u.Status) {
+	if domain.Finished(u.Status) {
 		finished = now
 	}
 	var next any
@@ -222,14 +200,6 @@ type Recipient struct {
 	Message   *string   `json:"message,omitempty" db:"message"`
 	UpdatedAt time.Time `json:"updatedAt" db:"updated_at"`
 }
-
-// Recipient statuses (the Messaging service's names).
-const (
-	RecipientSending   = "sending"
-	RecipientProcessed = "processed"
-	RecipientDeferred  = "deferred"
-	RecipientDropped   = "dropped"
-)
 
 // AddRecipients records resolved recipients once; later attempts keep
 // their statuses.

@@ -2,53 +2,21 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
+
+	"gatehouse/internal/domain"
 
 	"github.com/jmoiron/sqlx"
 )
 
-// Event types Gatehouse emits for its users (Tyk portal names where Tyk has
-// one). Their object type is KUSER (8), as in Kaltura.
-const (
-	EventUserRegistered        = "UserRegistered"
-	EventUserUpdated           = "UserUpdated"
-	EventUserAccountActivated  = "UserAccountActivated"
-	EventUserDeleted           = "UserDeleted"
-	EventRegistrationLinkSent  = "RegistrationLinkSent"
-	EventRegistrationConfirmed = "RegistrationConfirmed"
-	EventRegistrationExpired   = "RegistrationLinkExpired"
-
-	ObjectTypeUser = "8"
-)
-
-// Event is one domain event.
-type Event struct {
-	ID              string          `json:"id" db:"id"`
-	EventType       string          `json:"eventType" db:"event_type"`
-	EventObjectType string          `json:"eventObjectType" db:"event_object_type"`
-	ObjectID        string          `json:"objectId" db:"object_id"`
-	SiteID          *string         `json:"siteId,omitempty" db:"site_id"`
-	Object          json.RawMessage `json:"object" db:"object"`
-	ChangedFields   []string        `json:"changedFields,omitempty" db:"-"`
-	Source          string          `json:"source" db:"source"`
-	OccurredAt      time.Time       `json:"occurredAt" db:"occurred_at"`
-}
-
-// NewEventID is time-ordered, so ids sort by creation.
-func NewEventID(at time.Time) string {
-	return fmt.Sprintf("ev_%013x%s", at.UnixMilli(), rand.Text()[:12])
-}
-
 // UserEvent builds an event about a user.
-func UserEvent(eventType string, u User, changed []string, source string, at time.Time) Event {
+func UserEvent(eventType string, u User, changed []string, source string, at time.Time) domain.Event {
 	obj, _ := json.Marshal(u)
 	site := u.SiteID
-	return Event{ID: NewEventID(at), EventType: eventType, EventObjectType: ObjectTypeUser, ObjectID: u.ID, SiteID: &site,
+	return domain.Event{ID: domain.NewEventID(at), EventType: eventType, EventObjectType: domain.ObjectTypeUser, ObjectID: u.ID, SiteID: &site,
 		Object: obj, ChangedFields: changed, Source: source, OccurredAt: at}
 }
 
@@ -60,13 +28,13 @@ type execer interface {
 // insertEvent stores an event and moves the object's snapshot forward; the
 // snapshot it replaces is kept on the event for field-changed conditions. A
 // repeated id is ignored, so a retried activity records the event once.
-func insertEvent(ctx context.Context, db execer, e Event) error {
+func insertEvent(ctx context.Context, db execer, e domain.Event) error {
 	_, err := insertEventPrevious(ctx, db, e)
 	return err
 }
 
 // insertEventPrevious is insertEvent, also returning the previous snapshot.
-func insertEventPrevious(ctx context.Context, db execer, e Event) ([]byte, error) {
+func insertEventPrevious(ctx context.Context, db execer, e domain.Event) ([]byte, error) {
 	var prev struct {
 		Object    []byte    `db:"object"`
 		UpdatedAt time.Time `db:"updated_at"`
@@ -105,7 +73,7 @@ func insertEventPrevious(ctx context.Context, db execer, e Event) ([]byte, error
 }
 
 // RecordEvent stores an event outside any other change.
-func (s *Store) RecordEvent(ctx context.Context, e Event) error {
+func (s *Store) RecordEvent(ctx context.Context, e domain.Event) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error { return insertEvent(ctx, tx, e) })
 }
 
@@ -118,14 +86,14 @@ func jsonOrNil(v []string) any {
 }
 
 // EventsFor lists an object's events, oldest first (tests and the API).
-func (s *Store) EventsFor(ctx context.Context, objectType, objectID string) ([]Event, error) {
+func (s *Store) EventsFor(ctx context.Context, objectType, objectID string) ([]domain.Event, error) {
 	var rows []struct {
-		Event
+		domain.Event
 		Changed []byte `db:"changed_fields"`
 	}
 	err := s.db.SelectContext(ctx, &rows, `SELECT id, event_type, event_object_type, object_id, site_id, object, changed_fields, source, occurred_at
 		FROM events WHERE event_object_type = ? AND object_id = ? ORDER BY occurred_at, id`, objectType, objectID)
-	out := make([]Event, 0, len(rows))
+	out := make([]domain.Event, 0, len(rows))
 	for _, r := range rows {
 		e := r.Event
 		if r.Changed != nil {

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"time"
 
+	"gatehouse/internal/domain"
+
 	"github.com/jmoiron/sqlx"
 )
 
@@ -17,13 +19,6 @@ const IdempotencyWindow = 24 * time.Hour
 
 // ErrIdempotencyMismatch: the key was used for a different request.
 var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
-
-// StoredEvent is an event as read back, with the snapshot it replaced.
-type StoredEvent struct {
-	Event
-	Previous     json.RawMessage `json:"previousObject,omitempty"`
-	DispatchedAt *time.Time      `json:"dispatchedAt,omitempty"`
-}
 
 type eventRow struct {
 	ID              string         `db:"id"`
@@ -41,8 +36,8 @@ type eventRow struct {
 
 const eventColumns = `id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, dispatched_at`
 
-func (r eventRow) stored() StoredEvent {
-	e := StoredEvent{Event: Event{ID: r.ID, EventType: r.EventType, EventObjectType: r.EventObjectType, ObjectID: r.ObjectID,
+func (r eventRow) stored() domain.StoredEvent {
+	e := domain.StoredEvent{Event: domain.Event{ID: r.ID, EventType: r.EventType, EventObjectType: r.EventObjectType, ObjectID: r.ObjectID,
 		Object: r.Object, Source: r.Source, OccurredAt: r.OccurredAt}, Previous: r.Previous}
 	if r.SiteID.Valid {
 		e.SiteID = &r.SiteID.String
@@ -57,10 +52,10 @@ func (r eventRow) stored() StoredEvent {
 }
 
 // GetEvent reads one event.
-func (s *Store) GetEvent(ctx context.Context, id string) (StoredEvent, error) {
+func (s *Store) GetEvent(ctx context.Context, id string) (domain.StoredEvent, error) {
 	var r eventRow
 	if err := s.db.GetContext(ctx, &r, "SELECT "+eventColumns+" FROM events WHERE id = ?", id); err != nil {
-		return StoredEvent{}, notFound(err)
+		return domain.StoredEvent{}, notFound(err)
 	}
 	return r.stored(), nil
 }
@@ -69,7 +64,7 @@ func (s *Store) GetEvent(ctx context.Context, id string) (StoredEvent, error) {
 // an idempotency key, the same key within IdempotencyWindow returns the
 // first event and stores nothing (created=false); a different request
 // under the same key is ErrIdempotencyMismatch.
-func (s *Store) AcceptEvent(ctx context.Context, e Event, key string, request []byte) (StoredEvent, bool, error) {
+func (s *Store) AcceptEvent(ctx context.Context, e domain.Event, key string, request []byte) (domain.StoredEvent, bool, error) {
 	var id string
 	var created bool
 	var previous []byte
@@ -107,20 +102,20 @@ func (s *Store) AcceptEvent(ctx context.Context, e Event, key string, request []
 	})
 	switch {
 	case err != nil:
-		return StoredEvent{}, false, err
+		return domain.StoredEvent{}, false, err
 	case created:
-		return StoredEvent{Event: e, Previous: previous}, true, nil
+		return domain.StoredEvent{Event: e, Previous: previous}, true, nil
 	}
 	first, err := s.GetEvent(ctx, id)
 	return first, false, err
 }
 
 // UndispatchedEvents lists events not yet handed to Temporal, oldest first.
-func (s *Store) UndispatchedEvents(ctx context.Context, before time.Time, limit int) ([]StoredEvent, error) {
+func (s *Store) UndispatchedEvents(ctx context.Context, before time.Time, limit int) ([]domain.StoredEvent, error) {
 	var rows []eventRow
 	err := s.db.SelectContext(ctx, &rows, "SELECT "+eventColumns+` FROM events
 		WHERE dispatched_at IS NULL AND occurred_at < ? ORDER BY occurred_at LIMIT ?`, before.UTC(), limit)
-	out := make([]StoredEvent, 0, len(rows))
+	out := make([]domain.StoredEvent, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, r.stored())
 	}

@@ -90,9 +90,3 @@ func quoteIdent(s string) string {
 	}
 	return string(append(out, '`'))
 }
-
-// isDuplicate reports a unique-key violation (MySQL/MariaDB error 1062).
-func isDuplicate(err error) bool {
-	var me *mysql.MySQLError
-	return asMySQL(err, &me) && me.Number == 1062
-}

@@ -6,13 +6,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-)
+	"gatehouse/internal/domain"
 
-// Link purposes.
-const (
-	PurposePassword  = "password"
-	PurposeMagicLink = "magic_link"
+	"github.com/jmoiron/sqlx"
 )
 
 // ErrTokenInvalid covers unknown, expired, used and revoked tokens alike,
@@ -78,7 +74,7 @@ func (s *Store) ActivateWithToken(ctx context.Context, hash []byte, purpose, pas
 		if err := tx.GetContext(ctx, &row, "SELECT "+userColumns+" FROM users WHERE id = ? FOR UPDATE", t.UserID); err != nil {
 			return notFound(err)
 		}
-		if row.Status == UserBlocked {
+		if row.Status == domain.UserBlocked {
 			return ErrTokenInvalid
 		}
 		var pw any
@@ -86,15 +82,15 @@ func (s *Store) ActivateWithToken(ctx context.Context, hash []byte, purpose, pas
 			pw = passwordHash
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET status = ?, password_hash = COALESCE(?, password_hash),
-			activated_at = COALESCE(activated_at, ?), updated_at = ? WHERE id = ?`, UserActive, pw, now, now, t.UserID); err != nil {
+			activated_at = COALESCE(activated_at, ?), updated_at = ? WHERE id = ?`, domain.UserActive, pw, now, now, t.UserID); err != nil {
 			return err
 		}
 		groups, err := userGroups(ctx, tx, t.UserID)
 		if err != nil {
 			return err
 		}
-		wasActive := row.Status == UserActive
-		row.Status, row.UpdatedAt = UserActive, now
+		wasActive := row.Status == domain.UserActive
+		row.Status, row.UpdatedAt = domain.UserActive, now
 		if !row.ActivatedAt.Valid {
 			row.ActivatedAt = sql.NullTime{Time: now, Valid: true}
 		}
@@ -104,7 +100,7 @@ func (s *Store) ActivateWithToken(ctx context.Context, hash []byte, purpose, pas
 		if wasActive {
 			return nil
 		}
-		return insertEvent(ctx, tx, UserEvent(EventUserAccountActivated, u, []string{"status"}, source, now))
+		return insertEvent(ctx, tx, UserEvent(domain.EventUserAccountActivated, u, []string{"status"}, source, now))
 	})
 	return u, err
 }

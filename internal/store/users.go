@@ -12,14 +12,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
-)
-
-// User statuses.
-const (
-	UserPending = "pending"
-	UserActive  = "active"
-	UserBlocked = "blocked"
 )
 
 // User is a registrant as the API shows it and as events carry it. It never
@@ -78,22 +72,11 @@ func (r userRow) user(groups []string) (User, error) {
 	return u, err
 }
 
-// UpsertAction says how a submission changes a user.
-type UpsertAction string
-
-// Actions: register creates or updates; update only updates an existing
-// user; tags only replaces an existing user's tags.
-const (
-	ActionRegister UpsertAction = "register"
-	ActionUpdate   UpsertAction = "update"
-	ActionTags     UpsertAction = "update_tags"
-)
-
 // UpsertUserParams is one submission to apply.
 type UpsertUserParams struct {
 	SiteID     string
 	UserID     string
-	Action     UpsertAction
+	Action     domain.UpsertAction
 	Registrant mapping.Registrant
 	// ExplicitRole applies Registrant.Role to an existing user too (a CRM
 	// chose it); otherwise the role is only set when the user is created.
@@ -120,7 +103,7 @@ func (s *Store) UpsertUser(ctx context.Context, p UpsertUserParams) (UpsertUserR
 		var row userRow
 		err := tx.GetContext(ctx, &row, "SELECT "+userColumns+" FROM users WHERE id = ? FOR UPDATE", p.UserID)
 		if errors.Is(err, sql.ErrNoRows) {
-			if p.Action != ActionRegister {
+			if p.Action != domain.ActionRegister {
 				res.Missing = true
 				return nil
 			}
@@ -137,7 +120,7 @@ func (s *Store) UpsertUser(ctx context.Context, p UpsertUserParams) (UpsertUserR
 		if err != nil {
 			return err
 		}
-		if p.ReceivedAt.Before(row.DataReceivedAt) && p.Action != ActionTags {
+		if p.ReceivedAt.Before(row.DataReceivedAt) && p.Action != domain.ActionTags {
 			res.User, res.Stale = old, true
 			return nil
 		}
@@ -153,7 +136,7 @@ func (s *Store) UpsertUser(ctx context.Context, p UpsertUserParams) (UpsertUserR
 		if err := writeUser(ctx, tx, next, p.ReceivedAt, false); err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, UserEvent(EventUserUpdated, next, res.Changed, p.Source, now))
+		return insertEvent(ctx, tx, UserEvent(domain.EventUserUpdated, next, res.Changed, p.Source, now))
 	})
 	return res, err
 }
@@ -162,7 +145,7 @@ func (s *Store) insertUser(ctx context.Context, tx *sqlx.Tx, p UpsertUserParams,
 	r := p.Registrant
 	now := time.Now().UTC()
 	u := User{ID: p.UserID, SiteID: p.SiteID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Role: r.Role,
-		Language: r.Language, Groups: sortedUnique(r.Groups), Tags: r.Tags, Status: UserPending, UserObject: r.UserObject,
+		Language: r.Language, Groups: sortedUnique(r.Groups), Tags: r.Tags, Status: domain.UserPending, UserObject: r.UserObject,
 		RegistrationInfo: r.RegistrationInfo, CreatedAt: now, UpdatedAt: now}
 	if u.Tags == nil {
 		u.Tags = []string{}
@@ -171,7 +154,7 @@ func (s *Store) insertUser(ctx context.Context, tx *sqlx.Tx, p UpsertUserParams,
 		return err
 	}
 	res.User, res.Created = u, true
-	return insertEvent(ctx, tx, UserEvent(EventUserRegistered, u, nil, p.Source, now))
+	return insertEvent(ctx, tx, UserEvent(domain.EventUserRegistered, u, nil, p.Source, now))
 }
 
 // merge applies a submission to a user: newer values win, groups and user
@@ -185,7 +168,7 @@ func merge(u User, p UpsertUserParams) User {
 	if r.Tags != nil {
 		next.Tags = r.Tags
 	}
-	if p.Action == ActionTags {
+	if p.Action == domain.ActionTags {
 		return next
 	}
 	if r.FirstName != "" {
@@ -374,14 +357,6 @@ func (s *Store) DeleteUser(ctx context.Context, siteID, userID, source string) e
 				return err
 			}
 		}
-		return insertEvent(ctx, tx, UserEvent(EventUserDeleted, u, nil, source, time.Now().UTC()))
+		return insertEvent(ctx, tx, UserEvent(domain.EventUserDeleted, u, nil, source, time.Now().UTC()))
 	})
-}
-
-// GroupMembers returns the emails of a site's users in a group.
-func (s *Store) GroupMembers(ctx context.Context, siteID, groupID string) ([]string, error) {
-	emails := []string{}
-	err := s.db.SelectContext(ctx, &emails, `SELECT u.email FROM users u JOIN user_groups g ON g.user_id = u.id
-		WHERE g.site_id = ? AND g.group_id = ? ORDER BY u.email`, siteID, groupID)
-	return emails, err
 }

@@ -1,4 +1,4 @@
-package workflows_test
+package integration_test
 
 import (
 	"context"
@@ -15,18 +15,18 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"gatehouse/internal/dispatch"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
 	"gatehouse/internal/site"
-	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
 	"gatehouse/workflows"
 )
 
-var record = flag.Bool("record", false, "write the histories of the integration runs to testdata/histories")
+var record = flag.Bool("record", false, "write the histories of the integration runs to workflows/testdata/histories")
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
@@ -75,7 +75,7 @@ func saveHistory(t *testing.T, c client.Client, id, runID, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join("testdata", "histories", name), b, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("..", "testdata", "histories", name), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -103,7 +103,7 @@ func TestIntegrationRegistration(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	signal(workflows.RegistrationSubmitSignal, workflows.Submission{RequestID: "r1", ReceivedAt: time.Now(), Action: store.ActionRegister,
+	signal(workflows.RegistrationSubmitSignal, workflows.Submission{RequestID: "r1", ReceivedAt: time.Now(), Action: domain.ActionRegister,
 		Registrant: mapping.Registrant{Email: addr, FirstName: "Re", LastName: "Play", Role: "viewerRole", Language: "en"}, Source: "test"})
 	sink := testkit.Get(t).Mail
 	if _, err := sink.Wait(ctx, mailsink.To(addr)); err != nil {
@@ -116,7 +116,7 @@ func TestIntegrationRegistration(t *testing.T) {
 	}
 	second = mailsTo(sink, addr)[1]
 	tok := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(second.Text)[1]
-	if _, err := app.Store.ActivateWithToken(ctx, linktoken.Hash(tok), store.PurposePassword, "$argon2id$test", "test"); err != nil {
+	if _, err := app.Store.ActivateWithToken(ctx, linktoken.Hash(tok), domain.PurposePassword, "$argon2id$test", "test"); err != nil {
 		t.Fatal(err)
 	}
 	signal(workflows.RegistrationActivatedSignal, workflows.Activated{Method: "password"})
@@ -158,7 +158,7 @@ func TestIntegrationDelivery(t *testing.T) {
 	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
 		t.Fatal(err)
 	}
-	ev := store.Event{ID: store.NewEventID(time.Now()), EventType: "ReplayEvent", EventObjectType: "1", ObjectID: "o1",
+	ev := domain.Event{ID: domain.NewEventID(time.Now()), EventType: "ReplayEvent", EventObjectType: "1", ObjectID: "o1",
 		Object: []byte(`{"id":"o1"}`), Source: "test", OccurredAt: time.Now().UTC()}
 	if err := app.Store.RecordEvent(ctx, ev); err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestIntegrationDelivery(t *testing.T) {
 	if err := app.Temporal.GetWorkflow(ctx, ids[0], "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Status != store.DeliveryDelivered || res.Attempts != 2 || len(rc.Requests()) != 2 {
+	if res.Status != domain.DeliveryDelivered || res.Attempts != 2 || len(rc.Requests()) != 2 {
 		t.Fatalf("result %+v, %d requests", res, len(rc.Requests()))
 	}
 	saveHistory(t, app.Temporal, ids[0], "", "delivery_retry_success.json")
