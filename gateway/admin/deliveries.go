@@ -11,6 +11,7 @@ import (
 
 	"gatehouse/gateway/web"
 	"gatehouse/internal/dispatch"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/store"
 )
 
@@ -18,15 +19,15 @@ import (
 func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 	f := store.DeliveryFilter{Status: c.Query("status"), EventID: c.Query("eventId")}
 	var errs []web.FieldError
-	if f.Status != "" && !slices.Contains(store.DeliveryStatuses, f.Status) {
-		errs = append(errs, web.FieldError{Field: "status", Message: "must be one of " + strings.Join(store.DeliveryStatuses, ", ")})
+	if f.Status != "" && !slices.Contains(domain.DeliveryStatuses, f.Status) {
+		errs = append(errs, web.FieldError{Field: "status", Message: "must be one of " + strings.Join(domain.DeliveryStatuses, ", ")})
 	}
 	if t := c.Query("target"); t != "" {
 		kind, id, ok := strings.Cut(t, ":")
 		if !ok {
 			kind, id = "", t
 		}
-		if kind != "" && kind != store.TargetTemplate && kind != store.TargetChannel {
+		if kind != "" && kind != domain.TargetTemplate && kind != domain.TargetChannel {
 			errs = append(errs, web.FieldError{Field: "target", Message: "must be template:<id>, channel:<id> or an id"})
 		}
 		f.TargetKind, f.TargetID = kind, id
@@ -68,7 +69,7 @@ func (s *server) getDelivery(c *gin.Context) {
 		return
 	}
 	out := gin.H{"delivery": d, "attempts": attempts}
-	if d.TargetKind == store.TargetTemplate {
+	if d.TargetKind == domain.TargetTemplate {
 		rs, err := s.Store.Recipients(c, d.ID)
 		if s.storeError(c, err, "delivery") {
 			return
@@ -102,7 +103,7 @@ func (s *server) cancelDelivery(c *gin.Context) {
 	if s.storeError(c, err, "delivery") {
 		return
 	}
-	if store.Finished(d.Status) {
+	if domain.Finished(d.Status) {
 		web.Abort(c, http.StatusConflict, "delivery_finished", "the delivery already ended ("+d.Status+")")
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/store"
 )
 
@@ -63,7 +64,7 @@ func (s *server) postEvent(c *gin.Context) {
 	if req.Source == "" {
 		req.Source = "api"
 	}
-	ev := store.Event{ID: store.NewEventID(now), EventType: req.EventType, EventObjectType: req.EventObjectType,
+	ev := domain.Event{ID: domain.NewEventID(now), EventType: req.EventType, EventObjectType: req.EventObjectType,
 		ObjectID: req.ObjectID, Object: req.Object, ChangedFields: req.ChangedFields, Source: req.Source, OccurredAt: at}
 	rec, err := s.Dispatcher.Record(c, ev, key, raw)
 	if errors.Is(err, store.ErrIdempotencyMismatch) {

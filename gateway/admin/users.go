@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/store"
 	"gatehouse/workflows"
 )
@@ -31,7 +32,7 @@ func (s *server) listUsers(c *gin.Context) {
 		f.PageSize = n
 	}
 	switch f.Status {
-	case "", store.UserPending, store.UserActive, store.UserBlocked:
+	case "", domain.UserPending, domain.UserActive, domain.UserBlocked:
 	default:
 		bad = append(bad, web.FieldError{Field: "status", Message: "must be pending, active or blocked"})
 	}
@@ -76,7 +77,7 @@ func (s *server) resendLink(c *gin.Context) {
 	if s.storeError(c, err, "user") {
 		return
 	}
-	if u.Status != store.UserPending {
+	if u.Status != domain.UserPending {
 		web.Abort(c, http.StatusConflict, "not_pending", "the user is "+u.Status+": only pending users get links")
 		return
 	}

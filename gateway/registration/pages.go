@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/password"
 	"gatehouse/internal/site"
@@ -54,7 +55,7 @@ func (s *server) setPasswordForm(c *gin.Context) {
 		invalidLink(c)
 		return
 	}
-	info, err := s.Store.PeekToken(c, linktoken.Hash(token), store.PurposePassword)
+	info, err := s.Store.PeekToken(c, linktoken.Hash(token), domain.PurposePassword)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
 		return
@@ -90,7 +91,7 @@ func (s *server) setPassword(c *gin.Context) {
 		return
 	}
 	hash := linktoken.Hash(token)
-	info, err := s.Store.PeekToken(c, hash, store.PurposePassword)
+	info, err := s.Store.PeekToken(c, hash, domain.PurposePassword)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
 		return
@@ -112,7 +113,7 @@ func (s *server) setPassword(c *gin.Context) {
 		s.pageUnavailable(c, err)
 		return
 	}
-	u, st, ok := s.activate(c, hash, store.PurposePassword, pwHash, "set-password", "password")
+	u, st, ok := s.activate(c, hash, domain.PurposePassword, pwHash, "set-password", "password")
 	if !ok {
 		return
 	}
@@ -134,7 +135,7 @@ func (s *server) magicLink(c *gin.Context) {
 		c.Status(http.StatusOK)
 		return
 	}
-	_, st, ok := s.activate(c, linktoken.Hash(token), store.PurposeMagicLink, "", "magic-link", "magic link")
+	_, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposeMagicLink, "", "magic-link", "magic link")
 	if !ok {
 		return
 	}

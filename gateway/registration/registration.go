@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/iprules"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/mapping"
@@ -130,7 +131,7 @@ func (s *server) registrationWebhook(c *gin.Context) {
 	}
 	userID := mapping.UserID(st.ID, r.Email)
 	wfID, err := s.SignalRegistration(c, st.ID, userID, r.Email, workflows.RegistrationSubmitSignal, workflows.Submission{
-		RequestID: web.RequestID(), ReceivedAt: receivedAt, Action: store.ActionRegister, Registrant: r, Source: "webhook",
+		RequestID: web.RequestID(), ReceivedAt: receivedAt, Action: domain.ActionRegister, Registrant: r, Source: "webhook",
 	})
 	if err != nil {
 		s.Log.Warn("webhook: temporal unavailable", "site", st.ID, "error", err)

@@ -16,6 +16,7 @@ import (
 
 	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
@@ -93,7 +94,7 @@ func TestRegistrationEndToEnd(t *testing.T) {
 			t.Fatalf("user exposes %s", k)
 		}
 	}
-	events, _ := app.Store.EventsFor(context.Background(), store.ObjectTypeUser, userID)
+	events, _ := app.Store.EventsFor(context.Background(), domain.ObjectTypeUser, userID)
 	var types []string
 	for _, e := range events {
 		types = append(types, e.EventType)

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
@@ -66,7 +67,7 @@ func (s *server) wpfWebhook(c *gin.Context) {
 			wpfInvalid(c, errs[0])
 			return
 		}
-		sub.Action = store.ActionRegister
+		sub.Action = domain.ActionRegister
 		notify := c.Query("send_notification") == "true"
 		sub.SendEmail = &notify
 		sub.ExplicitRole = s.wpfRole(c, st, &sub.Registrant)
@@ -83,13 +84,13 @@ func (s *server) wpfWebhook(c *gin.Context) {
 			s.Unavailable(c, err)
 			return
 		}
-		sub.Action = store.ActionUpdate
+		sub.Action = domain.ActionUpdate
 		if action == "update_tags" {
 			if r.Tags == nil {
 				wpfInvalid(c, site.FieldError{Field: "tags", Message: "is required for update_tags"})
 				return
 			}
-			sub.Action = store.ActionTags
+			sub.Action = domain.ActionTags
 			sub.Registrant = mapping.Registrant{Email: r.Email, Tags: r.Tags}
 		} else {
 			sub.ExplicitRole = s.wpfRole(c, st, &sub.Registrant)

@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"time"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/store"
 )
 
 // Recorded is what Record did with an event.
 type Recorded struct {
-	Event   store.StoredEvent
+	Event   domain.StoredEvent
 	Created bool // false: the idempotency key already had this event
 	Queued  bool // the deliveries could not be started now: the relay starts them
 }
@@ -21,7 +22,7 @@ type Recorded struct {
 // brought it) and starts its deliveries. Once it returns without error the
 // event is durable; if Temporal is down it is Queued and the relay starts
 // the deliveries later, so nothing accepted is lost.
-func (d *Dispatcher) Record(ctx context.Context, ev store.Event, key string, request []byte) (Recorded, error) {
+func (d *Dispatcher) Record(ctx context.Context, ev domain.Event, key string, request []byte) (Recorded, error) {
 	se, created, err := d.Store.AcceptEvent(ctx, ev, key, request)
 	if err != nil {
 		return Recorded{}, err
@@ -56,7 +57,7 @@ func (d *Dispatcher) DispatchObject(ctx context.Context, t *notify.Template, obj
 		return store.Delivery{}, err
 	}
 	now := time.Now().UTC()
-	ev := store.Event{ID: store.NewEventID(now), EventType: t.EventType, EventObjectType: objectType, ObjectID: objectID,
+	ev := domain.Event{ID: domain.NewEventID(now), EventType: t.EventType, EventObjectType: objectType, ObjectID: objectID,
 		Object: obj, Source: "dispatch", OccurredAt: now}
 	if err := d.Store.RecordEvent(ctx, ev); err != nil {
 		return store.Delivery{}, err

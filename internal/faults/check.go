@@ -188,7 +188,7 @@ func observe(ctx context.Context, db *sql.DB, st *stack, l *loader) (*state, err
 	return s, nil
 }
 
-// finalStatus mirrors store.Finished: delivered, failed, cancelled, targetGone.
+// finalStatus mirrors domain.Finished: delivered, failed, cancelled, targetGone.
 func finalStatus(s string) bool {
 	switch s {
 	case "delivered", "failed", "cancelled", "targetGone":
