@@ -79,7 +79,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("frontend address: %w", err)
 	}
-	ports, err := freePorts(host, 4)
+	ports, err := FreePorts(host, 4)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func resolvePort(addr string) (string, int, error) {
 		return "", 0, err
 	}
 	if port == 0 {
-		ports, err := freePorts(host, 1)
+		ports, err := FreePorts(host, 1)
 		if err != nil {
 			return "", 0, err
 		}
@@ -322,9 +322,9 @@ func resolvePort(addr string) (string, int, error) {
 	return host, port, nil
 }
 
-// freePorts reserves n ports by listening on them together, so two calls
+// FreePorts reserves n ports by listening on them together, so two calls
 // cannot hand out the same port, then releases them for the server.
-func freePorts(host string, n int) ([]int, error) {
+func FreePorts(host string, n int) ([]int, error) {
 	ls := make([]net.Listener, 0, n)
 	defer func() {
 		for _, l := range ls {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/devtemporal"
 	"gatehouse/internal/mailsink"
 )
 
@@ -56,7 +57,7 @@ func startStack(ctx context.Context, repo, dir string, logf func(string, ...any)
 	if err := buildBinaries(ctx, repo, s.bin, logf); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := devtemporal.FreePorts("127.0.0.1", 4)
 	if err != nil {
 		return nil, err
 	}
