@@ -174,7 +174,6 @@ func childEnv(own []string) []string {
 	return append(env, own...)
 }
 
-
 // buildBinaries compiles the processes of the production shape (and the
 // standalone Temporal server) once into dir.
 func buildBinaries(ctx context.Context, repo, dir string, logf func(string, ...any)) error {
