@@ -77,6 +77,20 @@ func (s *Store) RecordEvent(ctx context.Context, e domain.Event) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error { return insertEvent(ctx, tx, e) })
 }
 
+// RecordDispatchedEvent stores an event already marked dispatched, in one
+// transaction: the caller starts its deliveries itself (a manual dispatch
+// to one template), and the relay must never see it undispatched and match
+// it against every other target.
+func (s *Store) RecordDispatchedEvent(ctx context.Context, e domain.Event) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := insertEvent(ctx, tx, e); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE events SET dispatched_at = ? WHERE id = ? AND dispatched_at IS NULL", time.Now().UTC(), e.ID)
+		return err
+	})
+}
+
 func jsonOrNil(v []string) any {
 	if v == nil {
 		return nil
