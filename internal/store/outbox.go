@@ -97,7 +97,7 @@ func (s *Store) AcceptEvent(ctx context.Context, e domain.Event, key string, req
 		}
 		var err error
 		id, created = e.ID, true
-		previous, err = insertEventPrevious(ctx, tx, e)
+		previous, err = insertEventPrevious(ctx, tx, e, nil)
 		return err
 	})
 	switch {
