@@ -279,6 +279,7 @@ func TestManualDispatchEventNeverRelayed(t *testing.T) {
 	t.Cleanup(func() { app.Store.DB().Exec("DROP TRIGGER IF EXISTS " + trigger) }) //nolint:errcheck
 
 	r := gatewaytest.Kaltura(t, app, "dispatch", "id", id, "scope[objectType]", "KalturaEventNotificationScope", "scope[objectId]", "0_m", "scope[scopeObjectType]", objectType)
+	exec(t, app, "DROP TRIGGER "+trigger)
 	drain(t, relayOf(t, app, nil, nil), 0)
 	events, err := app.Store.EventsFor(context.Background(), objectType, "0_m")
 	if err != nil {
