@@ -74,6 +74,16 @@ func stored(t *testing.T, app *testkit.App, id string) domain.StoredEvent {
 	return se
 }
 
+// hook is a receiver and an active HTTP template sending it every event of
+// type 2 on a fresh object type.
+func hook(t *testing.T, app *testkit.App) (*testkit.Receiver, string) {
+	t.Helper()
+	rc := testkit.NewReceiver(t)
+	objectType := gatewaytest.Unique("obj")
+	gatewaytest.AddActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/hook")
+	return rc, objectType
+}
+
 // deliveriesOf checks an event has n deliveries.
 func deliveriesOf(t *testing.T, app *testkit.App, eventID string, n int) []store.Delivery {
 	t.Helper()
@@ -147,41 +157,30 @@ func TestBooleanLookupErrorStopsTheMatch(t *testing.T) {
 	}
 }
 
-// The relay takes events by the time Gatehouse stored them: an occurredAt
-// a year ahead does not hide an event until then.
-func TestRelayTakesFutureEventsNow(t *testing.T) {
+// The relay ages and orders events by the time Gatehouse stored them, not
+// by the sender's occurredAt: a day-old occurredAt does not let it take an
+// event inside its grace (which belongs to the request's own fast path),
+// and one a year ahead does not hide an event until then.
+func TestRelayAgesEventsByRecordedAt(t *testing.T) {
 	app := startApp(t)
-	rc := testkit.NewReceiver(t)
-	objectType := gatewaytest.Unique("obj")
-	gatewaytest.AddActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/hook")
-	ev := record(t, app, "2", objectType, map[string]any{"id": "0_f"}, time.Now().AddDate(1, 0, 0))
-	drain(t, relayOf(t, app, nil, nil), 0)
-	if se := stored(t, app, ev.ID); se.DispatchedAt == nil {
-		t.Fatal("an event with occurredAt a year ahead was left for next year")
-	}
-	gatewaytest.WaitRequests(t, rc, 1)
-}
-
-// An occurredAt far in the past does not let the relay take an event
-// inside its grace, which belongs to the request's own fast path.
-func TestRelayKeepsGraceForPastEvents(t *testing.T) {
-	app := startApp(t)
-	rc := testkit.NewReceiver(t)
-	objectType := gatewaytest.Unique("obj")
-	gatewaytest.AddActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/hook")
-	ev := record(t, app, "2", objectType, map[string]any{"id": "0_p"}, time.Now().AddDate(0, 0, -1))
+	rc, objectType := hook(t, app)
+	past := record(t, app, "2", objectType, map[string]any{"id": "0_p"}, time.Now().AddDate(0, 0, -1))
+	future := record(t, app, "2", objectType, map[string]any{"id": "0_f"}, time.Now().AddDate(1, 0, 0))
 	d := relayOf(t, app, nil, nil)
 	if _, err := dispatch.RelayOnce(context.Background(), d, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if se := stored(t, app, ev.ID); se.DispatchedAt != nil {
+	if se := stored(t, app, past.ID); se.DispatchedAt != nil {
 		t.Fatal("the relay took an event stored a moment ago because its occurredAt is a day old")
 	}
 	drain(t, d, 0)
-	if se := stored(t, app, ev.ID); se.DispatchedAt == nil {
+	if se := stored(t, app, future.ID); se.DispatchedAt == nil {
+		t.Fatal("an event with occurredAt a year ahead was left for next year")
+	}
+	if se := stored(t, app, past.ID); se.DispatchedAt == nil {
 		t.Fatal("the relay did not take the event after the grace")
 	}
-	gatewaytest.WaitRequests(t, rc, 1)
+	gatewaytest.WaitRequests(t, rc, 2)
 }
 
 // An event whose dispatch fails through its own fault (here MySQL refuses
@@ -190,9 +189,7 @@ func TestRelayKeepsGraceForPastEvents(t *testing.T) {
 // EventDispatchFailed.
 func TestPoisonEventIsSetAside(t *testing.T) {
 	app := startApp(t)
-	rc := testkit.NewReceiver(t)
-	objectType := gatewaytest.Unique("obj")
-	gatewaytest.AddActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/hook")
+	rc, objectType := hook(t, app)
 	watcher := testkit.NewReceiver(t)
 	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "ops", "targetUrl": watcher.URL,
 		"events": []string{dispatch.EventDispatchFailed}}); r.Status != 201 {
