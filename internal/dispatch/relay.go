@@ -132,6 +132,9 @@ type poisonError struct{ err error }
 func poison(err error) error        { return poisonError{err} }
 func (e poisonError) Error() string { return e.err.Error() }
 func (e poisonError) Unwrap() error { return e.err }
+
+// checkPayload refuses an event whose stored JSON cannot be converted:
+// rendering it would send garbage, now and on every retry.
 func checkPayload(se domain.StoredEvent) error {
 	if len(se.Object) > 0 && !json.Valid(se.Object) {
 		return poison(errors.New("the event's object is not valid JSON"))
