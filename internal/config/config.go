@@ -40,6 +40,7 @@ type Config struct {
 	SigningSecret      string         // GATEHOUSE_SIGNING_SECRET
 	DisableAfter       time.Duration  // GATEHOUSE_DISABLE_AFTER
 	ShutdownTimeout    time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
+	RelayGrace         time.Duration  // GATEHOUSE_RELAY_GRACE: how long after storing an event the relay may take it
 	Temporal           TemporalConfig // TEMPORAL_*
 }
 
@@ -95,6 +96,7 @@ func Load(lookup Lookup) (Config, error) {
 		DisableAfter:       r.duration("GATEHOUSE_DISABLE_AFTER", 5*24*time.Hour),
 		OutboundRootCAs:    r.caFile("GATEHOUSE_OUTBOUND_CA_FILE"),
 		ShutdownTimeout:    r.duration("GATEHOUSE_SHUTDOWN_TIMEOUT", 30*time.Second),
+		RelayGrace:         r.duration("GATEHOUSE_RELAY_GRACE", time.Second),
 		Temporal: TemporalConfig{
 			Address:       r.hostPort("TEMPORAL_ADDRESS", DefaultAddress),
 			Namespace:     r.name("TEMPORAL_NAMESPACE", DefaultNamespace),

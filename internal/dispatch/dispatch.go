@@ -5,6 +5,7 @@
 package dispatch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -19,6 +21,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"gatehouse/internal/domain"
+	"gatehouse/internal/metrics"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/store"
@@ -32,6 +35,7 @@ type Dispatcher struct {
 	Temporal  client.Client
 	TaskQueue string
 	Log       *slog.Logger
+	Metrics   *metrics.Relay // the relay's counters; nil: not counted
 }
 
 // Target is one matched template or channel.
@@ -72,12 +76,17 @@ func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error)
 		}
 		m.templates[key] = templates
 	}
+	// A boolean template that is missing is the template's fault (its
+	// condition fails, the template is skipped); failing to read one is not:
+	// the error stops the match, so the event stays undispatched.
+	var lookupErr error
 	lookup := func(id int64) *notify.Template {
 		if t, ok := m.booleans[id]; ok {
 			return &t
 		}
 		found, err := m.d.Store.NotificationTemplatesByID(ctx, []int64{id})
 		if err != nil {
+			lookupErr = cmp.Or(lookupErr, fmt.Errorf("boolean template %d: %w", id, err))
 			return nil
 		}
 		t, ok := found[id]
@@ -91,6 +100,9 @@ func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error)
 	for i := range templates {
 		t := &templates[i]
 		ok, err := t.Matches(ev, lookup)
+		if lookupErr != nil {
+			return nil, lookupErr
+		}
 		if err != nil {
 			// A condition that fails to evaluate is the template's fault:
 			// skip it and say so, other targets still get the event.
@@ -137,7 +149,17 @@ func (d *Dispatcher) Dispatch(ctx context.Context, se domain.StoredEvent) ([]str
 
 // startMatches starts the deliveries of the targets an event matches,
 // without marking it dispatched.
-func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.StoredEvent) ([]string, error) {
+func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.StoredEvent) (ids []string, err error) {
+	// A panic while matching an event is that event's problem: the relay
+	// counts it against the event instead of dying with every other one.
+	defer func() {
+		if p := recover(); p != nil {
+			ids, err = nil, poison(fmt.Errorf("panic while matching: %v", p))
+		}
+	}()
+	if err := checkPayload(se); err != nil {
+		return nil, err
+	}
 	ev := notify.EventFrom(se)
 	targets, err := m.match(ctx, ev)
 	if err != nil {
@@ -165,7 +187,7 @@ func (d *Dispatcher) start(ctx context.Context, ev *notify.Event, targets []Targ
 	for i, t := range targets {
 		ids[i] = workflows.DeliveryID(ev.ID, t.Kind, t.ID)
 		rows[i] = store.Delivery{ID: ids[i], EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind, TargetID: t.ID,
-			URL: truncate(t.URL, 2048), Manual: manual}
+			URL: clip(t.URL, 2048), Manual: manual}
 	}
 	if err := d.Store.CreateDeliveries(ctx, rows); err != nil {
 		return nil, err
@@ -196,6 +218,10 @@ func (d *Dispatcher) startWorkflow(ctx context.Context, in workflows.DeliveryInp
 	if errors.As(err, &started) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return nil // this event already reached this target: never twice
 	}
+	var invalid *serviceerror.InvalidArgument
+	if errors.As(err, &invalid) {
+		return poison(fmt.Errorf("start %s: %w", in.DeliveryID, err)) // Temporal refuses this input, now and later
+	}
 	if err != nil {
 		return fmt.Errorf("start %s: %w", in.DeliveryID, err)
 	}
@@ -225,29 +251,48 @@ func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, erro
 		// The row says running but the workflow is gone (closed between
 		// reads, or its start was lost): start it again below.
 	}
-	schedule := notify.DefaultSchedule
-	switch del.TargetKind {
-	case domain.TargetTemplate:
-		tid, _ := strconv.ParseInt(del.TargetID, 10, 64)
-		if t, _, err := d.Store.GetNotificationTemplate(ctx, tid); err == nil {
-			schedule = t.Schedule()
-		}
-	case domain.TargetChannel:
-		if c, _, err := d.Store.GetChannel(ctx, del.TargetID); err == nil {
-			schedule = c.Schedule()
-		}
-	}
-	if err := d.Store.SetDeliveryStatus(ctx, id, store.DeliveryUpdate{Status: domain.DeliveryPending}); err != nil {
+	schedule, err := d.schedule(ctx, del)
+	if err != nil {
 		return del, err
 	}
 	in := workflows.DeliveryInput{DeliveryID: id, EventID: del.EventID, EventType: del.EventType, TargetKind: del.TargetKind,
 		TargetID: del.TargetID, Schedule: schedule, FirstAttempt: del.Attempts + 1}
-	// Only an explicit retry may reuse a closed delivery's id.
-	err = d.startWorkflow(ctx, in, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
-	if err != nil {
+	// Only an explicit retry may reuse a closed delivery's id. The row
+	// becomes pending only once the new run is known to exist: a failed
+	// start leaves it as it was.
+	if err := d.startWorkflow(ctx, in, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE); err != nil {
+		return del, err
+	}
+	if err := d.Store.MarkRestarted(ctx, del); err != nil {
 		return del, err
 	}
 	return d.Store.GetDelivery(ctx, id)
+}
+
+// schedule is a delivery's retry schedule: its target's, or the default
+// when the target is gone (the run then ends as targetGone).
+func (d *Dispatcher) schedule(ctx context.Context, del store.Delivery) ([]time.Duration, error) {
+	var err error
+	switch del.TargetKind {
+	case domain.TargetTemplate:
+		tid, perr := strconv.ParseInt(del.TargetID, 10, 64)
+		if perr != nil {
+			return notify.DefaultSchedule, nil
+		}
+		var t notify.Template
+		if t, _, err = d.Store.GetNotificationTemplate(ctx, tid); err == nil {
+			return t.Schedule(), nil
+		}
+	case domain.TargetChannel:
+		var c notify.Channel
+		if c, _, err = d.Store.GetChannel(ctx, del.TargetID); err == nil {
+			return c.Schedule(), nil
+		}
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return notify.DefaultSchedule, nil
 }
 
 // Cancel signals a running delivery to stop.
@@ -286,9 +331,15 @@ func (d *Dispatcher) Recover(ctx context.Context, targetKind, targetID string, s
 	}
 }
 
-func truncate(s string, n int) string {
+// clip cuts s to at most n bytes of valid UTF-8, to fit a column.
+func clip(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	s = s[:n]
+	for !utf8.ValidString(s) {
+		s = s[:len(s)-1] // a rune cut in half
+	}
+	return s
 }

@@ -59,11 +59,9 @@ func (d *Dispatcher) DispatchObject(ctx context.Context, t *notify.Template, obj
 	now := time.Now().UTC()
 	ev := domain.Event{ID: domain.NewEventID(now), EventType: t.EventType, EventObjectType: objectType, ObjectID: objectID,
 		Object: obj, Source: "dispatch", OccurredAt: now}
-	if err := d.Store.RecordEvent(ctx, ev); err != nil {
-		return store.Delivery{}, err
-	}
-	// Manual dispatch targets this template only.
-	if err := d.Store.MarkDispatched(ctx, ev.ID); err != nil {
+	// Recorded as dispatched in the same transaction: the relay must never
+	// match a manual dispatch's event against every other target.
+	if err := d.Store.RecordDispatchedEvent(ctx, ev); err != nil {
 		return store.Delivery{}, err
 	}
 	se, err := d.Store.GetEvent(ctx, ev.ID)

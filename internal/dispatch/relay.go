@@ -2,13 +2,38 @@ package dispatch
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql/driver"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net"
 	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"gatehouse/internal/domain"
+	"gatehouse/internal/metrics"
+)
+
+// SkipAfter is how many times the relay tries an event whose dispatch fails
+// through the event's own fault before it sets the event aside.
+const SkipAfter = 10
+
+// The operational event the relay emits when it sets an event aside.
+const (
+	EventDispatchFailed = "EventDispatchFailed"
+	ObjectTypeEvent     = "gatehouse.Event"
+	relaySource         = "relay"
 )
 
 // Relay hands events to Temporal that no request did: events written inside
 // other transactions (user changes, operational events) and any whose fast
-// path failed. It runs in every worker; duplicates are harmless because
-// delivery ids are deterministic.
+// path failed. It takes events stored at least grace ago, by the time
+// Gatehouse stored them. It runs in every worker; duplicates are harmless
+// because delivery ids are deterministic.
 func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 	const batch = 200
 	prune := time.Now()
@@ -24,7 +49,7 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 			prune = time.Now()
 		}
 		wait := every
-		if n == batch {
+		if n == batch && err == nil {
 			wait = 0 // more are waiting
 		}
 		select {
@@ -35,23 +60,131 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 	}
 }
 
+// relayOnce handles one batch and returns how many events it handled
+// (dispatched, or counted as failed). An event whose dispatch fails through
+// its own fault is counted against it and the batch goes on; a dependency
+// that is down stops the batch with nothing counted, the rest waits.
 func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch int) (int, error) {
-	events, err := d.Store.UndispatchedEvents(ctx, time.Now().Add(-grace), batch)
-	if err != nil || len(events) == 0 {
+	met := d.metrics()
+	events, err := d.Store.UndispatchedEvents(ctx, grace, batch)
+	if err != nil {
+		if ctx.Err() == nil {
+			met.Unavailable.Inc()
+		}
 		return 0, err
 	}
 	// One matcher and one UPDATE for the batch; starting a delivery twice
 	// is harmless, so a crash before the UPDATE only repeats work.
 	m := newMatcher(d)
 	done := make([]string, 0, len(events))
+	failed := 0
 	for _, se := range events {
-		if _, err = d.startMatches(ctx, m, se); err != nil {
-			break // Temporal or MySQL is down: the rest waits for the next round
+		_, err = d.startMatches(ctx, m, se)
+		if err != nil && d.eventsFault(ctx, err) {
+			if err = d.fail(ctx, se, err); err == nil {
+				failed++
+				continue
+			}
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				met.Unavailable.Inc()
+			}
+			break
 		}
 		done = append(done, se.ID)
 	}
-	if merr := d.Store.MarkDispatched(ctx, done...); err == nil {
-		err = merr
+	merr := d.Store.MarkDispatched(ctx, done...)
+	if merr == nil {
+		met.Dispatched.Add(float64(len(done)))
 	}
-	return len(done), err
+	return len(done) + failed, errors.Join(err, merr)
+}
+
+// fail counts a failed dispatch against an event; at SkipAfter the event is
+// set aside and EventDispatchFailed reports it.
+func (d *Dispatcher) fail(ctx context.Context, se domain.StoredEvent, cause error) error {
+	reason := clip(cause.Error(), 1024)
+	obj, _ := json.Marshal(map[string]any{"id": se.ID, "eventType": se.EventType, "eventObjectType": se.EventObjectType,
+		"objectId": se.ObjectID, "attempts": SkipAfter, "reason": reason})
+	// The id is derived from the event, so it is reported once.
+	sum := sha256.Sum256([]byte("dispatch-failed/" + se.ID))
+	report := domain.Event{ID: "op_" + hex.EncodeToString(sum[:12]), EventType: EventDispatchFailed, EventObjectType: ObjectTypeEvent,
+		ObjectID: se.ID, SiteID: se.SiteID, Object: obj, Source: relaySource, OccurredAt: time.Now().UTC()}
+	f, err := d.Store.FailDispatch(ctx, se.ID, reason, SkipAfter, report)
+	if err != nil {
+		return err
+	}
+	met := d.metrics()
+	met.Failures.Inc()
+	d.Log.Warn("event dispatch failed", "event_id", se.ID, "attempt", f.Attempts, "err", cause)
+	if f.Skipped {
+		met.Skipped.Inc()
+		d.Log.Error("event set aside: its dispatch failed too often", "event_id", se.ID, "attempts", f.Attempts, "err", cause)
+	}
+	return nil
+}
+
+// poisonError marks a failure that is the event's own: it would fail the
+// same way with every dependency up.
+type poisonError struct{ err error }
+
+func poison(err error) error        { return poisonError{err} }
+func (e poisonError) Error() string { return e.err.Error() }
+func (e poisonError) Unwrap() error { return e.err }
+
+// checkPayload refuses an event whose stored JSON cannot be converted:
+// rendering it would send garbage, now and on every retry.
+func checkPayload(se domain.StoredEvent) error {
+	if len(se.Object) > 0 && !json.Valid(se.Object) {
+		return poison(errors.New("the event's object is not valid JSON"))
+	}
+	if len(se.Previous) > 0 && !json.Valid(se.Previous) {
+		return poison(errors.New("the event's previous object is not valid JSON"))
+	}
+	return nil
+}
+
+// eventsFault tells a failure that is the event's own (count it against
+// the event) from a dependency being down (stop, count nothing). An error
+// of neither known kind counts against the event only when MySQL and
+// Temporal both answer right after it.
+func (d *Dispatcher) eventsFault(ctx context.Context, err error) bool {
+	var p poisonError
+	switch {
+	case errors.As(err, &p):
+		return true
+	case ctx.Err() != nil, unavailable(err):
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if d.Store.Ping(ctx) != nil {
+		return false
+	}
+	_, err = d.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return err == nil
+}
+
+// unavailable reports errors that say a dependency is unreachable or slow.
+func unavailable(err error) bool {
+	var (
+		down *serviceerror.Unavailable
+		late *serviceerror.DeadlineExceeded
+		busy *serviceerror.ResourceExhausted
+		ne   net.Error
+	)
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) ||
+		errors.As(err, &down) || errors.As(err, &late) || errors.As(err, &busy) || errors.As(err, &ne)
+}
+
+// discard counts for a Dispatcher without Metrics (the gateway's).
+var discard = metrics.NewRelay(nil)
+
+func (d *Dispatcher) metrics() *metrics.Relay {
+	if d.Metrics != nil {
+		return d.Metrics
+	}
+	return discard
 }

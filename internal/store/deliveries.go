@@ -228,3 +228,12 @@ func (s *Store) Recipients(ctx context.Context, deliveryID string) ([]Recipient,
 		WHERE delivery_id = ? ORDER BY kind, email`, deliveryID)
 	return out, err
 }
+
+// MarkRestarted sets a delivery back to pending after its workflow was
+// started again, unless the row changed since it was read as from: the new
+// run may already have recorded an attempt, and its word is newer.
+func (s *Store) MarkRestarted(ctx context.Context, from Delivery) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status = ?, next_attempt_at = NULL, last_error = NULL, updated_at = ?, finished_at = NULL
+		WHERE id = ? AND status = ? AND updated_at = ?`, domain.DeliveryPending, time.Now().UTC(), from.ID, from.Status, from.UpdatedAt.UTC())
+	return err
+}

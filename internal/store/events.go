@@ -29,12 +29,13 @@ type execer interface {
 // snapshot it replaces is kept on the event for field-changed conditions. A
 // repeated id is ignored, so a retried activity records the event once.
 func insertEvent(ctx context.Context, db execer, e domain.Event) error {
-	_, err := insertEventPrevious(ctx, db, e)
+	_, err := insertEventPrevious(ctx, db, e, nil)
 	return err
 }
 
-// insertEventPrevious is insertEvent, also returning the previous snapshot.
-func insertEventPrevious(ctx context.Context, db execer, e domain.Event) ([]byte, error) {
+// insertEventPrevious is insertEvent, also returning the previous snapshot;
+// dispatchedAt (nil: not dispatched) is stored with the event.
+func insertEventPrevious(ctx context.Context, db execer, e domain.Event, dispatchedAt any) ([]byte, error) {
 	var prev struct {
 		Object    []byte    `db:"object"`
 		UpdatedAt time.Time `db:"updated_at"`
@@ -54,8 +55,8 @@ func insertEventPrevious(ctx context.Context, db execer, e domain.Event) ([]byte
 	if prev.Object != nil {
 		previous = prev.Object
 	}
-	res, err := db.ExecContext(ctx, `INSERT IGNORE INTO events (id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventType, e.EventObjectType, e.ObjectID, e.SiteID, []byte(e.Object), previous, jsonOrNil(e.ChangedFields), e.Source, e.OccurredAt.UTC())
+	res, err := db.ExecContext(ctx, `INSERT IGNORE INTO events (id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, dispatched_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventType, e.EventObjectType, e.ObjectID, e.SiteID, []byte(e.Object), previous, jsonOrNil(e.ChangedFields), e.Source, e.OccurredAt.UTC(), dispatchedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +76,17 @@ func insertEventPrevious(ctx context.Context, db execer, e domain.Event) ([]byte
 // RecordEvent stores an event outside any other change.
 func (s *Store) RecordEvent(ctx context.Context, e domain.Event) error {
 	return s.tx(ctx, func(tx *sqlx.Tx) error { return insertEvent(ctx, tx, e) })
+}
+
+// RecordDispatchedEvent stores an event already marked dispatched, in its
+// one INSERT: the caller starts its deliveries itself (a manual dispatch to
+// one template), and the relay must never see it undispatched and match it
+// against every other target.
+func (s *Store) RecordDispatchedEvent(ctx context.Context, e domain.Event) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := insertEventPrevious(ctx, tx, e, time.Now().UTC())
+		return err
+	})
 }
 
 func jsonOrNil(v []string) any {

@@ -97,7 +97,7 @@ func (s *Store) AcceptEvent(ctx context.Context, e domain.Event, key string, req
 		}
 		var err error
 		id, created = e.ID, true
-		previous, err = insertEventPrevious(ctx, tx, e)
+		previous, err = insertEventPrevious(ctx, tx, e, nil)
 		return err
 	})
 	switch {
@@ -110,11 +110,15 @@ func (s *Store) AcceptEvent(ctx context.Context, e domain.Event, key string, req
 	return first, false, err
 }
 
-// UndispatchedEvents lists events not yet handed to Temporal, oldest first.
-func (s *Store) UndispatchedEvents(ctx context.Context, before time.Time, limit int) ([]domain.StoredEvent, error) {
+// UndispatchedEvents lists events not yet handed to Temporal and not set
+// aside, stored at least grace ago, oldest first. Age and order are by
+// recorded_at on the database's clock: a sender's occurredAt neither hides
+// an event nor lets it skip the grace its own request's fast path has.
+func (s *Store) UndispatchedEvents(ctx context.Context, grace time.Duration, limit int) ([]domain.StoredEvent, error) {
 	var rows []eventRow
 	err := s.db.SelectContext(ctx, &rows, "SELECT "+eventColumns+` FROM events
-		WHERE dispatched_at IS NULL AND occurred_at < ? ORDER BY occurred_at LIMIT ?`, before.UTC(), limit)
+		WHERE dispatched_at IS NULL AND dispatch_skipped_at IS NULL AND recorded_at < NOW(6) - INTERVAL ? MICROSECOND
+		ORDER BY recorded_at, id LIMIT ?`, grace.Microseconds(), limit)
 	out := make([]domain.StoredEvent, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, r.stored())
@@ -133,6 +137,48 @@ func (s *Store) MarkDispatched(ctx context.Context, ids ...string) error {
 	}
 	_, err = s.db.ExecContext(ctx, q, args...)
 	return err
+}
+
+// DispatchFailure is what FailDispatch did.
+type DispatchFailure struct {
+	Attempts int  // failed dispatches of the event so far
+	Skipped  bool // this failure set the event aside
+}
+
+// FailDispatch counts a dispatch of an event that failed through the
+// event's own fault, with the reason (valid UTF-8 that fits dispatch_error,
+// 1024 characters). The skipAfter-th failure sets the event aside (the relay
+// no longer selects it) and records report, the operational event saying
+// so, in the same transaction. An event already dispatched or set aside is
+// left alone.
+func (s *Store) FailDispatch(ctx context.Context, id, reason string, skipAfter int, report domain.Event) (DispatchFailure, error) {
+	var f DispatchFailure
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		f = DispatchFailure{}
+		err := tx.GetContext(ctx, &f.Attempts, `SELECT dispatch_attempts FROM events
+			WHERE id = ? AND dispatched_at IS NULL AND dispatch_skipped_at IS NULL FOR UPDATE`, id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		f.Attempts++
+		f.Skipped = f.Attempts >= skipAfter
+		var skipped any
+		if f.Skipped {
+			skipped = time.Now().UTC()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE events SET dispatch_attempts = ?, dispatch_error = ?, dispatch_skipped_at = ? WHERE id = ?`,
+			f.Attempts, reason, skipped, id); err != nil {
+			return err
+		}
+		if !f.Skipped {
+			return nil
+		}
+		return insertEvent(ctx, tx, report)
+	})
+	return f, err
 }
 
 // PruneIdempotencyKeys deletes keys past the window.

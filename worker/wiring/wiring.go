@@ -6,8 +6,11 @@ package wiring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -17,6 +20,7 @@ import (
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
 	"gatehouse/internal/mail"
+	"gatehouse/internal/metrics"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/outbound"
 	"gatehouse/internal/store"
@@ -59,19 +63,20 @@ func options(cfg config.Config) worker.Options {
 	}
 }
 
-// The event relay's poll interval, and how old an event must be before the
-// relay takes it (younger ones are usually being dispatched by the request
-// that stored them).
-const (
-	relayEvery = 500 * time.Millisecond
-	relayGrace = time.Second
-)
+// The event relay's poll interval. How long after storing an event the
+// relay may take it (younger ones are usually being dispatched by the
+// request that stored them) is GATEHOUSE_RELAY_GRACE.
+const relayEvery = 500 * time.Millisecond
 
 // Worker is a Temporal worker on the configured task queue with everything
 // registered. Run or Start also start its event relay: one per worker.
 type Worker struct {
 	w         worker.Worker
 	relay     *dispatch.Dispatcher
+	grace     time.Duration
+	metrics   *metrics.Registry
+	addr      string // GATEHOUSE_METRICS_ADDR; empty: /metrics is not served
+	log       *slog.Logger
 	stopRelay func()
 }
 
@@ -79,17 +84,28 @@ type Worker struct {
 func New(d Deps) *Worker {
 	w := worker.New(d.Temporal, d.Config.Temporal.TaskQueue, options(d.Config))
 	register(w, d)
+	reg := metrics.New()
 	return &Worker{
-		w:     w,
-		relay: &dispatch.Dispatcher{Store: d.Store, Temporal: d.Temporal, TaskQueue: d.Config.Temporal.TaskQueue, Log: d.Log},
+		w: w,
+		relay: &dispatch.Dispatcher{Store: d.Store, Temporal: d.Temporal, TaskQueue: d.Config.Temporal.TaskQueue, Log: d.Log,
+			Metrics: reg.Relay},
+		grace:   d.Config.RelayGrace,
+		metrics: reg,
+		addr:    d.Config.MetricsAddr,
+		log:     d.Log,
 	}
 }
+
+// Metrics serves the worker's metrics (also on GATEHOUSE_METRICS_ADDR).
+func (w *Worker) Metrics() http.Handler { return w.metrics.Handler() }
 
 // Run polls and relays until ctx ends, or returns the worker's fatal error.
 // Stopping lets in-flight activities finish for the shutdown timeout;
 // anything still running is retried by Temporal on another worker.
 func (w *Worker) Run(ctx context.Context) error {
-	w.startRelay(ctx)
+	if err := w.startRelay(ctx); err != nil {
+		return err
+	}
 	defer w.stopRelay()
 	return w.w.Run(stopOn(ctx))
 }
@@ -99,7 +115,10 @@ func (w *Worker) Start() error {
 	if err := w.w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	w.startRelay(context.Background())
+	if err := w.startRelay(context.Background()); err != nil {
+		w.w.Stop()
+		return err
+	}
 	return nil
 }
 
@@ -110,11 +129,36 @@ func (w *Worker) Stop() {
 	w.w.Stop()
 }
 
-func (w *Worker) startRelay(ctx context.Context) {
+// startRelay starts the relay and, when GATEHOUSE_METRICS_ADDR is set,
+// the /metrics listener; stopRelay stops both.
+func (w *Worker) startRelay(ctx context.Context) error {
+	var srv *http.Server
+	if w.addr != "" {
+		l, err := net.Listen("tcp", w.addr)
+		if err != nil {
+			return fmt.Errorf("GATEHOUSE_METRICS_ADDR: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", w.Metrics())
+		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+			WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute}
+		go func() {
+			if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				w.log.Error("metrics listener", "err", err)
+			}
+		}()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { defer close(done); w.relay.Relay(ctx, relayEvery, relayGrace) }()
-	w.stopRelay = func() { cancel(); <-done }
+	go func() { defer close(done); w.relay.Relay(ctx, relayEvery, w.grace) }()
+	w.stopRelay = func() {
+		cancel()
+		<-done
+		if srv != nil {
+			srv.Close()
+		}
+	}
+	return nil
 }
 
 func stopOn(ctx context.Context) <-chan any {

@@ -1,0 +1,25 @@
+package dispatch
+
+import (
+	"context"
+	"time"
+
+	"gatehouse/internal/domain"
+	"gatehouse/internal/notify"
+)
+
+// RelayOnce runs one relay round with the relay's batch size.
+func RelayOnce(ctx context.Context, d *Dispatcher, grace time.Duration) (int, error) {
+	return d.relayOnce(ctx, grace, 200)
+}
+
+// Matcher is the matcher one relay batch shares.
+type Matcher = matcher
+
+// NewMatcher makes a relay batch's matcher.
+func NewMatcher(d *Dispatcher) *Matcher { return newMatcher(d) }
+
+// Match matches one event as the relay does.
+func (m *matcher) Match(ctx context.Context, se domain.StoredEvent) ([]Target, error) {
+	return m.match(ctx, notify.EventFrom(se))
+}
