@@ -54,8 +54,8 @@ func insertEventPrevious(ctx context.Context, db execer, e domain.Event) ([]byte
 	if prev.Object != nil {
 		previous = prev.Object
 	}
-	res, err := db.ExecContext(ctx, `INSERT IGNORE INTO events (id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventType, e.EventObjectType, e.ObjectID, e.SiteID, []byte(e.Object), previous, jsonOrNil(e.ChangedFields), e.Source, e.OccurredAt.UTC())
+	res, err := db.ExecContext(ctx, `INSERT IGNORE INTO events (id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, sent_timestamp)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventType, e.EventObjectType, e.ObjectID, e.SiteID, []byte(e.Object), previous, jsonOrNil(e.ChangedFields), e.Source, e.OccurredAt.UTC(), nullable(e.SentTimestamp))
 	if err != nil {
 		return nil, err
 	}

@@ -32,13 +32,14 @@ type eventRow struct {
 	Source          string         `db:"source"`
 	OccurredAt      time.Time      `db:"occurred_at"`
 	DispatchedAt    sql.NullTime   `db:"dispatched_at"`
+	SentTimestamp   sql.NullString `db:"sent_timestamp"`
 }
 
-const eventColumns = `id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, dispatched_at`
+const eventColumns = `id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, dispatched_at, sent_timestamp`
 
 func (r eventRow) stored() domain.StoredEvent {
 	e := domain.StoredEvent{Event: domain.Event{ID: r.ID, EventType: r.EventType, EventObjectType: r.EventObjectType, ObjectID: r.ObjectID,
-		Object: r.Object, Source: r.Source, OccurredAt: r.OccurredAt}, Previous: r.Previous}
+		Object: r.Object, Source: r.Source, OccurredAt: r.OccurredAt, SentTimestamp: r.SentTimestamp.String}, Previous: r.Previous}
 	if r.SiteID.Valid {
 		e.SiteID = &r.SiteID.String
 	}
