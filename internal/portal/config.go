@@ -12,6 +12,7 @@ import (
 
 	"gatehouse/internal/condition"
 	"gatehouse/internal/iprules"
+	"gatehouse/internal/signing"
 )
 
 // DefaultInboundHeader is the header the portal's webhook carries the
@@ -188,8 +189,10 @@ func (p *Portal) Validate(adminTokenStored bool) []Problem {
 			bad(fmt.Sprintf("allowedAddresses[%d]", i), "%v", err)
 		}
 	}
-	if p.StandardWebhooksSecret != "" && !validWebhookSecret(p.StandardWebhooksSecret) {
-		bad("standardWebhooksSecret", "must be a Standard Webhooks secret: whsec_ followed by base64 of 24-64 bytes")
+	if p.StandardWebhooksSecret != "" {
+		if _, err := signing.ParseSecret(p.StandardWebhooksSecret); err != nil {
+			bad("standardWebhooksSecret", "%s", err.Error())
+		}
 	}
 	kinds := make([]string, 0, len(p.Approvals))
 	for k := range p.Approvals {
@@ -303,17 +306,6 @@ func CompileAutoApprove(code string) (*condition.Program, error) {
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
-
-func validWebhookSecret(s string) bool {
-	rest, ok := strings.CutPrefix(s, "whsec_")
-	if !ok {
-		return false
-	}
-	n := len(rest) * 3 / 4
-	return len(rest)%4 == 0 && n >= 24 && n <= 66 && !strings.ContainsFunc(rest, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '+' || r == '/' || r == '=')
-	})
 }
 
 // Remind is RemindEvery as a span; 0 when empty or invalid (Validate

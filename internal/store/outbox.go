@@ -197,3 +197,39 @@ func (s *Store) GroupContacts(ctx context.Context, groupID string, siteID *strin
 	err := s.db.SelectContext(ctx, &out, q+" ORDER BY u.email LIMIT 10000", args...)
 	return out, err
 }
+
+// EventFilter selects events for GET /api/v1/events; empty fields match
+// everything. Before is a keyset cursor: events with a smaller id (ids
+// sort by creation).
+type EventFilter struct {
+	EventType       string
+	EventObjectType string
+	Source          string
+	Before          string
+	Limit           int
+}
+
+// ListEvents returns events newest first.
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]domain.StoredEvent, error) {
+	where, args := "1=1", []any{}
+	for _, c := range []struct{ col, v string }{{"event_type", f.EventType}, {"event_object_type", f.EventObjectType}, {"source", f.Source}} {
+		if c.v != "" {
+			where += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	if f.Before != "" {
+		where += " AND id < ?"
+		args = append(args, f.Before)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var rows []eventRow
+	err := s.db.SelectContext(ctx, &rows, "SELECT "+eventColumns+" FROM events WHERE "+where+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
+	out := make([]domain.StoredEvent, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.stored())
+	}
+	return out, err
+}
