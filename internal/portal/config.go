@@ -272,7 +272,7 @@ func (pol *Policy) validate(k Kind, field string) []Problem {
 		if len(pol.EscalateTo) == 0 {
 			bad("escalateTo", "is required when onExpiry is escalate")
 		}
-		if pol.Expiry() == 0 {
+		if d, err := ParseDuration(pol.ExpireAfter); err == nil && d == 0 {
 			bad("expireAfter", "is required when onExpiry is escalate")
 		}
 	default:

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,5 +92,29 @@ func TestAcceptPortalEventDeduplicates(t *testing.T) {
 	}
 	if n, _ := s.CountPortalEvents(ctx, "p-dedup"); n != 1 {
 		t.Fatalf("%d portal events, want 1", n)
+	}
+}
+
+// The portal event and its outbox event are stored together or not at
+// all: a failing write after the portal_events insert (the snapshot of an
+// object id longer than its column) leaves no row behind.
+func TestAcceptPortalEventIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s := testkit.Get(t).Store(t)
+	now := time.Now().UTC()
+	id := domain.NewEventID(now)
+	key := [32]byte{1}
+	_, _, err := s.AcceptPortalEvent(ctx, store.PortalEvent{ID: id, PortalID: "p-atomic", DedupKey: key[:], EventName: "UserRegistered",
+		SentName: "UserRegistered", EntityID: "1", PortalTimestamp: now, Message: json.RawMessage(`{}`), ReceivedAt: now},
+		domain.Event{ID: id, EventType: "UserRegistered", EventObjectType: domain.ObjectTypePortalEvent, ObjectID: strings.Repeat("x", 200),
+			Object: json.RawMessage(`{}`), Source: "portal:p-atomic", OccurredAt: now})
+	if err == nil {
+		t.Fatal("an object id longer than its column was stored")
+	}
+	if n, _ := s.CountPortalEvents(ctx, "p-atomic"); n != 0 {
+		t.Fatalf("%d portal events left by a failed transaction", n)
+	}
+	if _, err := s.GetEvent(ctx, id); err != store.ErrNotFound {
+		t.Fatalf("outbox event after a failed transaction: %v", err)
 	}
 }
