@@ -71,11 +71,7 @@ func (s *server) putPortal(c *gin.Context) {
 		s.Unavailable(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, saved)
+	answerPut(c, created, saved)
 }
 
 func (s *server) getPortal(c *gin.Context) {

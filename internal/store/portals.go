@@ -48,9 +48,10 @@ const portalColumns = "id, name, base_url, admin_token, inbound_secret_hash, inb
 
 func (r portalRow) portal() (portal.Portal, PortalSecrets, error) {
 	p := portal.Portal{ID: r.ID, Name: r.Name, BaseURL: r.BaseURL, InboundHeader: r.InboundHeader,
-		AdminTokenSet: r.AdminToken != "", InboundSecretSet: r.InboundSecretHash != nil,
-		StandardWebhooksSecretSet: r.StandardWebhooksSecret.Valid && r.StandardWebhooksSecret.String != "",
-		CreatedAt:                 r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	p.AdminTokenSet = r.AdminToken != ""
+	p.InboundSecretSet = r.InboundSecretHash != nil
+	p.StandardWebhooksSecretSet = r.StandardWebhooksSecret.String != ""
 	if err := json.Unmarshal(r.AllowedAddresses, &p.AllowedAddresses); err != nil {
 		return p, PortalSecrets{}, fmt.Errorf("portal %s allowed_addresses: %w", r.ID, err)
 	}
