@@ -44,6 +44,11 @@ func (s *server) channelFromRequest(c *gin.Context, id string) (*notify.Channel,
 			errs = append(errs, web.FieldError{Field: fmt.Sprintf("headers[%d]", i), Message: "header names and values cannot contain spaces, colons or line breaks"})
 		}
 	}
+	for i, e := range req.Events {
+		if err := notify.CheckChannelEvent(e); err != nil {
+			errs = append(errs, web.FieldError{Field: fmt.Sprintf("events[%d]", i), Message: err.Error()})
+		}
+	}
 	if _, err := notify.ParseSchedule(req.RetrySchedule); err != nil {
 		errs = append(errs, web.FieldError{Field: "retrySchedule", Message: err.Error()})
 	}

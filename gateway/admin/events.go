@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,4 +103,28 @@ func (s *server) getEvent(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"event": se, "deliveries": deliveries})
+}
+
+// listEvents is GET /api/v1/events?eventType=&eventObjectType=&source=&before=&limit=,
+// newest first; nextBefore continues the list.
+func (s *server) listEvents(c *gin.Context) {
+	limit := 100
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			web.AbortFields(c, http.StatusBadRequest, "invalid_query", []web.FieldError{{Field: "limit", Message: "must be 1-1000"}})
+			return
+		}
+		limit = n
+	}
+	list, err := s.Store.ListEvents(c, store.EventFilter{EventType: c.Query("eventType"), EventObjectType: c.Query("eventObjectType"),
+		Source: c.Query("source"), Before: c.Query("before"), Limit: limit})
+	if s.storeError(c, err, "event") {
+		return
+	}
+	out := gin.H{"events": list}
+	if len(list) == limit {
+		out["nextBefore"] = list[len(list)-1].ID
+	}
+	c.JSON(http.StatusOK, out)
 }

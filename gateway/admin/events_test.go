@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -29,6 +30,15 @@ func TestUserEventsReachChannels(t *testing.T) {
 	for {
 		for _, q := range rc.Requests() {
 			if strings.Contains(string(q.Body), addr) && strings.Contains(string(q.Body), `"Event":"UserRegistered"`) {
+				// Gatehouse's fields stay; the Tyk portal's user fields are added.
+				var p struct{ Message map[string]any }
+				json.Unmarshal(q.Body, &p)
+				m := p.Message
+				if m["email"] != addr || m["Email"] != addr || m["First"] != "Ada" || m["Last"] != "L" || m["OrgID"] != siteID ||
+					m["ID"] != m["id"] || m["Provider"] != "gatehouse" || (m["Status"] != "active" && m["Status"] != "inactive") ||
+					m["CustomAttributes"] == nil || m["CreatedAt"] == "" || m["ByUser"] != float64(0) {
+					t.Fatalf("user event Message: %s", q.Body)
+				}
 				return
 			}
 		}

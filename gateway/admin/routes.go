@@ -1,7 +1,8 @@
 // Package admin is Gatehouse's own REST API under /api/v1, documented in
 // README.md: sites with their email templates and users (the admin side of
 // gateway/registration), events and the channels and deliveries they
-// start, categories, and a self-check. JSON in and out, Authorization:
+// start, categories, the Tyk portals gateway/portal takes events from, and
+// a self-check. JSON in and out, Authorization:
 // Bearer $GATEHOUSE_ADMIN_TOKEN, errors as web.Error.
 package admin
 
@@ -35,6 +36,7 @@ func Mount(r *gin.Engine, d *web.Deps) {
 	sites.DELETE("/users/:userId", s.deleteUser)
 	sites.POST("/users/:userId/resend", s.resendLink)
 	v1.POST("/events", s.postEvent)
+	v1.GET("/events", s.listEvents)
 	v1.GET("/events/:eventId", s.getEvent)
 	v1.GET("/channels", s.listChannels)
 	v1.POST("/channels", s.createChannel)
@@ -49,6 +51,12 @@ func Mount(r *gin.Engine, d *web.Deps) {
 	v1.POST("/deliveries/:deliveryId/retry", s.retryDelivery)
 	v1.POST("/deliveries/:deliveryId/cancel", s.cancelDelivery)
 	v1.PUT("/categories/:categoryId", s.putCategory)
+	v1.GET("/portals", s.listPortals)
+	portals := v1.Group("/portals/:portalId", s.validPortalID)
+	portals.PUT("", s.putPortal)
+	portals.GET("", s.getPortal)
+	portals.DELETE("", s.deletePortal)
+	portals.POST("/inbound-secret", s.generateInboundSecret)
 }
 
 func (s *server) validSiteID(c *gin.Context) {

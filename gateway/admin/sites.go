@@ -94,11 +94,7 @@ func (s *server) putSite(c *gin.Context) {
 		s.Unavailable(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, saved)
+	answerPut(c, created, saved)
 }
 
 func (s *server) getSite(c *gin.Context) {
@@ -155,11 +151,7 @@ func (s *server) putTemplate(c *gin.Context) {
 		s.Unavailable(c, err)
 		return
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	c.JSON(status, t)
+	answerPut(c, created, t)
 }
 
 func (s *server) getTemplate(c *gin.Context) {
@@ -210,6 +202,15 @@ func (s *server) deleteTemplate(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"deleted": id})
+}
+
+// answerPut answers a PUT: 201 when it created the resource, else 200.
+func answerPut(c *gin.Context, created bool, v any) {
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	c.JSON(status, v)
 }
 
 // storeError answers 404 or 503 for a store error and reports whether it did.

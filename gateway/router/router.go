@@ -1,6 +1,6 @@
 // Package router assembles the gateway: one gin engine with the shared
 // middleware and health probes of gateway/web, on which each protocol
-// package (admin, kaltura, registration) mounts its routes. External
+// package (admin, kaltura, portal, registration) mounts its routes. External
 // systems only ever talk to Gatehouse through these routes.
 package router
 
@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/gateway/admin"
 	"gatehouse/gateway/kaltura"
+	"gatehouse/gateway/portal"
 	"gatehouse/gateway/registration"
 	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
@@ -61,6 +62,7 @@ func New(o Options) (*gin.Engine, error) {
 	admin.Mount(r, d)
 	kaltura.Mount(r, d)
 	registration.Mount(r, d)
+	portal.Mount(r, d)
 
 	if o.Extra != nil {
 		o.Extra(r)

@@ -21,6 +21,11 @@ const (
 	ObjectTypeUser = "8"
 )
 
+// ObjectTypePortalEvent is the object type of the events the Tyk portal
+// sends (event types are the portal's 14 names); the object is the
+// portal's Message as received.
+const ObjectTypePortalEvent = "portalEvent"
+
 // Event is one domain event.
 type Event struct {
 	ID              string          `json:"id" db:"id"`
@@ -32,6 +37,9 @@ type Event struct {
 	ChangedFields   []string        `json:"changedFields,omitempty" db:"-"`
 	Source          string          `json:"source" db:"source"`
 	OccurredAt      time.Time       `json:"occurredAt" db:"occurred_at"`
+	// SentTimestamp is the sender's own Timestamp as received (portal
+	// events), forwarded unchanged; it never orders work.
+	SentTimestamp string `json:"sentTimestamp,omitempty" db:"-"`
 }
 
 // StoredEvent is an event as read back, with the snapshot it replaced.

@@ -1,11 +1,16 @@
 package notify
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
 
+	"gatehouse/internal/domain"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/signing"
 )
 
@@ -83,11 +88,7 @@ type ChannelPayload struct {
 // BuildChannelRequest renders a channel delivery. The body is the same on
 // every attempt; only the Standard Webhooks timestamp moves.
 func BuildChannelRequest(c *Channel, secrets ChannelSecrets, e *Event, deliveryID string, now time.Time) (Request, error) {
-	msg := e.Object
-	if msg == nil {
-		msg = map[string]any{}
-	}
-	body, err := json.Marshal(ChannelPayload{Event: e.EventType, Message: msg, Timestamp: e.OccurredAt.Format(time.RFC3339Nano)})
+	body, err := channelBody(e)
 	if err != nil {
 		return Request{}, err
 	}
@@ -112,4 +113,75 @@ func BuildChannelRequest(c *Channel, secrets ChannelSecrets, e *Event, deliveryI
 		req.Header[k] = v
 	}
 	return req, nil
+}
+
+// channelBody is the Tyk shape of an event. A portal event goes out as the
+// portal sent it: its Message byte for byte and its own Timestamp (under
+// the Organisation* name). Gatehouse's user events keep their names and
+// fields and add the Tyk user fields, so one consumer reads both.
+func channelBody(e *Event) ([]byte, error) {
+	if e.EventObjectType == domain.ObjectTypePortalEvent && e.SentTimestamp != "" && json.Valid(e.Raw) {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		b.WriteString(`{"Event":`)
+		if err := enc.Encode(e.EventType); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1) // Encode's newline
+		b.WriteString(`,"Message":`)
+		b.Write(e.Raw)
+		b.WriteString(`,"Timestamp":`)
+		if err := enc.Encode(e.SentTimestamp); err != nil {
+			return nil, err
+		}
+		b.Truncate(b.Len() - 1)
+		b.WriteString("}")
+		return b.Bytes(), nil
+	}
+	msg := e.Object
+	if msg == nil {
+		msg = map[string]any{}
+	}
+	if e.EventObjectType == domain.ObjectTypeUser {
+		msg = withTykUserFields(msg, e.SiteID)
+	}
+	return json.Marshal(ChannelPayload{Event: e.EventType, Message: msg, Timestamp: e.OccurredAt.Format(time.RFC3339Nano)})
+}
+
+// withTykUserFields adds the portal's user fields (UserMessage) to a
+// Gatehouse user object: ID, Email, First, Last, OrgID (the site),
+// Provider, Status (active or inactive), CreatedAt, ByUser (0: no portal
+// admin) and CustomAttributes (the user object's fields). A field the
+// object already has is kept.
+func withTykUserFields(obj map[string]any, siteID *string) map[string]any {
+	str := func(k string) string { s, _ := obj[k].(string); return s }
+	org := str("siteId")
+	if org == "" && siteID != nil {
+		org = *siteID
+	}
+	status := portal.UserInactive
+	if str("status") == domain.UserActive {
+		status = portal.UserActive
+	}
+	attrs := []map[string]string{}
+	if uo, ok := obj["userObject"].(map[string]any); ok {
+		for _, k := range slices.Sorted(maps.Keys(uo)) {
+			v, ok := uo[k].(string)
+			if !ok {
+				v = fmt.Sprint(uo[k])
+			}
+			attrs = append(attrs, map[string]string{"Identifier": k, "Value": v})
+		}
+	}
+	tyk := map[string]any{"ID": str("id"), "Email": str("email"), "First": str("firstName"), "Last": str("lastName"),
+		"OrgID": org, "Provider": "gatehouse", "Status": status, "CreatedAt": str("createdAt"), "ByUser": 0,
+		"CustomAttributes": attrs}
+	out := maps.Clone(obj)
+	for k, v := range tyk {
+		if _, ok := out[k]; !ok {
+			out[k] = v
+		}
+	}
+	return out
 }

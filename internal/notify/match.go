@@ -25,13 +25,19 @@ type Event struct {
 	ChangedFields   []string
 	Source          string
 	OccurredAt      time.Time
+	// Raw is the object as stored; channels forward a portal event's
+	// Message with it byte for byte.
+	Raw json.RawMessage
+	// SentTimestamp is the sender's Timestamp as received (portal events).
+	SentTimestamp string
 }
 
 // EventFrom converts a stored event for matching and rendering.
 func EventFrom(se domain.StoredEvent) *Event {
 	return &Event{ID: se.ID, EventType: se.EventType, EventObjectType: se.EventObjectType, ObjectID: se.ObjectID,
 		SiteID: se.SiteID, Object: DecodeObject(se.Object), Previous: DecodeObject(se.Previous),
-		ChangedFields: se.ChangedFields, Source: se.Source, OccurredAt: se.OccurredAt}
+		ChangedFields: se.ChangedFields, Source: se.Source, OccurredAt: se.OccurredAt,
+		Raw: se.Object, SentTimestamp: se.SentTimestamp}
 }
 
 // DecodeObject parses an object's JSON; a non-object becomes {"value": v}.

@@ -134,3 +134,36 @@ func MaskSecret(s string) string {
 	}
 	return prefix + "…" + s[len(s)-tail:]
 }
+
+// StandardTolerance is how far a signed webhook's timestamp may be from
+// our clock (the Standard Webhooks libraries' default), against replays.
+const StandardTolerance = 5 * time.Minute
+
+// VerifyStandard checks a Standard Webhooks signature made with secret:
+// the id and timestamp headers are present, the timestamp is within
+// StandardTolerance of now, and one "v1," signature matches (compared in
+// constant time). Errors never repeat the secret.
+func VerifyStandard(secret string, h http.Header, body []byte, now time.Time) error {
+	key, err := ParseSecret(secret)
+	if err != nil {
+		return err
+	}
+	id, ts, sigs := h.Get(HeaderWebhookID), h.Get(HeaderWebhookTimestamp), h.Get(HeaderWebhookSignature)
+	if id == "" || ts == "" || sigs == "" {
+		return errors.New("missing webhook-id, webhook-timestamp or webhook-signature header")
+	}
+	unix, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return errors.New("webhook-timestamp is not a Unix time in seconds")
+	}
+	if d := now.Sub(time.Unix(unix, 0)); d > StandardTolerance || d < -StandardTolerance {
+		return errors.New("webhook-timestamp is too far from the current time")
+	}
+	want := []byte(standardSignature(key, id, ts, body))
+	for _, s := range strings.Fields(sigs) {
+		if v, sig, ok := strings.Cut(s, ","); ok && v == "v1" && hmac.Equal([]byte(sig), want) {
+			return nil
+		}
+	}
+	return errors.New("no webhook-signature matches")
+}

@@ -32,13 +32,14 @@ type eventRow struct {
 	Source          string         `db:"source"`
 	OccurredAt      time.Time      `db:"occurred_at"`
 	DispatchedAt    sql.NullTime   `db:"dispatched_at"`
+	SentTimestamp   sql.NullString `db:"sent_timestamp"`
 }
 
-const eventColumns = `id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, dispatched_at`
+const eventColumns = `id, event_type, event_object_type, object_id, site_id, object, previous_object, changed_fields, source, occurred_at, dispatched_at, sent_timestamp`
 
 func (r eventRow) stored() domain.StoredEvent {
 	e := domain.StoredEvent{Event: domain.Event{ID: r.ID, EventType: r.EventType, EventObjectType: r.EventObjectType, ObjectID: r.ObjectID,
-		Object: r.Object, Source: r.Source, OccurredAt: r.OccurredAt}, Previous: r.Previous}
+		Object: r.Object, Source: r.Source, OccurredAt: r.OccurredAt, SentTimestamp: r.SentTimestamp.String}, Previous: r.Previous}
 	if r.SiteID.Valid {
 		e.SiteID = &r.SiteID.String
 	}
@@ -240,5 +241,41 @@ func (s *Store) GroupContacts(ctx context.Context, groupID string, siteID *strin
 		args = append(args, *siteID)
 	}
 	err := s.db.SelectContext(ctx, &out, q+" ORDER BY u.email LIMIT 10000", args...)
+	return out, err
+}
+
+// EventFilter selects events for GET /api/v1/events; empty fields match
+// everything. Before is a keyset cursor: events with a smaller id (ids
+// sort by creation).
+type EventFilter struct {
+	EventType       string
+	EventObjectType string
+	Source          string
+	Before          string
+	Limit           int
+}
+
+// ListEvents returns events newest first.
+func (s *Store) ListEvents(ctx context.Context, f EventFilter) ([]domain.StoredEvent, error) {
+	where, args := "1=1", []any{}
+	for _, c := range []struct{ col, v string }{{"event_type", f.EventType}, {"event_object_type", f.EventObjectType}, {"source", f.Source}} {
+		if c.v != "" {
+			where += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	if f.Before != "" {
+		where += " AND id < ?"
+		args = append(args, f.Before)
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	var rows []eventRow
+	err := s.db.SelectContext(ctx, &rows, "SELECT "+eventColumns+" FROM events WHERE "+where+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
+	out := make([]domain.StoredEvent, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.stored())
+	}
 	return out, err
 }

@@ -1,0 +1,110 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/gateway/web"
+	"gatehouse/internal/portal"
+	"gatehouse/internal/store"
+)
+
+func (s *server) validPortalID(c *gin.Context) {
+	if !portal.ValidID(c.Param("portalId")) {
+		web.AbortFields(c, http.StatusBadRequest, "invalid_portal_id", []web.FieldError{{Field: "portalId", Message: portal.IDRule}})
+	}
+}
+
+// putPortal creates or replaces a portal. adminToken, inboundSecret and
+// standardWebhooksSecret are write-only: left out, the stored ones stay;
+// "standardWebhooksSecret": "" removes the signature check.
+func (s *server) putPortal(c *gin.Context) {
+	id := c.Param("portalId")
+	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
+	if err != nil {
+		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
+		return
+	}
+	c.Request.Body = io.NopCloser(bytes.NewReader(raw))
+	var p portal.Portal
+	if !decodeStrict(c, &p) {
+		return
+	}
+	var present map[string]json.RawMessage
+	json.Unmarshal(raw, &present) //nolint:errcheck // decodeStrict parsed it
+	if p.ID != "" && p.ID != id {
+		web.AbortFields(c, http.StatusBadRequest, "invalid_field", []web.FieldError{{Field: "id", Message: "does not match the path"}})
+		return
+	}
+	p.ID = id
+	p.ApplyDefaults()
+	_, old, err := s.Store.GetPortal(c, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.Unavailable(c, err)
+		return
+	}
+	if probs := p.Validate(old.AdminToken != ""); len(probs) > 0 {
+		fields := make([]web.FieldError, len(probs))
+		for i, pr := range probs {
+			fields[i] = web.FieldError{Field: pr.Field, Message: pr.Reason}
+		}
+		web.AbortFields(c, http.StatusBadRequest, "invalid_portal", fields)
+		return
+	}
+	var change store.PortalSecretsChange
+	if p.AdminToken != "" {
+		change.AdminToken = &p.AdminToken
+	}
+	if p.InboundSecret != "" {
+		change.InboundSecretHash = portal.HashSecret(p.InboundSecret)
+	}
+	if _, ok := present["standardWebhooksSecret"]; ok {
+		change.StandardWebhooksSecret = &p.StandardWebhooksSecret
+	}
+	saved, created, err := s.Store.PutPortal(c, p, change)
+	if err != nil {
+		s.Unavailable(c, err)
+		return
+	}
+	answerPut(c, created, saved)
+}
+
+func (s *server) getPortal(c *gin.Context) {
+	p, _, err := s.Store.GetPortal(c, c.Param("portalId"))
+	if s.storeError(c, err, "portal") {
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *server) listPortals(c *gin.Context) {
+	list, err := s.Store.ListPortals(c)
+	if s.storeError(c, err, "portal") {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"portals": list})
+}
+
+// deletePortal removes a portal; its events stay.
+func (s *server) deletePortal(c *gin.Context) {
+	id := c.Param("portalId")
+	if s.storeError(c, s.Store.DeletePortal(c, id), "portal") {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"deleted": id})
+}
+
+// generateInboundSecret answers the new secret once; only its hash is
+// kept, and the previous secret stops working.
+func (s *server) generateInboundSecret(c *gin.Context) {
+	secret := portal.NewInboundSecret()
+	if s.storeError(c, s.Store.SetInboundSecret(c, c.Param("portalId"), portal.HashSecret(secret)), "portal") {
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"inboundSecret": secret})
+}

@@ -1,0 +1,163 @@
+// Package portal speaks the Tyk Enterprise Developer Portal's webhook
+// protocol: the portal posts {"Event", "Message", "Timestamp"} for its 14
+// events (../shared/seeds/002_*.txt, and the portal's OpenAPI document,
+// portal 1.14: Webhook-create.Events) to /webhooks/portal/{portalId}, with
+// the method its webhook is configured with (POST or PUT). The domain side
+// (names, messages, identities) is internal/portal; the portals themselves
+// are managed through gateway/admin (/api/v1/portals).
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
+	"gatehouse/internal/iprules"
+	"gatehouse/internal/portal"
+	"gatehouse/internal/ratelimit"
+	"gatehouse/internal/signing"
+	"gatehouse/internal/store"
+)
+
+// Per client address: the portal sends in bursts (one webhook per event),
+// strangers get no more than this.
+const (
+	ratePerMinute = 1200
+	rateBurst     = 200
+)
+
+type server struct {
+	*web.Deps
+	limiter *ratelimit.Limiter
+}
+
+// Mount adds the portal webhook to r.
+func Mount(r *gin.Engine, d *web.Deps) {
+	s := &server{Deps: d, limiter: ratelimit.New(ratePerMinute, rateBurst)}
+	r.POST("/webhooks/portal/:portalId", s.ingest)
+	r.PUT("/webhooks/portal/:portalId", s.ingest)
+	// The portal's Test Connection sends no custom headers: HEAD answers
+	// 200 for any id and says nothing about whether the portal exists.
+	r.HEAD("/webhooks/portal/:portalId", func(c *gin.Context) { c.Status(http.StatusOK) })
+}
+
+func unauthorized(c *gin.Context) {
+	web.Abort(c, http.StatusUnauthorized, "invalid_secret", "inbound secret missing or wrong")
+}
+
+// ingest accepts one portal event. The checks run cheapest first; the
+// answer is 202 once the event and its outbox row are committed together,
+// 200 with the first event's id for a duplicate, 503 with nothing stored
+// when MySQL fails.
+func (s *server) ingest(c *gin.Context) {
+	if ok, wait := s.limiter.Allow(c.ClientIP(), time.Now()); !ok {
+		c.Header("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		web.Abort(c, http.StatusTooManyRequests, "rate_limited", "too many requests from "+c.ClientIP())
+		return
+	}
+	id := c.Param("portalId")
+	if !portal.ValidID(id) {
+		unauthorized(c) // the same answer as an unknown portal
+		return
+	}
+	p, sec, err := s.Store.GetPortal(c, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		unauthorized(c)
+		return
+	case err != nil:
+		s.Unavailable(c, err)
+		return
+	}
+	rules, err := iprules.Parse(p.AllowedAddresses)
+	addr, perr := netip.ParseAddr(c.ClientIP())
+	if err != nil || perr != nil || !rules.Allows(addr) {
+		web.Abort(c, http.StatusForbidden, "address_not_allowed", "requests from "+c.ClientIP()+" are not allowed")
+		return
+	}
+	if !portal.SecretMatches(sec.InboundSecretHash, c.GetHeader(p.InboundHeader)) {
+		unauthorized(c)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, portal.MaxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is larger than %d bytes", portal.MaxBody))
+		return
+	case err != nil:
+		web.Abort(c, http.StatusBadRequest, "unreadable_body", "the body could not be read")
+		return
+	}
+	if sec.StandardWebhooksSecret != "" {
+		if err := signing.VerifyStandard(sec.StandardWebhooksSecret, c.Request.Header, body, time.Now()); err != nil {
+			web.Abort(c, http.StatusUnauthorized, "invalid_signature", "Standard Webhooks signature: "+err.Error())
+			return
+		}
+	}
+	ev, err := portal.Decode(body)
+	if err == nil && (ev.Timestamp.UTC().Year() < 1000 || ev.Timestamp.UTC().Year() > 9999) {
+		err = &portal.InvalidError{Problems: []portal.Problem{{Field: "Timestamp", Reason: "must be between the years 1000 and 9999"}}}
+	}
+	var invalid *portal.InvalidError
+	if errors.As(err, &invalid) {
+		fields := make([]web.FieldError, len(invalid.Problems))
+		for i, pr := range invalid.Problems {
+			fields[i] = web.FieldError{Field: pr.Field, Message: pr.Reason}
+		}
+		web.AbortFields(c, http.StatusBadRequest, "invalid_event", fields)
+		return
+	}
+	if err != nil {
+		web.Abort(c, http.StatusBadRequest, "invalid_event", err.Error())
+		return
+	}
+	s.accept(c, id, ev)
+}
+
+func (s *server) accept(c *gin.Context, portalID string, ev *portal.Event) {
+	now := time.Now().UTC()
+	eventID := domain.NewEventID(now)
+	key := ev.DedupKey()
+	pe := store.PortalEvent{ID: eventID, PortalID: portalID, DedupKey: key[:], EventName: ev.Name, SentName: ev.SentName,
+		EntityID: ev.EntityID(), PortalTimestamp: ev.Timestamp, Message: ev.Message, ReceivedAt: now}
+	de := domain.Event{ID: eventID, EventType: ev.Name, EventObjectType: domain.ObjectTypePortalEvent,
+		ObjectID: ev.ObjectID(portalID), Object: ev.Message, Source: "portal:" + portalID, OccurredAt: now,
+		SentTimestamp: ev.RawTimestamp}
+	firstID, created, err := s.Store.AcceptPortalEvent(c, pe, de)
+	if err != nil {
+		s.Log.Warn("portal event: store", "portal", portalID, "event", ev.Name, "error", err)
+		web.Abort(c, http.StatusServiceUnavailable, "unavailable", "MySQL is unavailable; nothing was stored, retry")
+		return
+	}
+	if !created {
+		c.JSON(http.StatusOK, gin.H{"status": "duplicate", "eventId": firstID})
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"status": "accepted", "eventId": eventID, "dispatch": s.dispatch(c, eventID)})
+}
+
+// dispatch starts the event's deliveries now; whatever fails here the
+// relay starts from the outbox, so the event is accepted either way.
+func (s *server) dispatch(ctx context.Context, eventID string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	se, err := s.Store.GetEvent(ctx, eventID)
+	if err == nil {
+		_, err = s.Dispatcher.Dispatch(ctx, se)
+	}
+	if err != nil {
+		s.Log.Warn("portal event: dispatch queued", "event_id", eventID, "error", err)
+		return "queued"
+	}
+	return "started"
+}
