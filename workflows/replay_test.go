@@ -33,9 +33,11 @@ func TestReplayRecordedHistories(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			// Same data converter as the workers: histories recorded with
+			// Same converters as the workers: histories recorded with
 			// encryption decrypt, older unencrypted ones pass through.
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc})
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+				DataConverter: dc, FailureConverter: payloadcodec.FailureConverter(dc),
+			})
 			if err != nil {
 				t.Fatal(err)
 			}

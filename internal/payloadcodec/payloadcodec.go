@@ -16,6 +16,7 @@ import (
 
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -143,6 +144,12 @@ func DataConverter(ring Ring) (converter.DataConverter, error) {
 		return nil, err
 	}
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c), nil
+}
+
+// FailureConverter moves failure messages and stack traces into a payload
+// encoded by dc: an error may quote an address as well.
+func FailureConverter(dc converter.DataConverter) converter.FailureConverter {
+	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
 }
 
 // Encode encrypts each payload with the ring's first key. The key id is

@@ -19,7 +19,7 @@ import (
 
 // Dial connects and checks the namespace is reachable. With payload keys
 // configured, every payload the client or a worker built on it sends is
-// encrypted (see payloadcodec).
+// encrypted (see payloadcodec), and so are failure messages.
 func Dial(ctx context.Context, c config.TemporalConfig, log *slog.Logger, opts client.Options) (client.Client, error) {
 	if len(c.PayloadKeys) > 0 && opts.DataConverter == nil {
 		dc, err := payloadcodec.DataConverter(c.PayloadKeys)
@@ -27,6 +27,7 @@ func Dial(ctx context.Context, c config.TemporalConfig, log *slog.Logger, opts c
 			return nil, fmt.Errorf("GATEHOUSE_PAYLOAD_KEYS: %w", err)
 		}
 		opts.DataConverter = dc
+		opts.FailureConverter = payloadcodec.FailureConverter(dc)
 	}
 	opts.HostPort = c.Address
 	opts.Namespace = c.Namespace
