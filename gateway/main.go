@@ -12,7 +12,7 @@ import (
 	"gatehouse/internal/config"
 )
 
-func main() { boot.Main("gateway", config.Config.RequireAdminToken, run) }
+func main() { boot.Main("gateway", config.Config.RequireGateway, run) }
 
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	c, err := boot.Connect(ctx, cfg, log)

@@ -11,13 +11,13 @@ import (
 	"gatehouse/internal/config"
 )
 
-func main() { boot.Main("worker", requireSMTP, run) }
+func main() { boot.Main("worker", requireWorker, run) }
 
-func requireSMTP(cfg config.Config) error {
+func requireWorker(cfg config.Config) error {
 	if cfg.SMTPURL == "" {
 		return errors.New("GATEHOUSE_SMTP_URL: must be set for the worker (e.g. smtp://user:pass@relay:587)")
 	}
-	return nil
+	return cfg.RequirePayloadKeys()
 }
 
 func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {

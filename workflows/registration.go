@@ -29,15 +29,20 @@ const (
 func RegistrationID(siteID, userID string) string { return "Registration:" + siteID + ":" + userID }
 
 // RegistrationStartOptions start a registration when a signal finds none
-// running: by its id, with the search attributes operators filter on.
-func RegistrationStartOptions(taskQueue string, in RegistrationInput) client.StartWorkflowOptions {
+// running: by its id, with the search attributes operators filter on. The
+// email is indexed only when indexEmail (GATEHOUSE_INDEX_EMAIL) says so:
+// search attributes are not encrypted, and Temporal's docs forbid personal
+// data in them; the user id is in the workflow id.
+func RegistrationStartOptions(taskQueue string, in RegistrationInput, indexEmail bool) client.StartWorkflowOptions {
+	attrs := []temporal.SearchAttributeUpdate{searchattr.Site.ValueSet(in.SiteID), searchattr.Status.ValueSet(StatusReceived)}
+	if indexEmail {
+		attrs = append(attrs, searchattr.Email.ValueSet(in.Email))
+	}
 	return client.StartWorkflowOptions{
 		ID:                    RegistrationID(in.SiteID, in.UserID),
 		TaskQueue:             taskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattr.Site.ValueSet(in.SiteID), searchattr.Email.ValueSet(in.Email),
-			searchattr.Status.ValueSet(StatusReceived)),
+		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"go.temporal.io/sdk/worker"
+
+	"gatehouse/internal/payloadcodec"
+	"gatehouse/internal/payloadcodec/codectest"
 )
 
 // TestReplayRecordedHistories replays every committed history against the
@@ -20,9 +23,24 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no recorded histories in testdata/histories")
 	}
+	ring, err := payloadcodec.ParseRing(codectest.Keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := payloadcodec.DataConverter(ring)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
+			// Same converters as the workers: histories recorded with
+			// encryption decrypt, older unencrypted ones pass through.
+			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+				DataConverter: dc, FailureConverter: payloadcodec.FailureConverter(dc),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
 			RegisterAll(r)
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
 				t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"gatehouse/gateway/admin"
+	"gatehouse/gateway/codec"
 	"gatehouse/gateway/kaltura"
 	"gatehouse/gateway/portal"
 	"gatehouse/gateway/registration"
@@ -63,6 +64,9 @@ func New(o Options) (*gin.Engine, error) {
 	kaltura.Mount(r, d)
 	registration.Mount(r, d)
 	portal.Mount(r, d)
+	if err := codec.Mount(r, d); err != nil {
+		return nil, err
+	}
 
 	if o.Extra != nil {
 		o.Extra(r)

@@ -40,7 +40,7 @@ func (d *Deps) Unavailable(c *gin.Context, err error) {
 // workflow, starting it if none runs. Returns once Temporal has it durably.
 func (d *Deps) SignalRegistration(ctx context.Context, siteID, userID, email, signal string, arg any) (string, error) {
 	in := workflows.RegistrationInput{SiteID: siteID, UserID: userID, Email: email}
-	opts := workflows.RegistrationStartOptions(d.Config.Temporal.TaskQueue, in)
+	opts := workflows.RegistrationStartOptions(d.Config.Temporal.TaskQueue, in, d.Config.IndexEmail)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err := d.Temporal.SignalWithStartWorkflow(ctx, opts.ID, signal, arg, opts, workflows.Registration, in)

@@ -99,7 +99,7 @@ func Registration(ctx context.Context, st *devstack.Stack, o Options) (Registrat
 	direct := func(ctx context.Context, addr string) error {
 		r := mapping.Apply(&stored, mapping.Fields{"email": addr, "firstName": "Bench", "lastName": "Mark"})
 		in := workflows.RegistrationInput{SiteID: siteID, UserID: mapping.UserID(siteID, r.Email), Email: r.Email}
-		opts := workflows.RegistrationStartOptions(st.Config.Temporal.TaskQueue, in)
+		opts := workflows.RegistrationStartOptions(st.Config.Temporal.TaskQueue, in, st.Config.IndexEmail)
 		_, err := st.App.Temporal.SignalWithStartWorkflow(ctx, opts.ID, workflows.RegistrationSubmitSignal, workflows.Submission{
 			RequestID: addr, ReceivedAt: time.Now().UTC(), Action: domain.ActionRegister, Registrant: r, Source: "webhook",
 		}, opts, workflows.Registration, in)

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
+
+	"gatehouse/internal/payloadcodec"
 )
 
 // Config is everything the gateway, the worker and the dev stack read from
@@ -41,7 +43,15 @@ type Config struct {
 	DisableAfter       time.Duration  // GATEHOUSE_DISABLE_AFTER
 	ShutdownTimeout    time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
 	RelayGrace         time.Duration  // GATEHOUSE_RELAY_GRACE: how long after storing an event the relay may take it
-	Temporal           TemporalConfig // TEMPORAL_*
+	// IndexEmail sets the GatehouseEmail search attribute (GATEHOUSE_INDEX_EMAIL).
+	// Off by default: Temporal's docs forbid personal data in search
+	// attributes; operators filter by site and find a person by user id
+	// (the workflow id is Registration:<site>:<user>).
+	IndexEmail bool
+	// UIOrigin is the Temporal Web UI's origin (GATEHOUSE_UI_ORIGIN,
+	// scheme://host[:port]) that may call the codec server across origins.
+	UIOrigin string
+	Temporal TemporalConfig // TEMPORAL_*, GATEHOUSE_PAYLOAD_KEYS
 }
 
 // TemporalConfig uses the variable names of Temporal's own environment
@@ -56,6 +66,9 @@ type TemporalConfig struct {
 	TLSCAPath     string // TEMPORAL_TLS_SERVER_CA_CERT_PATH
 	TLSServerName string // TEMPORAL_TLS_SERVER_NAME
 	APIKey        string // TEMPORAL_API_KEY
+	// PayloadKeys encrypt every payload sent to Temporal
+	// (GATEHOUSE_PAYLOAD_KEYS, kid:base64-32-bytes[,...]; the first encrypts).
+	PayloadKeys payloadcodec.Ring
 }
 
 // Defaults used when a variable is unset.
@@ -97,6 +110,8 @@ func Load(lookup Lookup) (Config, error) {
 		OutboundRootCAs:    r.caFile("GATEHOUSE_OUTBOUND_CA_FILE"),
 		ShutdownTimeout:    r.duration("GATEHOUSE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		RelayGrace:         r.duration("GATEHOUSE_RELAY_GRACE", time.Second),
+		IndexEmail:         r.boolean("GATEHOUSE_INDEX_EMAIL"),
+		UIOrigin:           r.origin("GATEHOUSE_UI_ORIGIN"),
 		Temporal: TemporalConfig{
 			Address:       r.hostPort("TEMPORAL_ADDRESS", DefaultAddress),
 			Namespace:     r.name("TEMPORAL_NAMESPACE", DefaultNamespace),
@@ -107,6 +122,7 @@ func Load(lookup Lookup) (Config, error) {
 			TLSCAPath:     r.file("TEMPORAL_TLS_SERVER_CA_CERT_PATH"),
 			TLSServerName: r.str("TEMPORAL_TLS_SERVER_NAME", ""),
 			APIKey:        r.secret("TEMPORAL_API_KEY"),
+			PayloadKeys:   r.payloadKeys("GATEHOUSE_PAYLOAD_KEYS"),
 		},
 	}
 	if r.err == nil && (c.Temporal.TLSCertPath == "") != (c.Temporal.TLSKeyPath == "") {
@@ -121,6 +137,23 @@ func (c Config) RequireAdminToken() error {
 		return errors.New("GATEHOUSE_ADMIN_TOKEN: must be set (at least 16 characters); make dev generates one")
 	}
 	return nil
+}
+
+// RequirePayloadKeys is checked by the processes that talk to Temporal in
+// production (gateway and worker): no payload leaves them unencrypted.
+func (c Config) RequirePayloadKeys() error {
+	if len(c.Temporal.PayloadKeys) == 0 {
+		return errors.New("GATEHOUSE_PAYLOAD_KEYS: must be set (kid:base64 of 32 random bytes, e.g. k1:$(openssl rand -base64 32)); make dev generates one")
+	}
+	return nil
+}
+
+// RequireGateway is what the gateway binary needs on top of the defaults.
+func (c Config) RequireGateway() error {
+	if err := c.RequireAdminToken(); err != nil {
+		return err
+	}
+	return c.RequirePayloadKeys()
 }
 
 // reader keeps the first error so Load reads top to bottom without noise.
@@ -274,6 +307,33 @@ func (r *reader) notPlaceholder(name, v string) {
 	if len(v) >= 8 && strings.Count(v, v[:1]) == len(v) {
 		r.fail(name, "is one character repeated: generate one, e.g. openssl rand -hex 32")
 	}
+}
+
+func (r *reader) payloadKeys(name string) payloadcodec.Ring {
+	v := r.secret(name)
+	if v == "" {
+		return nil
+	}
+	ring, err := payloadcodec.ParseRing(v)
+	if err != nil {
+		r.fail(name, "%v", err)
+	}
+	return ring
+}
+
+// origin reads a browser origin: scheme://host[:port], nothing after.
+func (r *reader) origin(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		r.fail(name, "%q is not an origin (scheme://host[:port])", v)
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 func (r *reader) level(name string) slog.Level {

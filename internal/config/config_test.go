@@ -49,6 +49,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"GATEHOUSE_CLIENT_IP_HEADER":     "X-Forwarded-For: 1.2.3.4",
 		"TEMPORAL_TLS":                   "maybe",
 		"TEMPORAL_TLS_CLIENT_CERT_PATH":  "/nonexistent/cert.pem",
+		"GATEHOUSE_PAYLOAD_KEYS":         "k1:c2hvcnQ=",
+		"GATEHOUSE_INDEX_EMAIL":          "perhaps",
+		"GATEHOUSE_UI_ORIGIN":            "http://127.0.0.1:8233/namespaces",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -80,6 +83,32 @@ func TestValues(t *testing.T) {
 	if c.DisableAfter != 72*time.Hour || c.PublicURL != "https://portal.example" || c.RequireAdminToken() != nil {
 		t.Errorf("unexpected: %+v", c)
 	}
+	if err := c.RequireGateway(); err == nil || !strings.HasPrefix(err.Error(), "GATEHOUSE_PAYLOAD_KEYS: ") {
+		t.Errorf("gateway without payload keys: %v", err)
+	}
+}
+
+func TestPayloadKeysIndexEmailAndUIOrigin(t *testing.T) {
+	ring := "new:" + strings.Repeat("AQID", 10) + "BAU=,old:" + strings.Repeat("BQYH", 10) + "CAk="
+	c, err := Load(lookup(map[string]string{
+		"GATEHOUSE_PAYLOAD_KEYS": ring,
+		"GATEHOUSE_INDEX_EMAIL":  "true",
+		"GATEHOUSE_UI_ORIGIN":    "http://127.0.0.1:8233/",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Temporal.PayloadKeys) != 2 || c.Temporal.PayloadKeys[0].ID != "new" || c.RequirePayloadKeys() != nil {
+		t.Errorf("keys: %v", c.Temporal.PayloadKeys)
+	}
+	if !c.IndexEmail || c.UIOrigin != "http://127.0.0.1:8233" {
+		t.Errorf("index email %v, UI origin %q", c.IndexEmail, c.UIOrigin)
+	}
+	// The error names the variable but never repeats the key.
+	_, err = Load(lookup(map[string]string{"GATEHOUSE_PAYLOAD_KEYS": "k1:" + strings.Repeat("AQID", 10)}))
+	if err == nil || !strings.HasPrefix(err.Error(), "GATEHOUSE_PAYLOAD_KEYS: ") || strings.Contains(err.Error(), "AQID") {
+		t.Errorf("30-byte key: %v", err)
+	}
 }
 
 // Secrets copied from an example (docker-compose, the docs) are refused, so
@@ -89,6 +118,7 @@ func TestPlaceholderSecretsAreRefused(t *testing.T) {
 		"GATEHOUSE_ADMIN_TOKEN":    "change-me-change-me-change-me",
 		"GATEHOUSE_SIGNING_SECRET": "change-me-signing-secret",
 		"TEMPORAL_API_KEY":         "xxxxxxxxxxxxxxxxxxxxxxxx",
+		"GATEHOUSE_PAYLOAD_KEYS":   "k1:change-me",
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(lookup(map[string]string{name: value}))
@@ -114,7 +144,7 @@ func TestComposeFileShipsNoSecretAndPublishesOnlyTheGateway(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(raw)
-	for _, v := range []string{"GATEHOUSE_ADMIN_TOKEN", "GATEHOUSE_SIGNING_SECRET"} {
+	for _, v := range []string{"GATEHOUSE_ADMIN_TOKEN", "GATEHOUSE_SIGNING_SECRET", "GATEHOUSE_PAYLOAD_KEYS"} {
 		if !strings.Contains(text, "${"+v+":?") {
 			t.Errorf("%s must be required (${%s:?...}), not defaulted", v, v)
 		}

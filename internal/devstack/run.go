@@ -19,6 +19,7 @@ import (
 	"gatehouse/internal/config"
 	"gatehouse/internal/devtemporal"
 	"gatehouse/internal/mailsink"
+	"gatehouse/internal/payloadcodec"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/store"
 )
@@ -86,6 +87,11 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 		}
 		cfg.SigningSecret = secret
 	}
+	if len(cfg.Temporal.PayloadKeys) == 0 {
+		if cfg.Temporal.PayloadKeys, err = payloadKeys(filepath.Join(s.DataDir, "payload-keys")); err != nil {
+			return st, err
+		}
+	}
 	if len(cfg.OutboundAllowCIDRs) == 0 {
 		// Local receivers are what a newcomer points callbacks at.
 		for _, p := range []string{"127.0.0.0/8", "::1/128"} {
@@ -107,22 +113,28 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 	st.serverLevel = new(slog.LevelVar)
 	st.serverLevel.Set(slog.LevelWarn)
 	serverLog := log.With("component", "temporal-server")
-	if st.Temporal, err = devtemporal.Start(devtemporal.Options{
-		FrontendAddr: cfg.Temporal.Address,
-		UIAddr:       s.UIAddr,
-		DatabaseFile: filepath.Join(s.DataDir, "temporal.sqlite"),
-		Namespace:    cfg.Temporal.Namespace,
-		Logger:       slog.New(levelFloor{serverLog.Handler(), st.serverLevel}),
-	}); err != nil {
-		return st, err
-	}
-	cfg.Temporal.Address = st.Temporal.FrontendAddr()
+	// The gateway listens first: the UI is told its codec endpoint.
 	l, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return st, fmt.Errorf("GATEHOUSE_HTTP_ADDR: %w", err)
 	}
 	cfg.HTTPAddr = l.Addr().String()
 	st.URL = "http://" + cfg.HTTPAddr
+	if st.Temporal, err = devtemporal.Start(devtemporal.Options{
+		FrontendAddr:  cfg.Temporal.Address,
+		UIAddr:        s.UIAddr,
+		CodecEndpoint: st.URL + "/codec",
+		DatabaseFile:  filepath.Join(s.DataDir, "temporal.sqlite"),
+		Namespace:     cfg.Temporal.Namespace,
+		Logger:        slog.New(levelFloor{serverLog.Handler(), st.serverLevel}),
+	}); err != nil {
+		l.Close()
+		return st, err
+	}
+	cfg.Temporal.Address = st.Temporal.FrontendAddr()
+	if cfg.UIOrigin == "" {
+		cfg.UIOrigin = st.Temporal.UIURL()
+	}
 	st.Config = cfg
 	if st.App, err = startApp(ctx, cfg, log, st.Sink); err != nil {
 		l.Close()
@@ -171,6 +183,7 @@ Gatehouse dev stack is up
   MySQL          %[6]s
   mail           %[7]s
   admin token    %[8]s
+  UI payloads    decoded by %[1]s/codec once you sign in at %[1]s/codec/session
 Ctrl-C stops everything.
 
 `, st.URL, st.Temporal.UIURL(), st.Temporal.FrontendAddr(), cfg.Temporal.Namespace, cfg.Temporal.TaskQueue,
@@ -206,6 +219,24 @@ func startApp(ctx context.Context, cfg config.Config, log *slog.Logger, sink *ma
 		return nil, err
 	}
 	return app, nil
+}
+
+// payloadKeys reads the generated key ring, or makes one on first start.
+// Losing it makes the payloads in .data/temporal.sqlite unreadable.
+func payloadKeys(path string) (payloadcodec.Ring, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		b = []byte(payloadcodec.NewRing("dev1"))
+		err = os.WriteFile(path, append(b, '\n'), 0o600)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ring, err := payloadcodec.ParseRing(strings.TrimSpace(string(b)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ring, nil
 }
 
 // adminToken reads the generated token, or makes one on first start.

@@ -16,6 +16,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"go.temporal.io/sdk/client"
 
+	"gatehouse/internal/payloadcodec"
 	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
 )
@@ -48,7 +49,7 @@ func TestSmokeDevStack(t *testing.T) {
 		"GATEHOUSE_UI_ADDR="+uiAddr,
 		"GATEHOUSE_DEV_SMTP_ADDR="+testkit.FreeAddr(t),
 		"TEMPORAL_ADDRESS="+temporalAddr,
-		"GATEHOUSE_ADMIN_TOKEN=", "GATEHOUSE_SMTP_URL=",
+		"GATEHOUSE_ADMIN_TOKEN=", "GATEHOUSE_SMTP_URL=", "GATEHOUSE_PAYLOAD_KEYS=", "GATEHOUSE_UI_ORIGIN=",
 	)
 	base := "http://" + httpAddr
 
@@ -75,6 +76,34 @@ func TestSmokeDevStack(t *testing.T) {
 	if code, body := request(t, "GET", "http://"+uiAddr+"/api/v1/namespaces", ""); code != 200 || !strings.Contains(body, `"default"`) {
 		t.Fatalf("web UI namespaces: %d %s", code, body)
 	}
+	// The UI decodes through the gateway's codec server, sending cookies;
+	// the gateway lets the UI's origin (and only it) call across origins.
+	code, body = request(t, "GET", "http://"+uiAddr+"/api/v1/settings", "")
+	var settings struct {
+		Codec struct {
+			Endpoint           string
+			IncludeCredentials bool
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &settings); code != 200 || err != nil ||
+		settings.Codec.Endpoint != base+"/codec" || !settings.Codec.IncludeCredentials {
+		t.Fatalf("web UI codec settings: %d %s", code, body)
+	}
+	preflight, _ := http.NewRequest("OPTIONS", base+"/codec/decode", nil)
+	preflight.Header.Set("Origin", "http://"+uiAddr)
+	preflight.Header.Set("Access-Control-Request-Method", "POST")
+	resp, err := http.DefaultClient.Do(preflight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || resp.Header.Get("Access-Control-Allow-Origin") != "http://"+uiAddr {
+		t.Fatalf("codec preflight from the UI: %d %v", resp.StatusCode, resp.Header)
+	}
+	keys, err := os.ReadFile(filepath.Join(dataDir, "payload-keys"))
+	if err != nil {
+		t.Fatalf("generated payload keys: %v", err)
+	}
 	if code, body := request(t, "GET", base+"/dev/mail", ""); code != 200 || !strings.Contains(body, "Dev mailbox") {
 		t.Fatalf("/dev/mail: %d", code)
 	}
@@ -98,6 +127,28 @@ func TestSmokeDevStack(t *testing.T) {
 	}
 	if s := desc.GetWorkflowExecutionInfo().GetStatus().String(); s != "Completed" {
 		t.Fatalf("workflow status after restart: %s", s)
+	}
+	// Its payloads are sealed with the generated keys, which the restart
+	// kept: the result decodes with them.
+	ring, err := payloadcodec.ParseRing(strings.TrimSpace(string(keys)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := payloadcodec.DataConverter(ring)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dcClient, err := client.NewClientFromExisting(c, client.Options{DataConverter: dc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var result any
+	if err := dcClient.GetWorkflow(context.Background(), check.WorkflowID, "").Get(context.Background(), &result); err != nil {
+		t.Fatalf("selfcheck result with the generated keys: %v", err)
+	}
+	var raw any
+	if err := c.GetWorkflow(context.Background(), check.WorkflowID, "").Get(context.Background(), &raw); err == nil {
+		t.Fatalf("selfcheck result read without the keys: %v", raw)
 	}
 	stack.interrupt(t)
 }

@@ -39,6 +39,9 @@ type Options struct {
 	FrontendAddr string
 	// UIAddr serves the Temporal Web UI; empty means no UI.
 	UIAddr string
+	// CodecEndpoint is the codec server the UI decodes payloads with
+	// (the gateway's /codec); the browser sends its cookies to it.
+	CodecEndpoint string
 	// DatabaseFile persists the server; empty keeps everything in memory.
 	DatabaseFile string
 	Namespace    string
@@ -160,6 +163,12 @@ func (s *Server) startUI(opts Options, frontendAddr string) error {
 		CORS:                uiconfig.CORS{CookieInsecure: true},
 		HideLogs:            true,
 		DisableNewsFetch:    true,
+		Codec: uiconfig.Codec{
+			Endpoint:            opts.CodecEndpoint,
+			IncludeCredentials:  opts.CodecEndpoint != "",
+			DefaultErrorMessage: "Payloads are encrypted: sign in to the codec server with the admin token",
+			DefaultErrorLink:    codecSessionURL(opts.CodecEndpoint),
+		},
 	}))
 	go func() {
 		if err := s.ui.Start(); err != nil {
@@ -176,6 +185,14 @@ func (s *Server) startUI(opts Options, frontendAddr string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("temporal UI did not start within 10s")
+}
+
+// codecSessionURL is where an operator signs in so the UI may decode.
+func codecSessionURL(endpoint string) string {
+	if endpoint == "" {
+		return ""
+	}
+	return strings.TrimSuffix(endpoint, "/") + "/session"
 }
 
 // sqlConfig returns the main store and the visibility store. The SQLite

@@ -16,6 +16,7 @@ import (
 
 	"gatehouse/internal/devtemporal"
 	"gatehouse/internal/mailsink"
+	"gatehouse/internal/payloadcodec"
 )
 
 // stack is the production shape on this machine: MariaDB, the Temporal
@@ -80,6 +81,8 @@ func startStack(ctx context.Context, repo, dir string, logf func(string, ...any)
 		"GATEHOUSE_ADMIN_TOKEN=" + s.adminToken,
 		"GATEHOUSE_OUTBOUND_ALLOW_CIDRS=127.0.0.0/8",
 		"GATEHOUSE_SIGNING_SECRET=faults-signing-secret-0123456789",
+		// One ring for every process: a payload one worker sealed, any opens.
+		"GATEHOUSE_PAYLOAD_KEYS=" + payloadcodec.NewRing("faults"),
 		"GATEHOUSE_LOG_FORMAT=json",
 		"TEMPORAL_ADDRESS=" + temporalAddr,
 	}

@@ -14,10 +14,21 @@ import (
 
 	"gatehouse/internal/config"
 	"gatehouse/internal/logging"
+	"gatehouse/internal/payloadcodec"
 )
 
-// Dial connects and checks the namespace is reachable.
+// Dial connects and checks the namespace is reachable. With payload keys
+// configured, every payload the client or a worker built on it sends is
+// encrypted (see payloadcodec), and so are failure messages.
 func Dial(ctx context.Context, c config.TemporalConfig, log *slog.Logger, opts client.Options) (client.Client, error) {
+	if len(c.PayloadKeys) > 0 && opts.DataConverter == nil {
+		dc, err := payloadcodec.DataConverter(c.PayloadKeys)
+		if err != nil {
+			return nil, fmt.Errorf("GATEHOUSE_PAYLOAD_KEYS: %w", err)
+		}
+		opts.DataConverter = dc
+		opts.FailureConverter = payloadcodec.FailureConverter(dc)
+	}
 	opts.HostPort = c.Address
 	opts.Namespace = c.Namespace
 	if opts.Logger == nil {

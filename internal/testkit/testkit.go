@@ -32,6 +32,7 @@ import (
 	"gatehouse/internal/devtemporal"
 	"gatehouse/internal/logging"
 	"gatehouse/internal/mailsink"
+	"gatehouse/internal/payloadcodec/codectest"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/store"
 	"gatehouse/internal/temporalconn"
@@ -151,6 +152,7 @@ func (e *Env) Config(t testing.TB) config.Config {
 		"GATEHOUSE_ADMIN_TOKEN":          AdminToken,
 		"GATEHOUSE_OUTBOUND_ALLOW_CIDRS": "127.0.0.0/8,::1/128",
 		"GATEHOUSE_SIGNING_SECRET":       "test-installation-signing-secret",
+		"GATEHOUSE_PAYLOAD_KEYS":         codectest.Keys,
 		"GATEHOUSE_SHUTDOWN_TIMEOUT":     "5s",
 		"TEMPORAL_ADDRESS":               ts.FrontendAddr(),
 		"TEMPORAL_TASK_QUEUE":            "test-" + strings.ToLower(rand.Text()[:10]),

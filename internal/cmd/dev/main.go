@@ -18,6 +18,10 @@ func main() {
 	if _, set := os.LookupEnv("GATEHOUSE_LOG_FORMAT"); !set {
 		os.Setenv("GATEHOUSE_LOG_FORMAT", "text")
 	}
+	// Operators find a person by email in the dev UI; production opts in.
+	if _, set := os.LookupEnv("GATEHOUSE_INDEX_EMAIL"); !set {
+		os.Setenv("GATEHOUSE_INDEX_EMAIL", "true")
+	}
 	boot.Main("dev", nil, func(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return devstack.Run(ctx, cfg, log, devstack.SettingsFromEnv(), os.Stdout)
 	})
