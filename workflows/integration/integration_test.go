@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
 	"gatehouse/internal/site"
+	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
 	"gatehouse/workflows"
 )
@@ -184,4 +186,71 @@ func TestIntegrationDelivery(t *testing.T) {
 		t.Fatalf("result %+v, %d requests", res, len(rc.Requests()))
 	}
 	saveHistory(t, app.Temporal, ids[0], "", "delivery_retry_success.json")
+}
+
+// TestIntegrationDeliveryExhausted: a channel that always answers 500 runs
+// out of its schedule and ends failed; its history is a replay test input.
+func TestIntegrationDeliveryExhausted(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rc := testkit.NewReceiver(t)
+	rc.Respond(func(int, testkit.Request) testkit.Reply { return testkit.Reply{Status: 500, Body: "down"} })
+	ch := &notify.Channel{ID: "ch_exhausted", Name: "exhausted", TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
+		Events: []string{"ExhaustedEvent"}, RetrySchedule: "1s", Status: notify.ChannelActive}
+	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
+		t.Fatal(err)
+	}
+	ev := domain.Event{ID: domain.NewEventID(time.Now()), EventType: "ExhaustedEvent", EventObjectType: "1", ObjectID: "o2",
+		Object: []byte(`{"id":"o2"}`), Source: "test", OccurredAt: time.Now().UTC()}
+	if err := app.Store.RecordEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	se, err := app.Store.GetEvent(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dispatch.Dispatcher{Store: app.Store, Temporal: app.Temporal, TaskQueue: app.Config.Temporal.TaskQueue, Log: testkit.Get(t).Log}
+	ids, err := d.Dispatch(ctx, se)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("dispatch: %v %v", ids, err)
+	}
+	var res workflows.DeliveryResult
+	if err := app.Temporal.GetWorkflow(ctx, ids[0], "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	row, err := app.Store.GetDelivery(ctx, ids[0])
+	if err != nil || res.Status != domain.DeliveryFailed || res.Attempts != 2 || len(rc.Requests()) != 2 || row.Status != domain.DeliveryFailed {
+		t.Fatalf("result %+v, %d requests, row %+v %v", res, len(rc.Requests()), row, err)
+	}
+	saveHistory(t, app.Temporal, ids[0], "", "delivery_retries_exhausted.json")
+}
+
+// TestIntegrationDeliveryErrorMarksFailed: a delivery whose attempt fails
+// for good (its event is gone) fails the workflow and leaves the row failed,
+// so recover finds it; its history is a replay test input.
+func TestIntegrationDeliveryErrorMarksFailed(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	eventID := domain.NewEventID(time.Now()) // never stored
+	id := workflows.DeliveryID(eventID, domain.TargetChannel, "ch_missing_event")
+	if err := app.Store.CreateDeliveries(ctx, []store.Delivery{{ID: id, EventID: eventID, EventType: "MissingEvent",
+		TargetKind: domain.TargetChannel, TargetID: "ch_missing_event", URL: "http://example.test/"}}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := app.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: app.Config.Temporal.TaskQueue},
+		workflows.Delivery, workflows.DeliveryInput{DeliveryID: id, EventID: eventID, EventType: "MissingEvent",
+			TargetKind: domain.TargetChannel, TargetID: "ch_missing_event", Schedule: []time.Duration{time.Second}, FirstAttempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("workflow error %v, want the event not found", err)
+	}
+	row, err := app.Store.GetDelivery(ctx, id)
+	if err != nil || row.Status != domain.DeliveryFailed || row.LastError == nil || !strings.Contains(*row.LastError, "not found") {
+		t.Fatalf("row %+v %v", row, err)
+	}
+	saveHistory(t, app.Temporal, id, run.GetRunID(), "delivery_error_marked_failed.json")
 }
