@@ -17,7 +17,6 @@ import (
 	"gatehouse/activities"
 	"gatehouse/internal/domain"
 	gmail "gatehouse/internal/mail"
-	"gatehouse/internal/mailsink"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
 	"gatehouse/internal/store"
@@ -26,14 +25,20 @@ import (
 
 func TestMain(m *testing.M) { testkit.Main(m) }
 
-func newDeliverer(t *testing.T) *activities.Deliverer {
+// testSender sends to the package's SMTP sink.
+func testSender(t *testing.T) *gmail.Sender {
 	t.Helper()
-	e := testkit.Get(t)
-	sender, err := gmail.NewSender(e.Mail.URL(), "Gatehouse <noreply@example.test>")
+	sender, err := gmail.NewSender(testkit.Get(t).Mail.URL(), "Gatehouse <noreply@example.test>")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &activities.Deliverer{DB: e.Store(t), HTTP: &http.Client{}, Mail: sender, Log: e.Log}
+	return sender
+}
+
+func newDeliverer(t *testing.T) *activities.Deliverer {
+	t.Helper()
+	e := testkit.Get(t)
+	return &activities.Deliverer{DB: e.Store(t), HTTP: &http.Client{}, Mail: testSender(t), Log: e.Log}
 }
 
 // attemptRunner runs Attempt as Temporal runs an activity; each call is one
@@ -315,13 +320,7 @@ func TestEmailFanOutResumesWithoutDuplicates(t *testing.T) {
 		t.Fatalf("retry: %+v %v", res, err)
 	}
 	for _, a := range addrs {
-		n := 0
-		for _, m := range sink.Messages() {
-			if mailsink.To(a)(m) {
-				n++
-			}
-		}
-		if n != 1 {
+		if n := len(sink.MessagesTo(a)); n != 1 {
 			t.Fatalf("%s got %d messages, want 1", a, n)
 		}
 	}

@@ -11,7 +11,6 @@ import (
 	"gatehouse/activities"
 	"gatehouse/internal/domain"
 	"gatehouse/internal/linktoken"
-	gmail "gatehouse/internal/mail"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/site"
@@ -21,12 +20,7 @@ import (
 
 func newMailer(t *testing.T) *activities.Mailer {
 	t.Helper()
-	e := testkit.Get(t)
-	sender, err := gmail.NewSender(e.Mail.URL(), "Gatehouse <noreply@example.test>")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &activities.Mailer{DB: e.Store(t), Sender: sender, PublicURL: "https://gatehouse.example.test", From: "noreply@example.test"}
+	return &activities.Mailer{DB: testkit.Get(t).Store(t), Sender: testSender(t), PublicURL: "https://gatehouse.example.test", From: "noreply@example.test"}
 }
 
 // runMailer runs one mailer activity in an environment of its own, as a new
@@ -75,7 +69,7 @@ func sendLinks(t *testing.T, m *activities.Mailer, siteID, userID, addr string) 
 			t.Fatal(err)
 		}
 	}
-	links := mailsTo(testkit.Get(t).Mail, addr)
+	links := testkit.Get(t).Mail.MessagesTo(addr)
 	if len(links) != 2 {
 		t.Fatalf("%d link emails, want 2", len(links))
 	}
@@ -127,21 +121,11 @@ func TestConfirmationMessageIDPerConfirmation(t *testing.T) {
 	if err := runMailer(t, m, m.SendConfirmation, confirm); err != nil {
 		t.Fatal(err)
 	}
-	all := mailsTo(testkit.Get(t).Mail, addr)
+	all := testkit.Get(t).Mail.MessagesTo(addr)
 	if len(all) != 4 {
 		t.Fatalf("%d emails, want 4", len(all))
 	}
 	if a, b := messageID(all[2]), messageID(all[3]); a == "" || a == b {
 		t.Fatalf("confirmations under Message-IDs %q and %q", a, b)
 	}
-}
-
-func mailsTo(s *mailsink.Sink, addr string) []mailsink.Message {
-	var out []mailsink.Message
-	for _, m := range s.Messages() {
-		if mailsink.To(addr)(m) {
-			out = append(out, m)
-		}
-	}
-	return out
 }

@@ -132,15 +132,13 @@ func TestDeliveryErrorLeavesRowFailed(t *testing.T) {
 	env := ts.NewTestWorkflowEnvironment()
 	env.OnActivity(delivererActs.Attempt, mock.Anything, mock.Anything).Return(activities.AttemptResult{},
 		temporal.NewNonRetryableApplicationError("incorrect string value", activities.ErrTypeBadData, nil))
-	var marked []activities.MarkDeliveryInput
-	env.OnActivity(delivererActs.MarkDelivery, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MarkDeliveryInput) error { marked = append(marked, in); return nil })
+	marked := recordMarks(env)
 	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
 	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "incorrect string value") {
 		t.Fatalf("workflow error %v", err)
 	}
-	if len(marked) != 1 || marked[0].Status != domain.DeliveryFailed || !strings.Contains(marked[0].Reason, "incorrect string value") {
-		t.Fatalf("marked %+v", marked)
+	if len(*marked) != 1 || (*marked)[0].Status != domain.DeliveryFailed || !strings.Contains((*marked)[0].Reason, "incorrect string value") {
+		t.Fatalf("marked %+v", *marked)
 	}
 }
 
@@ -158,9 +156,7 @@ func TestDeliveryAttemptRetriesAreBounded(t *testing.T) {
 			runs++
 			return activities.AttemptResult{}, errors.New("mysql: connection refused")
 		})
-	var marked []activities.MarkDeliveryInput
-	env.OnActivity(delivererActs.MarkDelivery, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.MarkDeliveryInput) error { marked = append(marked, in); return nil })
+	marked := recordMarks(env)
 	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
 	if err := env.GetWorkflowError(); err == nil {
 		t.Fatal("the workflow succeeded")
@@ -168,7 +164,18 @@ func TestDeliveryAttemptRetriesAreBounded(t *testing.T) {
 	if took := env.Now().Sub(start); took > 13*time.Hour || runs < 10 {
 		t.Fatalf("gave up after %s and %d runs", took, runs)
 	}
-	if len(marked) != 1 || marked[0].Status != domain.DeliveryFailed {
-		t.Fatalf("marked %+v", marked)
+	if len(*marked) != 1 || (*marked)[0].Status != domain.DeliveryFailed {
+		t.Fatalf("marked %+v", *marked)
 	}
+}
+
+// recordMarks records the statuses the workflow sets with MarkDelivery.
+func recordMarks(env *testsuite.TestWorkflowEnvironment) *[]activities.MarkDeliveryInput {
+	var marked []activities.MarkDeliveryInput
+	env.OnActivity(delivererActs.MarkDelivery, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.MarkDeliveryInput) error {
+			marked = append(marked, in)
+			return nil
+		})
+	return &marked
 }

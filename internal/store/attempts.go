@@ -32,38 +32,28 @@ const AttemptSending = "sending"
 // ClampBytes returns s as valid UTF-8 of at most n bytes, cut on a rune
 // boundary. A rune cut off at the end (a body read up to a limit) is
 // dropped; other invalid bytes become U+FFFD.
-func ClampBytes(s string, n int) string {
-	s = dropPartialRune(s)
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut]
-}
+func ClampBytes(s string, n int) string { return clamp(s, n, -1) }
 
 // ClampChars is ClampBytes for VARCHAR(n) columns, which count characters.
-func ClampChars(s string, n int) string {
+func ClampChars(s string, n int) string { return clamp(s, -1, n) }
+
+// clamp keeps the longest valid prefix within maxBytes and maxChars (-1:
+// no limit) of s after dropping a partial rune at its end.
+func clamp(s string, maxBytes, maxChars int) string {
 	s = strings.ToValidUTF8(dropPartialRune(s), "\uFFFD")
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for k := range s {
-		if i == n {
-			return s[:k]
+	chars := 0
+	for i, r := range s {
+		if chars == maxChars || (maxBytes >= 0 && i+utf8.RuneLen(r) > maxBytes) {
+			return s[:i]
 		}
-		i++
+		chars++
 	}
 	return s
 }
 
 // dropPartialRune removes an incomplete multibyte sequence at the end.
 func dropPartialRune(s string) string {
-	for k := 1; k <= utf8.UTFMax-1 && k <= len(s); k++ {
+	for k := 1; k < utf8.UTFMax && k <= len(s); k++ {
 		if utf8.RuneStart(s[len(s)-k]) {
 			if !utf8.FullRuneInString(s[len(s)-k:]) {
 				return s[:len(s)-k]

@@ -113,10 +113,10 @@ func TestIntegrationRegistration(t *testing.T) {
 	}
 	signal(workflows.RegistrationResendSignal, workflows.Resend{RequestID: "r2"})
 	var second mailsink.Message
-	for len(mailsTo(sink, addr)) < 2 {
+	for len(sink.MessagesTo(addr)) < 2 {
 		time.Sleep(50 * time.Millisecond)
 	}
-	second = mailsTo(sink, addr)[1]
+	second = sink.MessagesTo(addr)[1]
 	tok := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(second.Text)[1]
 	if _, err := app.Store.ActivateWithToken(ctx, linktoken.Hash(tok), domain.PurposePassword, "$argon2id$test", "test"); err != nil {
 		t.Fatal(err)
@@ -132,14 +132,30 @@ func TestIntegrationRegistration(t *testing.T) {
 	saveHistory(t, app.Temporal, id, "", "registration_resend_activate.json")
 }
 
-func mailsTo(s *mailsink.Sink, addr string) []mailsink.Message {
-	var out []mailsink.Message
-	for _, m := range s.Messages() {
-		if mailsink.To(addr)(m) {
-			out = append(out, m)
-		}
+// dispatchToChannel stores a channel to rc with the schedule "1s" and an
+// event of eventType, and dispatches the event: one delivery.
+func dispatchToChannel(ctx context.Context, t *testing.T, app *testkit.App, rc *testkit.Receiver, channelID, eventType string) (*dispatch.Dispatcher, domain.StoredEvent, []string) {
+	t.Helper()
+	ch := &notify.Channel{ID: channelID, Name: channelID, TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
+		Events: []string{eventType}, RetrySchedule: "1s", Status: notify.ChannelActive}
+	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
+		t.Fatal(err)
 	}
-	return out
+	ev := domain.Event{ID: domain.NewEventID(time.Now()), EventType: eventType, EventObjectType: "1", ObjectID: "o1",
+		Object: []byte(`{"id":"o1"}`), Source: "test", OccurredAt: time.Now().UTC()}
+	if err := app.Store.RecordEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	se, err := app.Store.GetEvent(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dispatch.Dispatcher{Store: app.Store, Temporal: app.Temporal, TaskQueue: app.Config.Temporal.TaskQueue, Log: testkit.Get(t).Log}
+	ids, err := d.Dispatch(ctx, se)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("dispatch: %v %v", ids, err)
+	}
+	return d, se, ids
 }
 
 // TestIntegrationDelivery runs a channel delivery that fails once and then
@@ -155,25 +171,7 @@ func TestIntegrationDelivery(t *testing.T) {
 		}
 		return testkit.Reply{Status: 200}
 	})
-	ch := &notify.Channel{ID: "ch_replay", Name: "replay", TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
-		Events: []string{"ReplayEvent"}, RetrySchedule: "1s", Status: notify.ChannelActive}
-	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
-		t.Fatal(err)
-	}
-	ev := domain.Event{ID: domain.NewEventID(time.Now()), EventType: "ReplayEvent", EventObjectType: "1", ObjectID: "o1",
-		Object: []byte(`{"id":"o1"}`), Source: "test", OccurredAt: time.Now().UTC()}
-	if err := app.Store.RecordEvent(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
-	se, err := app.Store.GetEvent(ctx, ev.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &dispatch.Dispatcher{Store: app.Store, Temporal: app.Temporal, TaskQueue: app.Config.Temporal.TaskQueue, Log: testkit.Get(t).Log}
-	ids, err := d.Dispatch(ctx, se)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("dispatch: %v %v", ids, err)
-	}
+	d, se, ids := dispatchToChannel(ctx, t, app, rc, "ch_replay", "ReplayEvent")
 	// Dispatching the same event again starts nothing new.
 	if again, err := d.Dispatch(ctx, se); err != nil || again[0] != ids[0] {
 		t.Fatalf("second dispatch: %v %v", again, err)
@@ -196,25 +194,7 @@ func TestIntegrationDeliveryExhausted(t *testing.T) {
 	defer cancel()
 	rc := testkit.NewReceiver(t)
 	rc.Respond(func(int, testkit.Request) testkit.Reply { return testkit.Reply{Status: 500, Body: "down"} })
-	ch := &notify.Channel{ID: "ch_exhausted", Name: "exhausted", TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
-		Events: []string{"ExhaustedEvent"}, RetrySchedule: "1s", Status: notify.ChannelActive}
-	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
-		t.Fatal(err)
-	}
-	ev := domain.Event{ID: domain.NewEventID(time.Now()), EventType: "ExhaustedEvent", EventObjectType: "1", ObjectID: "o2",
-		Object: []byte(`{"id":"o2"}`), Source: "test", OccurredAt: time.Now().UTC()}
-	if err := app.Store.RecordEvent(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
-	se, err := app.Store.GetEvent(ctx, ev.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &dispatch.Dispatcher{Store: app.Store, Temporal: app.Temporal, TaskQueue: app.Config.Temporal.TaskQueue, Log: testkit.Get(t).Log}
-	ids, err := d.Dispatch(ctx, se)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("dispatch: %v %v", ids, err)
-	}
+	_, _, ids := dispatchToChannel(ctx, t, app, rc, "ch_exhausted", "ExhaustedEvent")
 	var res workflows.DeliveryResult
 	if err := app.Temporal.GetWorkflow(ctx, ids[0], "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
