@@ -351,6 +351,9 @@ func (a *Deliverer) finish(ctx context.Context, d store.Delivery, in AttemptInpu
 	if !finished { // another run recorded it first; its record stands
 		return a.fromRow(ctx, d, in)
 	}
+	if disable != nil {
+		a.Log.Warn("delivery target disabled (unless it already was)", "target_kind", d.TargetKind, "target_id", d.TargetID, "reason", goneReason)
+	}
 	return res, a.streak(ctx, d, r)
 }
 
@@ -418,6 +421,9 @@ const lostRecipient = "the worker stopped during the SMTP transaction; not sent 
 // mails a claimed one again; progress goes out in heartbeats, so a dead
 // worker is noticed in seconds and the retry resumes where it stopped.
 func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput, t *notify.Template, ev *notify.Event) (AttemptResult, error) {
+	// Heartbeat from the start: resolving a group of 10,000 takes a while.
+	hb := startHeartbeat(ctx, attemptProgress{Attempt: in.Attempt})
+	defer hb.stop()
 	smtpReq := notify.Request{Method: methodSMTP, URL: "smtp:"}
 	content, err := notify.BuildEmail(t, ev)
 	if err != nil {
@@ -447,8 +453,6 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 	if content.FromEmail != "" {
 		from = (&mail.Address{Name: content.FromName, Address: content.FromEmail}).String()
 	}
-	hb := startHeartbeat(ctx, attemptProgress{Attempt: in.Attempt, Recipients: len(rs)})
-	defer hb.stop()
 	start := time.Now()
 	var processed, deferred, dropped, unknown int
 	var lastErr string
