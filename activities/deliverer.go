@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+
 	"gatehouse/internal/domain"
 	gmail "gatehouse/internal/mail"
 	"gatehouse/internal/notify"
@@ -63,12 +65,30 @@ type AttemptResult struct {
 	Wait       time.Duration
 }
 
-// Attempt makes one attempt and records it. Failures of the far side are
-// outcomes, not errors; an error means MySQL failed and is retried.
+// Attempt makes attempt number in.Attempt at most once and records it.
+// Failures of the far side are outcomes, not errors; an error means MySQL
+// or the worker failed and is retried. A retry never sends the attempt
+// again: it answers from the attempt's row (see ClaimAttempt), so a failed
+// record or bookkeeping step cannot repeat a callback or an email.
 func (a *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult, error) {
+	res, err := a.attempt(ctx, in)
+	return res, classify(err, "")
+}
+
+// outcomeUnknown is stored for an attempt whose request may have left
+// while the worker stopped; the workflow treats it as a retry.
+const outcomeUnknown = "unknown"
+
+// lostRequest explains an unknown outcome.
+const lostRequest = "the worker stopped during the request; it was not sent again (attempt numbers are sent at most once)"
+
+func (a *Deliverer) attempt(ctx context.Context, in AttemptInput) (AttemptResult, error) {
 	d, err := a.DB.GetDelivery(ctx, in.DeliveryID)
 	if err != nil {
 		return AttemptResult{}, classify(err, "DeliveryNotFound")
+	}
+	if res, done, err := a.existing(ctx, d, in); done || err != nil {
+		return res, err
 	}
 	se, err := a.DB.GetEvent(ctx, d.EventID)
 	if err != nil {
@@ -86,9 +106,9 @@ func (a *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		}
 		req, err := notify.BuildChannelRequest(&c, sec, ev, d.ID, time.Now())
 		if err != nil {
-			return a.record(ctx, d, in, notify.Request{Method: c.Method, URL: c.TargetURL}, sendResult{outcome: notify.Failed, err: err.Error()})
+			return a.once(ctx, d, in, notify.Request{Method: c.Method, URL: c.TargetURL}, failed(err.Error()))
 		}
-		return a.record(ctx, d, in, req, a.send(ctx, req))
+		return a.once(ctx, d, in, req, func(ctx context.Context) sendResult { return a.sendWith(ctx, a.HTTP, req) })
 	case domain.TargetTemplate:
 		id, _ := strconv.ParseInt(d.TargetID, 10, 64)
 		t, sec, err := a.DB.GetNotificationTemplate(ctx, id)
@@ -104,24 +124,127 @@ func (a *Deliverer) Attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		req, err := notify.BuildTemplateRequest(notify.TemplateRequestInput{Template: &t, Secrets: sec, Event: ev,
 			JobID: d.JobID, DeliveryID: d.ID, DefaultSecret: a.DefaultSecret, Now: time.Now()})
 		if err != nil {
-			return a.record(ctx, d, in, notify.Request{Method: "POST", URL: d.URL}, sendResult{outcome: notify.Failed, err: "render: " + err.Error()})
+			return a.once(ctx, d, in, notify.Request{Method: "POST", URL: d.URL}, failed("render: "+err.Error()))
 		}
 		client, err := a.clientFor(&t, sec)
 		if err != nil {
-			return a.record(ctx, d, in, req, sendResult{outcome: notify.Failed, err: "render: " + err.Error()})
+			return a.once(ctx, d, in, req, failed("render: "+err.Error()))
 		}
-		return a.record(ctx, d, in, req, a.sendWith(ctx, client, req))
+		return a.once(ctx, d, in, req, func(ctx context.Context) sendResult { return a.sendWith(ctx, client, req) })
 	}
 	return AttemptResult{}, nonRetryable(fmt.Errorf("unknown target kind %q", d.TargetKind), "BadDelivery")
 }
 
+// sendResult is what one request or email fan-out came to. Its fields are
+// exported because it travels in heartbeat details.
 type sendResult struct {
-	outcome    notify.Outcome
-	status     int
-	body       string
-	err        string
-	latency    time.Duration
-	retryAfter time.Duration
+	Outcome    notify.Outcome
+	Status     int
+	Body       string
+	Err        string
+	Latency    time.Duration
+	RetryAfter time.Duration
+	Unknown    bool // the request may have left; stored as outcomeUnknown
+}
+
+// failed is a send that never happens: the request could not be built.
+func failed(reason string) func(context.Context) sendResult {
+	return func(context.Context) sendResult { return sendResult{Outcome: notify.Failed, Err: reason} }
+}
+
+// attemptProgress is the heartbeat detail of an attempt: the outcome as
+// soon as the request is answered (so a retry after a failed record can
+// store it instead of "unknown"), or the progress of an email fan-out.
+type attemptProgress struct {
+	Attempt    int
+	Sent       *sendResult `json:",omitempty"`
+	Recipients int         `json:",omitempty"`
+	Done       int         `json:",omitempty"`
+}
+
+// existing answers from attempt in.Attempt's row when it has one: a
+// finished row gives its result (the bookkeeping after it is re-run, it is
+// idempotent); a row still "sending" means a run stopped during the request,
+// which is recorded as an unknown outcome and not sent again. done is false
+// when there is no row, or the row is an email fan-out to resume (its
+// recipients are claimed one by one).
+func (a *Deliverer) existing(ctx context.Context, d store.Delivery, in AttemptInput) (res AttemptResult, done bool, err error) {
+	row, err := a.DB.GetAttempt(ctx, d.ID, in.Attempt)
+	if errors.Is(err, store.ErrNotFound) {
+		return AttemptResult{}, false, nil
+	}
+	if err != nil {
+		return AttemptResult{}, true, err
+	}
+	if row.Outcome == store.AttemptSending {
+		if row.Method == methodSMTP {
+			return AttemptResult{}, false, nil
+		}
+		res, err := a.finish(ctx, d, in, row, lostSend(ctx, in))
+		return res, true, err
+	}
+	res = AttemptResult{Outcome: notify.Outcome(row.Outcome)}
+	if row.Outcome == outcomeUnknown {
+		res.Outcome = notify.Retry
+	}
+	if row.ResponseStatus != nil {
+		res.HTTPStatus = *row.ResponseStatus
+	}
+	if row.Error != nil {
+		res.Error = *row.Error
+	}
+	if res.Outcome == notify.Retry {
+		res.Wait = in.NextWait // rows from before wait_ms existed
+		if row.WaitMS != nil {
+			res.Wait = time.Duration(*row.WaitMS) * time.Millisecond
+		}
+	}
+	return res, true, a.streak(ctx, d, sendResult{Outcome: res.Outcome, Err: res.Error, Unknown: row.Outcome == outcomeUnknown})
+}
+
+// lostSend is the outcome of a request whose run stopped before recording
+// it: the one the run reported in its last heartbeat, or unknown.
+func lostSend(ctx context.Context, in AttemptInput) sendResult {
+	var p attemptProgress
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &p) == nil &&
+		p.Attempt == in.Attempt && p.Sent != nil {
+		return *p.Sent
+	}
+	return sendResult{Outcome: notify.Retry, Err: lostRequest, Unknown: true}
+}
+
+// once claims the attempt, makes the request and records its outcome. The
+// claim is committed before anything leaves, so whatever fails afterwards,
+// this attempt number is never sent again.
+func (a *Deliverer) once(ctx context.Context, d store.Delivery, in AttemptInput, req notify.Request, send func(context.Context) sendResult) (AttemptResult, error) {
+	att := attemptRow(d, in, req)
+	claimed, err := a.DB.ClaimAttempt(ctx, att)
+	if err != nil {
+		return AttemptResult{}, err
+	}
+	if !claimed { // another run of this activity claimed it meanwhile
+		return a.fromRow(ctx, d, in)
+	}
+	hb := startHeartbeat(ctx, attemptProgress{Attempt: in.Attempt})
+	r := send(ctx)
+	hb.set(attemptProgress{Attempt: in.Attempt, Sent: &r})
+	hb.stop()
+	return a.finish(ctx, d, in, att, r)
+}
+
+func (a *Deliverer) fromRow(ctx context.Context, d store.Delivery, in AttemptInput) (AttemptResult, error) {
+	res, done, err := a.existing(ctx, d, in)
+	if err == nil && !done {
+		err = fmt.Errorf("attempt %d of %s: claimed, but its row is missing", in.Attempt, d.ID)
+	}
+	return res, err
+}
+
+func attemptRow(d store.Delivery, in AttemptInput, req notify.Request) store.Attempt {
+	sum := sha256.Sum256(req.Body)
+	return store.Attempt{DeliveryID: d.ID, Attempt: in.Attempt, StartedAt: time.Now(), URL: req.URL, Method: req.Method,
+		RequestHeaders: notify.MaskHeaders(req.Header), BodySize: len(req.Body), BodySHA256: hex.EncodeToString(sum[:]),
+		Outcome: store.AttemptSending}
 }
 
 // clientFor returns the shared client, or one that offers the template's
@@ -140,16 +263,12 @@ func (a *Deliverer) clientFor(t *notify.Template, sec notify.Secrets) (*http.Cli
 	return outbound.NewClient(o), nil
 }
 
-func (a *Deliverer) send(ctx context.Context, req notify.Request) sendResult {
-	return a.sendWith(ctx, a.HTTP, req)
-}
-
 func (a *Deliverer) sendWith(ctx context.Context, client *http.Client, req notify.Request) sendResult {
 	rctx, cancel := context.WithTimeout(ctx, req.Timeout)
 	defer cancel()
 	hr, err := http.NewRequestWithContext(rctx, req.Method, req.URL, bytes.NewReader(req.Body))
 	if err != nil {
-		return sendResult{outcome: notify.Failed, err: err.Error()}
+		return sendResult{Outcome: notify.Failed, Err: err.Error()}
 	}
 	hr.Header = req.Header.Clone()
 	if req.Body == nil {
@@ -160,44 +279,48 @@ func (a *Deliverer) sendWith(ctx context.Context, client *http.Client, req notif
 	latency := time.Since(start)
 	if err != nil {
 		if errors.Is(err, outbound.ErrForbiddenAddress) {
-			return sendResult{outcome: notify.Failed, err: err.Error(), latency: latency}
+			return sendResult{Outcome: notify.Failed, Err: err.Error(), Latency: latency}
 		}
 		msg := err.Error()
 		if errors.Is(err, context.DeadlineExceeded) {
 			msg = fmt.Sprintf("timed out after %s", req.Timeout)
 		}
-		return sendResult{outcome: notify.Retry, err: msg, latency: latency}
+		return sendResult{Outcome: notify.Retry, Err: msg, Latency: latency}
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, ResponseBodyLimit))
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) //nolint:errcheck // lets the connection be reused
-	r := sendResult{outcome: notify.Classify(resp.StatusCode), status: resp.StatusCode, body: string(body), latency: latency}
-	if r.outcome == notify.Retry {
-		r.retryAfter = notify.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	// Receivers answer anything: keep valid UTF-8, cut on a rune boundary.
+	r := sendResult{Outcome: notify.Classify(resp.StatusCode), Status: resp.StatusCode,
+		Body: store.ClampBytes(string(body), ResponseBodyLimit), Latency: latency}
+	if r.Outcome == notify.Retry {
+		r.RetryAfter = notify.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	}
 	return r
 }
 
-// record stores the attempt and the delivery's new state, and keeps the
-// target's failure streak.
-func (a *Deliverer) record(ctx context.Context, d store.Delivery, in AttemptInput, req notify.Request, r sendResult) (AttemptResult, error) {
-	sum := sha256.Sum256(req.Body)
-	att := store.Attempt{DeliveryID: d.ID, Attempt: in.Attempt, StartedAt: time.Now().Add(-r.latency), URL: req.URL,
-		Method: req.Method, RequestHeaders: notify.MaskHeaders(req.Header), BodySize: len(req.Body),
-		BodySHA256: hex.EncodeToString(sum[:]), LatencyMS: int(r.latency.Milliseconds()), Outcome: string(r.outcome)}
-	if r.status != 0 {
-		att.ResponseStatus = &r.status
-		att.ResponseBody = &r.body
+// finish records a claimed attempt's outcome and the delivery's new state,
+// then keeps the target's failure streak.
+func (a *Deliverer) finish(ctx context.Context, d store.Delivery, in AttemptInput, att store.Attempt, r sendResult) (AttemptResult, error) {
+	r.Err = store.ClampBytes(r.Err, store.ErrorTextSize) // as stored; it also goes into the workflow's history
+	att.LatencyMS, att.Outcome = int(r.Latency.Milliseconds()), string(r.Outcome)
+	if r.Unknown {
+		att.Outcome = outcomeUnknown
 	}
-	if r.err != "" {
-		att.Error = &r.err
+	att.ResponseStatus, att.ResponseBody, att.Error = nil, nil, nil
+	if r.Status != 0 {
+		att.ResponseStatus = &r.Status
+		att.ResponseBody = &r.Body
 	}
-	res := AttemptResult{Outcome: r.outcome, HTTPStatus: r.status, Error: r.err}
-	u := store.DeliveryUpdate{LastError: r.err}
-	if r.status != 0 {
-		u.LastStatus = &r.status
+	if r.Err != "" {
+		att.Error = &r.Err
 	}
-	switch r.outcome {
+	res := AttemptResult{Outcome: r.Outcome, HTTPStatus: r.Status, Error: r.Err}
+	u := store.DeliveryUpdate{LastError: r.Err}
+	if r.Status != 0 {
+		u.LastStatus = &r.Status
+	}
+	switch r.Outcome {
 	case notify.Delivered:
 		u.Status = domain.DeliveryDelivered
 	case notify.Gone:
@@ -207,30 +330,45 @@ func (a *Deliverer) record(ctx context.Context, d store.Delivery, in AttemptInpu
 	case notify.Retry:
 		if in.NextWait == 0 {
 			u.Status = domain.DeliveryFailed
-			u.LastError = strings.TrimSpace(r.err + " (no retries left)")
+			u.LastError = strings.TrimSpace(r.Err + " (no retries left)")
 		} else {
-			res.Wait = max(in.NextWait, r.retryAfter)
+			res.Wait = max(in.NextWait, r.RetryAfter)
 			next := time.Now().Add(res.Wait)
 			u.Status, u.NextAttemptAt = domain.DeliveryRetrying, &next
 		}
+		ms := res.Wait.Milliseconds()
+		att.WaitMS = &ms
 	}
-	if err := a.DB.RecordAttempt(ctx, att, u); err != nil {
+	var disable *store.TargetDisable
+	if r.Outcome == notify.Gone {
+		td := a.targetDisable(d, goneReason)
+		disable = &td
+	}
+	finished, err := a.DB.FinishAttempt(ctx, att, u, disable)
+	if err != nil {
 		return AttemptResult{}, err
+	}
+	if !finished { // another run recorded it first; its record stands
+		return a.fromRow(ctx, d, in)
+	}
+	if disable != nil {
+		a.Log.Warn("delivery target disabled (unless it already was)", "target_kind", d.TargetKind, "target_id", d.TargetID, "reason", goneReason)
 	}
 	return res, a.streak(ctx, d, r)
 }
 
 // streak disables a target on 410, or when it has failed for longer than
-// DisableAfter, and emits an operational event saying so.
+// DisableAfter, and emits an operational event saying so. It is idempotent:
+// a retried activity runs it again after the attempt's record.
 func (a *Deliverer) streak(ctx context.Context, d store.Delivery, r sendResult) error {
-	switch r.outcome {
+	switch r.Outcome {
 	case notify.Delivered:
 		return a.DB.TargetSucceeded(ctx, d.TargetKind, d.TargetID)
 	case notify.Gone:
-		return a.disable(ctx, d, "the receiver answered 410 Gone")
+		return a.disable(ctx, d, goneReason) // done with the record; again here for rows from before
 	}
-	if r.err != "" && strings.HasPrefix(r.err, "render:") {
-		return nil // our template is wrong, the receiver is not failing
+	if r.Unknown || strings.HasPrefix(r.Err, "render:") {
+		return nil // our template is wrong, or we do not know: the receiver is not failing
 	}
 	since, err := a.DB.TargetFailed(ctx, d.TargetKind, d.TargetID, time.Now())
 	if err != nil || a.DisableAfter <= 0 || time.Since(since) < a.DisableAfter {
@@ -242,18 +380,27 @@ func (a *Deliverer) streak(ctx context.Context, d store.Delivery, r sendResult) 
 	return a.disable(ctx, d, fmt.Sprintf("failing continuously since %s (GATEHOUSE_DISABLE_AFTER=%s)", since.UTC().Format(time.RFC3339), a.DisableAfter))
 }
 
+const goneReason = "the receiver answered 410 Gone"
+
+// disable turns the target off and records TargetDisabled in one
+// transaction, so a retry after a failure cannot find the target disabled
+// without its event.
 func (a *Deliverer) disable(ctx context.Context, d store.Delivery, reason string) error {
-	changed, err := a.DB.DisableTarget(ctx, d.TargetKind, d.TargetID, reason)
-	if err != nil || !changed {
-		return err
+	changed, err := a.DB.DisableTarget(ctx, a.targetDisable(d, reason))
+	if err == nil && changed {
+		a.Log.Warn("delivery target disabled", "target_kind", d.TargetKind, "target_id", d.TargetID, "reason", reason)
 	}
-	a.Log.Warn("delivery target disabled", "target_kind", d.TargetKind, "target_id", d.TargetID, "reason", reason)
+	return err
+}
+
+func (a *Deliverer) targetDisable(d store.Delivery, reason string) store.TargetDisable {
 	obj, _ := json.Marshal(map[string]any{"id": d.TargetKind + ":" + d.TargetID, "targetKind": d.TargetKind,
 		"targetId": d.TargetID, "url": d.URL, "reason": reason, "deliveryId": d.ID})
 	// The id is derived from the delivery, so a retried activity emits once.
 	id := "op_" + hex.EncodeToString(func() []byte { s := sha256.Sum256([]byte("disable/" + d.ID)); return s[:12] }())
-	return a.DB.RecordEvent(ctx, domain.Event{ID: id, EventType: EventTargetDisabled, EventObjectType: ObjectTypeTarget,
-		ObjectID: d.TargetKind + ":" + d.TargetID, Object: obj, Source: operationalEventSouce, OccurredAt: time.Now().UTC()})
+	return store.TargetDisable{Kind: d.TargetKind, ID: d.TargetID, Reason: reason, Event: domain.Event{ID: id,
+		EventType: EventTargetDisabled, EventObjectType: ObjectTypeTarget, ObjectID: d.TargetKind + ":" + d.TargetID,
+		Object: obj, Source: operationalEventSouce, OccurredAt: time.Now().UTC()}}
 }
 
 // stop ends a delivery whose target is gone without an attempt.
@@ -262,22 +409,40 @@ func (a *Deliverer) stop(ctx context.Context, d store.Delivery, in AttemptInput,
 	return AttemptResult{Outcome: notify.Gone, Error: reason}, err
 }
 
+// methodSMTP is the method of an email attempt's row.
+const methodSMTP = "SMTP"
+
+// lostRecipient explains a recipient left "sending" by a run that stopped.
+const lostRecipient = "the worker stopped during the SMTP transaction; not sent again (it may have been delivered)"
+
 // email sends a notification email to every recipient not yet handled:
-// one SMTP transaction per recipient, so each has its own status.
+// one SMTP transaction per recipient, so each has its own status. Each
+// recipient is claimed ("sending") before its transaction and a retry never
+// mails a claimed one again; progress goes out in heartbeats, so a dead
+// worker is noticed in seconds and the retry resumes where it stopped.
 func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput, t *notify.Template, ev *notify.Event) (AttemptResult, error) {
+	// Heartbeat from the start: resolving a group of 10,000 takes a while.
+	hb := startHeartbeat(ctx, attemptProgress{Attempt: in.Attempt})
+	defer hb.stop()
+	smtpReq := notify.Request{Method: methodSMTP, URL: "smtp:"}
 	content, err := notify.BuildEmail(t, ev)
 	if err != nil {
-		return a.record(ctx, d, in, notify.Request{Method: "SMTP", URL: "smtp:"}, sendResult{outcome: notify.Failed, err: "render: " + err.Error()})
+		return a.once(ctx, d, in, smtpReq, failed("render: "+err.Error()))
 	}
 	specs, err := t.RecipientSpecs(ev)
 	if err != nil {
-		return a.record(ctx, d, in, notify.Request{Method: "SMTP", URL: "smtp:"}, sendResult{outcome: notify.Failed, err: "render: " + err.Error()})
+		return a.once(ctx, d, in, smtpReq, failed("render: "+err.Error()))
 	}
 	resolved, err := a.resolve(ctx, specs, ev)
 	if err != nil {
 		return AttemptResult{}, err
 	}
 	if err := a.DB.AddRecipients(ctx, d.ID, resolved); err != nil {
+		return AttemptResult{}, err
+	}
+	smtpReq.Body = []byte(content.Subject + "\n" + content.HTML + content.Text)
+	att := attemptRow(d, in, smtpReq)
+	if _, err := a.DB.ClaimAttempt(ctx, att); err != nil { // false: a retry resuming this attempt
 		return AttemptResult{}, err
 	}
 	rs, err := a.DB.Recipients(ctx, d.ID)
@@ -289,15 +454,35 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 		from = (&mail.Address{Name: content.FromName, Address: content.FromEmail}).String()
 	}
 	start := time.Now()
-	var processed, deferred, dropped int
+	var processed, deferred, dropped, unknown int
 	var lastErr string
-	for _, r := range rs {
-		if r.Status == domain.RecipientProcessed || r.Status == domain.RecipientDropped {
-			if r.Status == domain.RecipientProcessed {
-				processed++
-			} else {
-				dropped++
+	for i, r := range rs {
+		hb.set(attemptProgress{Attempt: in.Attempt, Recipients: len(rs), Done: i})
+		switch r.Status {
+		case domain.RecipientProcessed:
+			processed++
+			continue
+		case domain.RecipientDropped:
+			dropped++
+			continue
+		case domain.RecipientUnknown:
+			unknown++
+			continue
+		case domain.RecipientSending:
+			msg := lostRecipient
+			r.Status, r.SMTPCode, r.Message = domain.RecipientUnknown, nil, &msg
+			if err := a.DB.SetRecipient(ctx, d.ID, r); err != nil {
+				return AttemptResult{}, err
 			}
+			unknown++
+			continue
+		}
+		claimed, err := a.DB.ClaimRecipient(ctx, d.ID, r.Kind, r.Email)
+		if err != nil {
+			return AttemptResult{}, err
+		}
+		if !claimed { // another run of this attempt has it
+			unknown++
 			continue
 		}
 		msg := gmail.Message{MessageID: fmt.Sprintf("%s.%s.%s@gatehouse", strings.ReplaceAll(d.ID, ":", "."), r.Kind, r.Email),
@@ -312,7 +497,7 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 		default:
 			msg.To = []string{addr}
 		}
-		err := a.Mail.Send(ctx, msg)
+		err = a.Mail.Send(ctx, msg)
 		r.Status, r.SMTPCode, r.Message = domain.RecipientProcessed, nil, nil
 		if err != nil {
 			var f *gmail.Failure
@@ -342,21 +527,24 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 			return AttemptResult{}, err
 		}
 	}
-	res := sendResult{latency: time.Since(start), err: lastErr}
+	hb.set(attemptProgress{Attempt: in.Attempt, Recipients: len(rs), Done: len(rs)})
+	res := sendResult{Latency: time.Since(start), Err: lastErr}
 	switch {
 	case deferred > 0:
-		res.outcome = notify.Retry
-	case processed > 0:
-		res.outcome, res.err = notify.Delivered, ""
+		res.Outcome = notify.Retry
+	case processed+unknown > 0:
+		res.Outcome, res.Err = notify.Delivered, ""
 	default:
-		res.outcome = notify.Failed
+		res.Outcome = notify.Failed
 		if len(rs) == 0 {
-			res.err = "no recipients resolved"
+			res.Err = "no recipients resolved"
 		}
 	}
-	body := []byte(content.Subject + "\n" + content.HTML + content.Text)
-	req := notify.Request{Method: "SMTP", URL: fmt.Sprintf("smtp:%d recipients (%d processed, %d deferred, %d dropped)", len(rs), processed, deferred, dropped), Body: body}
-	return a.record(ctx, d, in, req, res)
+	att.URL = fmt.Sprintf("smtp:%d recipients (%d processed, %d deferred, %d dropped)", len(rs), processed, deferred, dropped)
+	if unknown > 0 {
+		att.URL = fmt.Sprintf("smtp:%d recipients (%d processed, %d deferred, %d dropped, %d unknown)", len(rs), processed, deferred, dropped, unknown)
+	}
+	return a.finish(ctx, d, in, att, res)
 }
 
 // resolve turns recipient specs into addresses. Unknown users, groups and
@@ -371,8 +559,8 @@ func (a *Deliverer) resolve(ctx context.Context, specs []notify.RecipientSpec, e
 			return
 		}
 		seen[key] = true
-		r := store.Recipient{Kind: kind, Email: email, Name: name, Status: domain.RecipientSending}
-		if _, err := mail.ParseAddress(email); err != nil {
+		r := store.Recipient{Kind: kind, Email: email, Name: name, Status: domain.RecipientQueued}
+		if _, err := mail.ParseAddress(email); err != nil || len(email) > 254 {
 			msg := "invalid address"
 			r.Status, r.Message = domain.RecipientDropped, &msg
 		}

@@ -3,6 +3,7 @@ package activities
 import (
 	"errors"
 
+	"github.com/go-sql-driver/mysql"
 	"go.temporal.io/sdk/temporal"
 
 	"gatehouse/internal/mail"
@@ -15,7 +16,12 @@ const (
 	ErrTypeSiteNotFound = "SiteNotFound"
 	ErrTypeUserNotFound = "UserNotFound"
 	ErrTypeEmailRefused = "EmailRefused" // the SMTP server refused for good (5xx, bad address)
+	ErrTypeBadData      = "BadData"      // MySQL refused a value: the same write fails every time
 )
+
+// MySQL data errors: incorrect string value (1366), data too long (1406),
+// data truncated (1265). Retrying the same write cannot succeed.
+var dataErrors = map[uint16]bool{1366: true, 1406: true, 1265: true}
 
 // classify turns known permanent failures into non-retryable application
 // errors and leaves the rest (network, 4xx SMTP, MySQL down) retryable.
@@ -29,6 +35,10 @@ func classify(err error, notFoundType string) error {
 	var f *mail.Failure
 	if errors.As(err, &f) && f.Permanent {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeEmailRefused, err)
+	}
+	var me *mysql.MySQLError
+	if errors.As(err, &me) && dataErrors[me.Number] {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadData, err)
 	}
 	return err
 }

@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -56,7 +58,8 @@ type SendLinkResult struct {
 }
 
 // SendLink issues a fresh link (revoking older ones) and sends the emails
-// that carry it. A retry issues another link; only the newest works.
+// that carry it. A retry issues another link; only the newest works, and
+// its emails have Message-IDs of their own (linkMessageID).
 func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult, error) {
 	st, _, err := a.DB.GetSite(ctx, in.SiteID)
 	if err != nil {
@@ -90,7 +93,7 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 		}
 		r := t.Render(u.Language, values(st, u, link))
 		msg := gmail.Message{
-			MessageID: fmt.Sprintf("%s.%s.%d.%s@gatehouse", kind, u.ID, in.Sequence, activity.GetInfo(ctx).ActivityID),
+			MessageID: linkMessageID(kind, u.ID, in.Sequence, hash),
 			To:        []string{u.Email}, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 		}
 		if kind == EmailCalendar {
@@ -103,9 +106,9 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 		res.Templates = append(res.Templates, tmplID)
 	}
 	if in.EventID != "" {
-		// After the sends: if MySQL fails just here, the retry sends again
-		// under the same Message-ID, which is the lesser harm than an event
-		// claiming a link that never left.
+		// After the sends: if MySQL fails just here, the retry sends a new
+		// link, which is the lesser harm than an event claiming a link that
+		// never left.
 		e := store.UserEvent(domain.EventRegistrationLinkSent, u, nil, "registration", time.Now().UTC())
 		e.ID = in.EventID
 		if err := a.DB.RecordEvent(ctx, e); err != nil {
@@ -113,6 +116,31 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 		}
 	}
 	return res, nil
+}
+
+// linkMessageID is unique per token. Every run of SendLink (a retry, a
+// resend, a new workflow run) issues a new token and revokes the older
+// ones, so a mailbox that keeps one message per Message-ID must never take
+// a new link's email for a copy of an old one. The id carries a digest of
+// the token's hash, not the token.
+func linkMessageID(kind, userID string, sequence int, tokenHash []byte) string {
+	d := sha256.Sum256(append([]byte("message-id/"), tokenHash...))
+	return fmt.Sprintf("%s.%s.%d.%s@gatehouse", kind, userID, sequence, hex.EncodeToString(d[:8]))
+}
+
+// confirmationMessageID is unique per confirmation and the same for every
+// retry of it: the confirmation follows one activation, so the activation
+// time tells confirmations apart (a user deleted and registered again keeps
+// its id). Without one, the workflow run and activity identify it.
+func confirmationMessageID(ctx context.Context, u store.User) string {
+	switch {
+	case u.ActivatedAt != nil:
+		return fmt.Sprintf("confirmed.%s.%d@gatehouse", u.ID, u.ActivatedAt.UnixMicro())
+	case activity.IsActivity(ctx):
+		info := activity.GetInfo(ctx)
+		return fmt.Sprintf("confirmed.%s.%s.%s@gatehouse", u.ID, info.WorkflowExecution.RunID, info.ActivityID)
+	}
+	return "" // the sender generates a random one
 }
 
 func (a *Mailer) invitation(st site.Site, u store.User, r emailtmpl.Rendered, seq int) string {
@@ -162,7 +190,7 @@ func (a *Mailer) SendConfirmation(ctx context.Context, in SendConfirmationInput)
 	}
 	r := t.Render(u.Language, values(st, u, st.CompleteURL(a.PublicURL)))
 	err = a.Sender.Send(ctx, gmail.Message{
-		MessageID: "confirmed." + u.ID + "@gatehouse",
+		MessageID: confirmationMessageID(ctx, u),
 		To:        []string{u.Email}, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
 	})
 	return SendConfirmationResult{Template: tmplID}, classify(err, "")

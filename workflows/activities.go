@@ -18,10 +18,13 @@ var (
 	delivererActs *activities.Deliverer
 )
 
-// storeCtx: MySQL writes retry until MySQL is back; nothing is dropped.
+// storeCtx: MySQL writes retry until MySQL is back, for as long as the
+// local activities do (localRetryFor, a week): an outage longer than that
+// needs an operator, and the failed workflow shows it.
 func storeCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 15 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+		ScheduleToCloseTimeout: localRetryFor,
+		StartToCloseTimeout:    15 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
 	})
 }

@@ -63,12 +63,44 @@ type DeliveryState struct {
 
 // Delivery makes attempts until one succeeds, one fails for good, the
 // schedule runs out or an operator cancels. Waits are timers, so the
-// schedule is visible in the Web UI.
+// schedule is visible in the Web UI. A delivery that ends in an error
+// leaves its row failed, so recover finds it.
 func Delivery(ctx workflow.Context, in DeliveryInput) (DeliveryResult, error) {
 	st := &DeliveryState{Status: domain.DeliveryPending, Attempt: in.FirstAttempt - 1}
 	if err := workflow.SetQueryHandler(ctx, DeliveryStateQuery, func() (DeliveryState, error) { return *st, nil }); err != nil {
 		return DeliveryResult{}, err
 	}
+	res, err := deliver(ctx, in, st)
+	if err != nil {
+		return res, markStopped(ctx, in, st, err)
+	}
+	return res, nil
+}
+
+// markStopped records the status of a delivery that ends in an error
+// (failed; cancelled when the workflow was cancelled) and returns the error.
+func markStopped(ctx workflow.Context, in DeliveryInput, st *DeliveryState, cause error) error {
+	if workflow.GetVersion(ctx, changeDeliveryMarkStopped, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return cause
+	}
+	status, reason := domain.DeliveryFailed, "the delivery stopped on an error: "+cause.Error()
+	if temporal.IsCanceledError(cause) {
+		status, reason = domain.DeliveryCancelled, "the workflow was cancelled"
+	}
+	// Disconnected: a cancelled workflow still records why it stopped.
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	err := workflow.ExecuteActivity(markCtx(dctx), delivererActs.MarkDelivery, activities.MarkDeliveryInput{
+		DeliveryID: in.DeliveryID, Status: status, Reason: reason}).Get(dctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("delivery: could not record its status", "status", status, "error", err)
+		return cause
+	}
+	st.Status, st.NextAttemptAt = status, nil
+	upsertStatus(dctx, status)
+	return cause
+}
+
+func deliver(ctx workflow.Context, in DeliveryInput, st *DeliveryState) (DeliveryResult, error) {
 	retryNow := workflow.GetSignalChannel(ctx, DeliveryRetryNowSignal)
 	cancel := workflow.GetSignalChannel(ctx, DeliveryCancelSignal)
 	cancelled := false
@@ -192,14 +224,33 @@ func upsertStatus(ctx workflow.Context, status string) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, searchattr.Status.ValueSet(status))
 }
 
-// attemptCtx: the activity handles HTTP failures itself and returns an
-// outcome; an activity error means MySQL or the worker failed, which is
-// worth retrying quickly and indefinitely.
+// attemptCtx: the activity handles HTTP and SMTP failures itself and
+// returns an outcome; an activity error means MySQL or the worker failed,
+// which is worth retrying quickly: a retry never sends an attempt twice.
+//   - HeartbeatTimeout: the activity heartbeats every few seconds during a
+//     request and per recipient, so a dead worker is noticed in 20 s.
+//   - StartToClose 3 h: an email fan-out to a group of 10,000, one SMTP
+//     transaction each; a retry resumes where a run stopped.
+//   - ScheduleToClose 12 h: a MySQL outage that long makes the schedule
+//     (about 22 h in all) meaningless; the delivery ends failed, its row says
+//     so (markStopped) and recover re-drives it.
 func attemptCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 3 * time.Minute,
+		ScheduleToCloseTimeout: 12 * time.Hour,
+		StartToCloseTimeout:    3 * time.Hour,
+		HeartbeatTimeout:       20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
 		},
+	})
+}
+
+// markCtx: recording how a delivery ended outlasts the outage that ended
+// it (a week, as localRetryFor), so the row is failed when MySQL is back.
+func markCtx(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ScheduleToCloseTimeout: localRetryFor,
+		StartToCloseTimeout:    15 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
 }

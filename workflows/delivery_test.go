@@ -2,11 +2,14 @@ package workflows
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"gatehouse/activities"
@@ -119,4 +122,60 @@ func TestDeliveryPermanentFailure(t *testing.T) {
 	if err := env.GetWorkflowResult(&res); err != nil || res.Status != domain.DeliveryFailed || len(log.times) != 1 {
 		t.Fatalf("result %+v err %v attempts %d", res, err, len(log.times))
 	}
+}
+
+// TestDeliveryErrorLeavesRowFailed: an attempt that fails for good (here a
+// value MySQL refuses) ends the workflow in that error, after recording the
+// delivery as failed so recover finds it.
+func TestDeliveryErrorLeavesRowFailed(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.OnActivity(delivererActs.Attempt, mock.Anything, mock.Anything).Return(activities.AttemptResult{},
+		temporal.NewNonRetryableApplicationError("incorrect string value", activities.ErrTypeBadData, nil))
+	marked := recordMarks(env)
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
+	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "incorrect string value") {
+		t.Fatalf("workflow error %v", err)
+	}
+	if len(*marked) != 1 || (*marked)[0].Status != domain.DeliveryFailed || !strings.Contains((*marked)[0].Reason, "incorrect string value") {
+		t.Fatalf("marked %+v", *marked)
+	}
+}
+
+// TestDeliveryAttemptRetriesAreBounded: an attempt whose activity keeps
+// failing (MySQL down) is retried for ScheduleToClose, not for ever; then
+// the delivery is recorded failed.
+func TestDeliveryAttemptRetriesAreBounded(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	var runs int
+	env.OnActivity(delivererActs.Attempt, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.AttemptInput) (activities.AttemptResult, error) {
+			runs++
+			return activities.AttemptResult{}, errors.New("mysql: connection refused")
+		})
+	marked := recordMarks(env)
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", Schedule: notify.DefaultSchedule, FirstAttempt: 1})
+	if err := env.GetWorkflowError(); err == nil {
+		t.Fatal("the workflow succeeded")
+	}
+	if took := env.Now().Sub(start); took > 13*time.Hour || runs < 10 {
+		t.Fatalf("gave up after %s and %d runs", took, runs)
+	}
+	if len(*marked) != 1 || (*marked)[0].Status != domain.DeliveryFailed {
+		t.Fatalf("marked %+v", *marked)
+	}
+}
+
+// recordMarks records the statuses the workflow sets with MarkDelivery.
+func recordMarks(env *testsuite.TestWorkflowEnvironment) *[]activities.MarkDeliveryInput {
+	var marked []activities.MarkDeliveryInput
+	env.OnActivity(delivererActs.MarkDelivery, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.MarkDeliveryInput) error {
+			marked = append(marked, in)
+			return nil
+		})
+	return &marked
 }

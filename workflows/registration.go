@@ -508,11 +508,13 @@ func localMailCtx(ctx workflow.Context) workflow.Context {
 	})
 }
 
-// mailCtx: SMTP retries back off to 5 minutes and keep going; a permanent
-// refusal is non-retryable (activities/errors.go).
+// mailCtx: SMTP retries back off to 5 minutes and keep going for as long
+// as the local activities do; a permanent refusal is non-retryable
+// (activities/errors.go).
 func mailCtx(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+		ScheduleToCloseTimeout: localRetryFor,
+		StartToCloseTimeout:    time.Minute,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
 }

@@ -7,4 +7,7 @@ const (
 	// changeLinkEmailLocal: the link email is a local activity (one workflow
 	// task per registrant instead of an activity task and a second workflow task).
 	changeLinkEmailLocal = "link-email-local-activity"
+	// changeDeliveryMarkStopped: a delivery that ends in an error records
+	// its row as failed (MarkDelivery) before the workflow fails.
+	changeDeliveryMarkStopped = "delivery-mark-stopped"
 )

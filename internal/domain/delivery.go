@@ -32,8 +32,12 @@ func Finished(status string) bool {
 
 // Recipient statuses (delivery_recipients.status; the Messaging service's names).
 const (
-	RecipientSending   = "sending"
+	RecipientQueued    = "queued"  // resolved, not tried in this attempt yet
+	RecipientSending   = "sending" // an SMTP transaction is under way
 	RecipientProcessed = "processed"
 	RecipientDeferred  = "deferred"
 	RecipientDropped   = "dropped"
+	// RecipientUnknown: the worker stopped during the SMTP transaction, so
+	// whether the message left is unknown; it is not sent again.
+	RecipientUnknown = "unknown"
 )

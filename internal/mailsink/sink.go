@@ -127,6 +127,17 @@ func (s *Sink) Message(id int) (Message, bool) {
 	return Message{}, false
 }
 
+// MessagesTo returns the kept messages whose envelope includes rcpt, oldest first.
+func (s *Sink) MessagesTo(rcpt string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		if To(rcpt)(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Received is how many messages arrived since start, kept or not.
 func (s *Sink) Received() int {
 	s.mu.Lock()

@@ -9,6 +9,8 @@ import (
 
 	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
+
+	"github.com/jmoiron/sqlx"
 )
 
 type channelRow struct {
@@ -175,23 +177,44 @@ func (s *Store) TargetFailed(ctx context.Context, kind, id string, at time.Time)
 	return since.Time, nil
 }
 
-// DisableTarget turns a template or channel off and says why. It reports
-// whether this call disabled it (false when it already was).
-func (s *Store) DisableTarget(ctx context.Context, kind, id, reason string) (bool, error) {
+// TargetDisable turns a template or channel off, says why, and carries
+// the event announcing it.
+type TargetDisable struct {
+	Kind, ID, Reason string
+	Event            domain.Event
+}
+
+// DisableTarget disables the target and records its event in the same
+// transaction, so a retry after a failure finds either both done or
+// neither. It reports whether this call disabled the target (false when it
+// already was; then no event is recorded).
+func (s *Store) DisableTarget(ctx context.Context, td TargetDisable) (bool, error) {
+	changed := false
+	err := s.tx(ctx, func(tx *sqlx.Tx) (err error) {
+		changed, err = disableTarget(ctx, tx, td)
+		return err
+	})
+	return changed && err == nil, err
+}
+
+func disableTarget(ctx context.Context, tx *sqlx.Tx, td TargetDisable) (bool, error) {
 	var res sql.Result
 	var err error
 	now := time.Now().UTC()
-	switch kind {
+	reason := ClampChars(td.Reason, 255)
+	switch td.Kind {
 	case domain.TargetTemplate:
-		res, err = s.db.ExecContext(ctx, "UPDATE notification_templates SET status = 1, disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 2", reason, now, id)
+		res, err = tx.ExecContext(ctx, "UPDATE notification_templates SET status = 1, disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 2", reason, now, td.ID)
 	case domain.TargetChannel:
-		res, err = s.db.ExecContext(ctx, "UPDATE channels SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'active'", reason, now, id)
+		res, err = tx.ExecContext(ctx, "UPDATE channels SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ? AND status = 'active'", reason, now, td.ID)
 	default:
-		return false, fmt.Errorf("unknown target kind %q", kind)
+		return false, fmt.Errorf("unknown target kind %q", td.Kind)
 	}
 	if err != nil {
 		return false, err
 	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	return true, insertEvent(ctx, tx, td.Event)
 }

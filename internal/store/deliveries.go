@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"gatehouse/internal/domain"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Delivery is one (event, target) pair and its state.
@@ -49,7 +47,7 @@ func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) error {
 			b.WriteString(",")
 		}
 		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, d.ID, d.EventID, d.EventType, d.TargetKind, d.TargetID, d.URL, domain.DeliveryPending, d.Manual, now, now)
+		args = append(args, d.ID, d.EventID, d.EventType, d.TargetKind, d.TargetID, ClampChars(d.URL, URLColumn), domain.DeliveryPending, d.Manual, now, now)
 	}
 	_, err := s.db.ExecContext(ctx, b.String(), args...)
 	return err
@@ -128,7 +126,11 @@ type Attempt struct {
 	LatencyMS      int               `json:"latencyMs" db:"latency_ms"`
 	Error          *string           `json:"error,omitempty" db:"error"`
 	Outcome        string            `json:"outcome" db:"outcome"`
+	WaitMS         *int64            `json:"-" db:"wait_ms"` // the wait the workflow was told after this attempt
 }
+
+const attemptColumns = `delivery_id, attempt, started_at, url, method, request_headers, body_size, body_sha256,
+	response_status, response_body, latency_ms, error, outcome, wait_ms`
 
 // DeliveryUpdate is the delivery's state after an attempt.
 type DeliveryUpdate struct {
@@ -136,25 +138,6 @@ type DeliveryUpdate struct {
 	NextAttemptAt *time.Time
 	LastStatus    *int
 	LastError     string
-}
-
-// RecordAttempt stores an attempt and the delivery's new state together.
-func (s *Store) RecordAttempt(ctx context.Context, a Attempt, u DeliveryUpdate) error {
-	headers, _ := json.Marshal(a.RequestHeaders)
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, url, method, request_headers,
-			body_size, body_sha256, response_status, response_body, latency_ms, error, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON DUPLICATE KEY UPDATE started_at = VALUES(started_at), url = VALUES(url), method = VALUES(method),
-			request_headers = VALUES(request_headers), body_size = VALUES(body_size), body_sha256 = VALUES(body_sha256),
-			response_status = VALUES(response_status), response_body = VALUES(response_body), latency_ms = VALUES(latency_ms),
-			error = VALUES(error), outcome = VALUES(outcome)`,
-			a.DeliveryID, a.Attempt, a.StartedAt.UTC(), a.URL, a.Method, headers, a.BodySize, a.BodySHA256,
-			a.ResponseStatus, a.ResponseBody, a.LatencyMS, a.Error, a.Outcome)
-		if err != nil {
-			return err
-		}
-		return updateDelivery(ctx, tx, a.DeliveryID, a.Attempt, u)
-	})
 }
 
 func updateDelivery(ctx context.Context, db execer, id string, attempts int, u DeliveryUpdate) error {
@@ -169,7 +152,7 @@ func updateDelivery(ctx context.Context, db execer, id string, attempts int, u D
 	}
 	_, err := db.ExecContext(ctx, `UPDATE deliveries SET status = ?, attempts = GREATEST(attempts, ?), next_attempt_at = ?,
 		last_status = COALESCE(?, last_status), last_error = ?, updated_at = ?, finished_at = ? WHERE id = ?`,
-		u.Status, attempts, next, u.LastStatus, nullable(u.LastError), now, finished, id)
+		u.Status, attempts, next, u.LastStatus, nullable(ClampBytes(u.LastError, ErrorTextSize)), now, finished, id)
 	return err
 }
 
@@ -182,8 +165,7 @@ func (s *Store) SetDeliveryStatus(ctx context.Context, id string, u DeliveryUpda
 // Attempts lists a delivery's attempts in order.
 func (s *Store) Attempts(ctx context.Context, deliveryID string) ([]Attempt, error) {
 	out := []Attempt{}
-	err := s.db.SelectContext(ctx, &out, `SELECT delivery_id, attempt, started_at, url, method, request_headers, body_size, body_sha256,
-		response_status, response_body, latency_ms, error, outcome FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
+	err := s.db.SelectContext(ctx, &out, `SELECT `+attemptColumns+` FROM delivery_attempts WHERE delivery_id = ? ORDER BY attempt`, deliveryID)
 	for i := range out {
 		json.Unmarshal(out[i].HeadersJSON, &out[i].RequestHeaders) //nolint:errcheck
 	}
@@ -201,13 +183,25 @@ type Recipient struct {
 	UpdatedAt time.Time `json:"updatedAt" db:"updated_at"`
 }
 
-// AddRecipients records resolved recipients once; later attempts keep
-// their statuses.
+// AddRecipients records resolved recipients once, in batches (a group can
+// have 10,000); later attempts keep their statuses.
 func (s *Store) AddRecipients(ctx context.Context, deliveryID string, rs []Recipient) error {
 	now := time.Now().UTC()
-	for _, r := range rs {
-		if _, err := s.db.ExecContext(ctx, `INSERT IGNORE INTO delivery_recipients (delivery_id, kind, email, name, status, smtp_code, message, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, deliveryID, r.Kind, r.Email, r.Name, r.Status, r.SMTPCode, r.Message, now); err != nil {
+	for len(rs) > 0 {
+		batch := rs[:min(len(rs), 500)]
+		rs = rs[len(batch):]
+		var b strings.Builder
+		args := make([]any, 0, len(batch)*8)
+		b.WriteString(`INSERT IGNORE INTO delivery_recipients (delivery_id, kind, email, name, status, smtp_code, message, updated_at) VALUES `)
+		for i, r := range batch {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, deliveryID, r.Kind, ClampChars(r.Email, emailColumn), ClampChars(r.Name, nameColumn), r.Status,
+				r.SMTPCode, clampOptional(r.Message, ErrorTextSize), now)
+		}
+		if _, err := s.db.ExecContext(ctx, b.String(), args...); err != nil {
 			return err
 		}
 	}
@@ -217,7 +211,8 @@ func (s *Store) AddRecipients(ctx context.Context, deliveryID string, rs []Recip
 // SetRecipient updates one recipient's status.
 func (s *Store) SetRecipient(ctx context.Context, deliveryID string, r Recipient) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE delivery_recipients SET status = ?, smtp_code = ?, message = ?, updated_at = ?
-		WHERE delivery_id = ? AND kind = ? AND email = ?`, r.Status, r.SMTPCode, r.Message, time.Now().UTC(), deliveryID, r.Kind, r.Email)
+		WHERE delivery_id = ? AND kind = ? AND email = ?`, r.Status, r.SMTPCode, clampOptional(r.Message, ErrorTextSize),
+		time.Now().UTC(), deliveryID, r.Kind, r.Email)
 	return err
 }
 

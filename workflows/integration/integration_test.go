@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
 	"gatehouse/internal/site"
+	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
 	"gatehouse/workflows"
 )
@@ -111,10 +113,10 @@ func TestIntegrationRegistration(t *testing.T) {
 	}
 	signal(workflows.RegistrationResendSignal, workflows.Resend{RequestID: "r2"})
 	var second mailsink.Message
-	for len(mailsTo(sink, addr)) < 2 {
+	for len(sink.MessagesTo(addr)) < 2 {
 		time.Sleep(50 * time.Millisecond)
 	}
-	second = mailsTo(sink, addr)[1]
+	second = sink.MessagesTo(addr)[1]
 	tok := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(second.Text)[1]
 	if _, err := app.Store.ActivateWithToken(ctx, linktoken.Hash(tok), domain.PurposePassword, "$argon2id$test", "test"); err != nil {
 		t.Fatal(err)
@@ -130,14 +132,30 @@ func TestIntegrationRegistration(t *testing.T) {
 	saveHistory(t, app.Temporal, id, "", "registration_resend_activate.json")
 }
 
-func mailsTo(s *mailsink.Sink, addr string) []mailsink.Message {
-	var out []mailsink.Message
-	for _, m := range s.Messages() {
-		if mailsink.To(addr)(m) {
-			out = append(out, m)
-		}
+// dispatchToChannel stores a channel to rc with the schedule "1s" and an
+// event of eventType, and dispatches the event: one delivery.
+func dispatchToChannel(ctx context.Context, t *testing.T, app *testkit.App, rc *testkit.Receiver, channelID, eventType string) (*dispatch.Dispatcher, domain.StoredEvent, []string) {
+	t.Helper()
+	ch := &notify.Channel{ID: channelID, Name: channelID, TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
+		Events: []string{eventType}, RetrySchedule: "1s", Status: notify.ChannelActive}
+	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
+		t.Fatal(err)
 	}
-	return out
+	ev := domain.Event{ID: domain.NewEventID(time.Now()), EventType: eventType, EventObjectType: "1", ObjectID: "o1",
+		Object: []byte(`{"id":"o1"}`), Source: "test", OccurredAt: time.Now().UTC()}
+	if err := app.Store.RecordEvent(ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	se, err := app.Store.GetEvent(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &dispatch.Dispatcher{Store: app.Store, Temporal: app.Temporal, TaskQueue: app.Config.Temporal.TaskQueue, Log: testkit.Get(t).Log}
+	ids, err := d.Dispatch(ctx, se)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("dispatch: %v %v", ids, err)
+	}
+	return d, se, ids
 }
 
 // TestIntegrationDelivery runs a channel delivery that fails once and then
@@ -153,25 +171,7 @@ func TestIntegrationDelivery(t *testing.T) {
 		}
 		return testkit.Reply{Status: 200}
 	})
-	ch := &notify.Channel{ID: "ch_replay", Name: "replay", TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
-		Events: []string{"ReplayEvent"}, RetrySchedule: "1s", Status: notify.ChannelActive}
-	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
-		t.Fatal(err)
-	}
-	ev := domain.Event{ID: domain.NewEventID(time.Now()), EventType: "ReplayEvent", EventObjectType: "1", ObjectID: "o1",
-		Object: []byte(`{"id":"o1"}`), Source: "test", OccurredAt: time.Now().UTC()}
-	if err := app.Store.RecordEvent(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
-	se, err := app.Store.GetEvent(ctx, ev.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &dispatch.Dispatcher{Store: app.Store, Temporal: app.Temporal, TaskQueue: app.Config.Temporal.TaskQueue, Log: testkit.Get(t).Log}
-	ids, err := d.Dispatch(ctx, se)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("dispatch: %v %v", ids, err)
-	}
+	d, se, ids := dispatchToChannel(ctx, t, app, rc, "ch_replay", "ReplayEvent")
 	// Dispatching the same event again starts nothing new.
 	if again, err := d.Dispatch(ctx, se); err != nil || again[0] != ids[0] {
 		t.Fatalf("second dispatch: %v %v", again, err)
@@ -184,4 +184,53 @@ func TestIntegrationDelivery(t *testing.T) {
 		t.Fatalf("result %+v, %d requests", res, len(rc.Requests()))
 	}
 	saveHistory(t, app.Temporal, ids[0], "", "delivery_retry_success.json")
+}
+
+// TestIntegrationDeliveryExhausted: a channel that always answers 500 runs
+// out of its schedule and ends failed; its history is a replay test input.
+func TestIntegrationDeliveryExhausted(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rc := testkit.NewReceiver(t)
+	rc.Respond(func(int, testkit.Request) testkit.Reply { return testkit.Reply{Status: 500, Body: "down"} })
+	_, _, ids := dispatchToChannel(ctx, t, app, rc, "ch_exhausted", "ExhaustedEvent")
+	var res workflows.DeliveryResult
+	if err := app.Temporal.GetWorkflow(ctx, ids[0], "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	row, err := app.Store.GetDelivery(ctx, ids[0])
+	if err != nil || res.Status != domain.DeliveryFailed || res.Attempts != 2 || len(rc.Requests()) != 2 || row.Status != domain.DeliveryFailed {
+		t.Fatalf("result %+v, %d requests, row %+v %v", res, len(rc.Requests()), row, err)
+	}
+	saveHistory(t, app.Temporal, ids[0], "", "delivery_retries_exhausted.json")
+}
+
+// TestIntegrationDeliveryErrorMarksFailed: a delivery whose attempt fails
+// for good (its event is gone) fails the workflow and leaves the row failed,
+// so recover finds it; its history is a replay test input.
+func TestIntegrationDeliveryErrorMarksFailed(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	eventID := domain.NewEventID(time.Now()) // never stored
+	id := workflows.DeliveryID(eventID, domain.TargetChannel, "ch_missing_event")
+	if err := app.Store.CreateDeliveries(ctx, []store.Delivery{{ID: id, EventID: eventID, EventType: "MissingEvent",
+		TargetKind: domain.TargetChannel, TargetID: "ch_missing_event", URL: "http://example.test/"}}); err != nil {
+		t.Fatal(err)
+	}
+	run, err := app.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: app.Config.Temporal.TaskQueue},
+		workflows.Delivery, workflows.DeliveryInput{DeliveryID: id, EventID: eventID, EventType: "MissingEvent",
+			TargetKind: domain.TargetChannel, TargetID: "ch_missing_event", Schedule: []time.Duration{time.Second}, FirstAttempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Fatalf("workflow error %v, want the event not found", err)
+	}
+	row, err := app.Store.GetDelivery(ctx, id)
+	if err != nil || row.Status != domain.DeliveryFailed || row.LastError == nil || !strings.Contains(*row.LastError, "not found") {
+		t.Fatalf("row %+v %v", row, err)
+	}
+	saveHistory(t, app.Temporal, id, run.GetRunID(), "delivery_error_marked_failed.json")
 }
