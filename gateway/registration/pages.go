@@ -75,37 +75,53 @@ func invalidLink(c *gin.Context) {
 	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Title: "Link cannot be used"})
 }
 
-func (s *server) setPasswordForm(c *gin.Context) {
-	token := c.Query("token")
+// peekLink checks a token without using it. When it is not live it
+// answers the request itself (the invalid-link page, or 503) and says no.
+func (s *server) peekLink(c *gin.Context, token, purpose string) (store.TokenInfo, bool) {
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
-		return
+		return store.TokenInfo{}, false
 	}
-	info, err := s.Store.PeekToken(c, linktoken.Hash(token), store.PurposePassword)
+	info, err := s.Store.PeekToken(c, linktoken.Hash(token), purpose)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
-		return
+		return info, false
 	}
 	if err != nil {
 		s.pageUnavailable(c, err)
-		return
+		return info, false
 	}
-	s.renderSetPassword(c, http.StatusOK, info, token, "")
+	return info, true
 }
 
-func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+// linkPerson reads the site and the user a live token leads to; it answers
+// 503 itself when it cannot.
+func (s *server) linkPerson(c *gin.Context, info store.TokenInfo) (site.Site, store.User, bool) {
 	st, _, err := s.Store.GetSite(c, info.SiteID)
 	if err != nil {
 		s.pageUnavailable(c, err)
-		return
+		return st, store.User{}, false
 	}
 	u, err := s.Store.GetUser(c, info.SiteID, info.UserID)
 	if err != nil {
 		s.pageUnavailable(c, err)
-		return
+		return st, u, false
 	}
-	renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
-		Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+	return st, u, true
+}
+
+func (s *server) setPasswordForm(c *gin.Context) {
+	token := c.Query("token")
+	if info, ok := s.peekLink(c, token, store.PurposePassword); ok {
+		s.renderSetPassword(c, http.StatusOK, info, token, "")
+	}
+}
+
+func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+	if st, u, ok := s.linkPerson(c, info); ok {
+		renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
+			Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+	}
 }
 
 // setPassword checks the form, then claims the token and hashes the
@@ -116,18 +132,8 @@ func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenI
 func (s *server) setPassword(c *gin.Context) {
 	form := c.Request.PostForm // parsed by web.PageForm
 	token, pw, confirm := form.Get("token"), form.Get("password"), form.Get("confirm")
-	if !linktoken.Plausible(token) {
-		invalidLink(c)
-		return
-	}
-	hash := linktoken.Hash(token)
-	info, err := s.Store.PeekToken(c, hash, store.PurposePassword)
-	if errors.Is(err, store.ErrTokenInvalid) {
-		invalidLink(c)
-		return
-	}
-	if err != nil {
-		s.pageUnavailable(c, err)
+	info, ok := s.peekLink(c, token, store.PurposePassword)
+	if !ok {
 		return
 	}
 	if err := password.Check(pw); err != nil {
@@ -138,7 +144,7 @@ func (s *server) setPassword(c *gin.Context) {
 		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "The two passwords differ.")
 		return
 	}
-	u, st, ok := s.activate(c, hash, store.PurposePassword, func() (string, error) { return hashPassword(pw) }, "set-password", "password")
+	u, st, ok := s.activate(c, linktoken.Hash(token), store.PurposePassword, func() (string, error) { return hashPassword(pw) }, "set-password", "password")
 	if !ok {
 		return
 	}
@@ -153,31 +159,14 @@ func (s *server) setPassword(c *gin.Context) {
 // person's click uses the token.
 func (s *server) magicLinkForm(c *gin.Context) {
 	token := c.Query("token")
-	if !linktoken.Plausible(token) {
-		invalidLink(c)
+	info, ok := s.peekLink(c, token, store.PurposeMagicLink)
+	if !ok {
 		return
 	}
-	info, err := s.Store.PeekToken(c, linktoken.Hash(token), store.PurposeMagicLink)
-	if errors.Is(err, store.ErrTokenInvalid) {
-		invalidLink(c)
-		return
+	if st, u, ok := s.linkPerson(c, info); ok {
+		renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: u.Language, Title: "Sign in", EventName: st.EventName,
+			Email: u.Email, Token: token, FormTarget: cspOrigin(st.CompleteURL(s.Config.PublicURL))})
 	}
-	if err != nil {
-		s.pageUnavailable(c, err)
-		return
-	}
-	st, _, err := s.Store.GetSite(c, info.SiteID)
-	if err != nil {
-		s.pageUnavailable(c, err)
-		return
-	}
-	u, err := s.Store.GetUser(c, info.SiteID, info.UserID)
-	if err != nil {
-		s.pageUnavailable(c, err)
-		return
-	}
-	renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: u.Language, Title: "Sign in", EventName: st.EventName,
-		Email: u.Email, Token: token, FormTarget: cspOrigin(st.CompleteURL(s.Config.PublicURL))})
 }
 
 // magicLink is POST /magic-link: it activates the user with the single-use
