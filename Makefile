@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: dev test lint chromium build migrate bench faults faults-short fmt
+.PHONY: dev test lint chromium build migrate bench faults faults-short fmt fuzz
 
 ## dev: the whole system in one process (embedded Temporal + UI, worker, gateway, mail sink)
 dev:
@@ -43,6 +43,19 @@ build:
 ## migrate: apply schema migrations to GATEHOUSE_MYSQL_DSN
 migrate:
 	$(GO) run ./internal/cmd/migrate
+
+## fuzz: every Fuzz target in the repo for FUZZTIME each (not part of make test). Targets are found
+## by grep; seeds and failing inputs are in each package's testdata/fuzz. The first run of a package
+## whose tests use internal/testkit builds the Temporal server with fuzz instrumentation (slow once).
+FUZZTIME ?= 10s
+fuzz:
+	@grep -rl --include='*_test.go' '^func Fuzz' activities gateway internal worker workflows | sort | \
+	while read -r f; do dir=./$$(dirname $$f); \
+		for fn in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz $$dir $$fn ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done
 
 fmt:
 	gofmt -w activities gateway internal worker workflows

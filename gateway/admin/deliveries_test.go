@@ -1,15 +1,9 @@
 package admin_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -149,11 +143,9 @@ func TestRecoverAndCancel(t *testing.T) {
 	}
 }
 
-// TestClientCertificate: a template's sslCertificate/sslKey are offered to
-// a receiver that requires a client certificate; its own certificate
-// chains to GATEHOUSE_OUTBOUND_CA_FILE's CAs (set directly here).
-func TestClientCertificate(t *testing.T) {
-	certPEM, keyPEM := selfSigned(t, "gatehouse-client")
+// mtlsReceiver is a TLS receiver that requires a client certificate and
+// reports the CN it was offered, and an app whose outbound CAs trust it.
+func mtlsReceiver(t *testing.T) (*testkit.App, string, <-chan string) {
 	seen := make(chan string, 4)
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
@@ -162,17 +154,26 @@ func TestClientCertificate(t *testing.T) {
 	}))
 	srv.TLS = &tls.Config{ClientAuth: tls.RequireAnyClientCert}
 	srv.StartTLS()
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
 	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.OutboundRootCAs = pool })
+	return app, srv.URL, seen
+}
+
+// TestClientCertificate: a template's sslCertificate/sslKey are offered to
+// a receiver that requires a client certificate; its own certificate
+// chains to GATEHOUSE_OUTBOUND_CA_FILE's CAs (set directly here).
+func TestClientCertificate(t *testing.T) {
+	certPEM, keyPEM := gatewaytest.SelfSigned(t, "gatehouse-client")
+	app, target, seen := mtlsReceiver(t)
 
 	objectType := gatewaytest.Unique("obj")
 	if r := gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "mtls", "[eventType]", "1",
-		"[eventObjectType]", objectType, "[url]", srv.URL, "[sslCertificate]", "not a certificate")...); r.Status != 400 || !strings.Contains(r.Body, "[sslCertificate]") {
+		"[eventObjectType]", objectType, "[url]", target, "[sslCertificate]", "not a certificate")...); r.Status != 400 || !strings.Contains(r.Body, "[sslCertificate]") {
 		t.Fatalf("bad certificate accepted: %d %s", r.Status, r.Body)
 	}
-	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", srv.URL+"/mtls",
+	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", target+"/mtls",
 		"[sslCertificate]", certPEM, "[sslKey]", keyPEM, "[sslCertificateType]", "PEM")
 	if g := gatewaytest.Kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "PRIVATE KEY") {
 		t.Fatal("the client key is readable")
@@ -184,23 +185,29 @@ func TestClientCertificate(t *testing.T) {
 	}
 }
 
-func selfSigned(t *testing.T, cn string) (certPEM, keyPEM string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+// A private key pasted into sslCertificate (a PEM bundle) moves to the
+// write-only key: no answer shows it, and the delivery still offers it.
+func TestPastedClientKeyIsWriteOnly(t *testing.T) {
+	certPEM, keyPEM := gatewaytest.SelfSigned(t, "gatehouse-pasted")
+	app, target, seen := mtlsReceiver(t)
+	objectType := gatewaytest.Unique("obj")
+	add := gatewaytest.Kaltura(t, app, "add", gatewaytest.Tpl("[objectType]", "KalturaHttpNotificationTemplate", "[name]", "pasted", "[eventType]", "1",
+		"[eventObjectType]", objectType, "[url]", target+"/mtls", "[sslCertificate]", certPEM+keyPEM)...)
+	if add.Status != 200 || strings.Contains(add.Body, "PRIVATE KEY") || !strings.Contains(add.Body, "BEGIN CERTIFICATE") {
+		t.Fatalf("add: %d %s", add.Status, add.Body)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
+	id := fmt.Sprint(add.JSON(t)["id"])
+	if r := gatewaytest.Kaltura(t, app, "updateStatus", "id", id, "status", "2"); r.Status != 200 || strings.Contains(r.Body, "PRIVATE KEY") {
+		t.Fatalf("activate: %d %s", r.Status, r.Body)
 	}
-	kb, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
+	for _, action := range []string{"get", "list"} {
+		if r := gatewaytest.Kaltura(t, app, action, "id", id, "filter[idEqual]", id); r.Status != 200 || strings.Contains(r.Body, "PRIVATE KEY") {
+			t.Fatalf("%s: %d %s", action, r.Status, r.Body)
+		}
 	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
-		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "p", "object": map[string]any{"id": "p"}}))
+	gatewaytest.WaitDelivery(t, app, did, "delivered")
+	if cn := <-seen; cn != "gatehouse-pasted" {
+		t.Fatalf("client certificate CN %q", cn)
+	}
 }

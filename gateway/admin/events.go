@@ -33,7 +33,7 @@ type eventRequest struct {
 // once the event is in MySQL; if Temporal is down the relay starts the
 // deliveries later ("dispatch": "queued"), so nothing accepted is lost.
 func (s *server) postEvent(c *gin.Context) {
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
+	raw, err := io.ReadAll(c.Request.Body) // capped by web.LimitBody
 	if err != nil {
 		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return

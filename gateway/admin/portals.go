@@ -25,7 +25,7 @@ func (s *server) validPortalID(c *gin.Context) {
 // "standardWebhooksSecret": "" removes the signature check.
 func (s *server) putPortal(c *gin.Context) {
 	id := c.Param("portalId")
-	raw, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
+	raw, err := io.ReadAll(c.Request.Body) // capped by web.LimitBody
 	if err != nil {
 		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return

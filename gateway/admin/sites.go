@@ -22,12 +22,10 @@ import (
 	"gatehouse/workflows"
 )
 
-const maxAdminBody = 1 << 20
-
 // decodeStrict reads a JSON body, refusing unknown fields so a misspelt
 // setting is an error instead of a silently ignored value.
 func decodeStrict(c *gin.Context, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxAdminBody))
+	body, err := io.ReadAll(c.Request.Body) // capped by web.LimitBody
 	if err != nil {
 		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return false

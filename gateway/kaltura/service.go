@@ -2,6 +2,7 @@ package kaltura
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/dispatch"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
@@ -18,7 +20,8 @@ import (
 )
 
 // The Kaltura-compatible service: eventnotification_eventnotificationtemplate,
-// form-encoded like Kaltura's API, ks = the admin token, format=1 (JSON).
+// form-encoded like Kaltura's API, ks = GATEHOUSE_KALTURA_KS (or the admin
+// token) in the POST body, format=1 (JSON).
 
 // Kaltura error codes (seed §15 and the validation codes of notify).
 const (
@@ -61,18 +64,27 @@ func kalturaFieldErrors(c *gin.Context, errs []notify.FieldError) {
 
 // kaltura routes one action of the template service.
 func (s *server) kaltura(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 1<<20)
+	// A ks in a URL ends up in access logs, proxies and browser history:
+	// it is only read from a POST body.
+	if c.Request.Method != http.MethodPost {
+		kalturaError(c, http.StatusUnauthorized, kErrInvalidKS, "ks is only accepted in a POST body: POST the form")
+		return
+	}
+	if c.Request.URL.Query().Has("ks") {
+		kalturaError(c, http.StatusUnauthorized, kErrInvalidKS, "ks must not be in the query string: pass it in the POST body")
+		return
+	}
+	// The body is capped by web.LimitBody (router-wide, web.MaxBody).
 	if err := c.Request.ParseForm(); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
+		if web.TooLarge(err) {
 			kalturaError(c, http.StatusRequestEntityTooLarge, kErrInvalidParam, "the request body is larger than 1 MiB")
 			return
 		}
 		kalturaError(c, http.StatusBadRequest, kErrInvalidParam, "the form cannot be parsed: "+err.Error())
 		return
 	}
-	if !s.IsAdmin(c.Request.Form.Get("ks")) {
-		kalturaError(c, http.StatusUnauthorized, kErrInvalidKS, "ks is missing or invalid: pass the admin token as ks")
+	if !s.validKS(c.Request.PostForm.Get("ks")) {
+		kalturaError(c, http.StatusUnauthorized, kErrInvalidKS, "ks is missing or invalid: pass GATEHOUSE_KALTURA_KS as ks")
 		return
 	}
 	if f := c.Request.Form.Get("format"); f != "" && f != "1" {
@@ -120,10 +132,20 @@ func (s *server) kaltura(c *gin.Context) {
 	}
 }
 
+// validKS accepts GATEHOUSE_KALTURA_KS, which grants this service only,
+// and, for the clients configured before it existed, the admin token.
+func (s *server) validKS(ks string) bool {
+	k := s.Config.KalturaKS
+	return (k != "" && ks != "" && subtle.ConstantTimeCompare([]byte(ks), []byte(k)) == 1) || s.IsAdmin(ks)
+}
+
 // templateJSON is a template as Kaltura returns it. Secrets are not in
-// notify.Template at all, so they cannot leak here.
+// notify.Template at all, so they cannot leak here; a private key pasted
+// into sslCertificate is moved to the write-only sslKey on save, and
+// stripped here from rows saved before that.
 func templateJSON(t *notify.Template) map[string]any {
 	shown := *t
+	shown.SSLCertificate, _ = notify.SplitPrivateKey(t.SSLCertificate)
 	shown.CustomHeaders = make([]notify.KeyValue, len(t.CustomHeaders))
 	for i, h := range t.CustomHeaders {
 		if notify.SensitiveHeader(h.Key) {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -26,13 +28,21 @@ type pageData struct {
 	MinLength                                    int
 	CompleteTitle, CompleteText, CompleteSubText string
 	CompleteButtonTitle, CompleteButtonURL       string
+	// FormTarget is an origin the page's form may lead to besides its own:
+	// the magic link's POST redirects to the site's complete URL, and
+	// browsers apply form-action to that redirect.
+	FormTarget string
 }
 
 func renderPage(c *gin.Context, status int, name string, d pageData) {
 	if d.Lang == "" {
 		d.Lang = "en"
 	}
-	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	formAction := "'self'"
+	if d.FormTarget != "" {
+		formAction += " " + d.FormTarget
+	}
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'")
 	c.Header("Referrer-Policy", "no-referrer") // the token is in the URL
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Content-Type-Options", "nosniff")
@@ -43,61 +53,88 @@ func renderPage(c *gin.Context, status int, name string, d pageData) {
 	}
 }
 
+// cspOrigin is the origin of u as a CSP source, or "" when u has none or
+// it holds characters a CSP source may not.
+func cspOrigin(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return ""
+	}
+	o := p.Scheme + "://" + p.Host
+	if strings.ContainsAny(o, " ;,'\"\t\r\n") {
+		return ""
+	}
+	return o
+}
+
+// hashPassword is password.Hash; tests count its calls.
+var hashPassword = password.Hash
+
 // invalidLink is one page for unknown, expired, used and revoked tokens:
 // nothing tells a guesser which it hit.
 func invalidLink(c *gin.Context) {
 	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Title: "Link cannot be used"})
 }
 
-func (s *server) setPasswordForm(c *gin.Context) {
-	token := c.Query("token")
+// peekLink checks a token without using it. When it is not live it
+// answers the request itself (the invalid-link page, or 503) and says no.
+func (s *server) peekLink(c *gin.Context, token, purpose string) (store.TokenInfo, bool) {
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
-		return
+		return store.TokenInfo{}, false
 	}
-	info, err := s.Store.PeekToken(c, linktoken.Hash(token), domain.PurposePassword)
+	info, err := s.Store.PeekToken(c, linktoken.Hash(token), purpose)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
-		return
+		return info, false
 	}
 	if err != nil {
 		s.pageUnavailable(c, err)
-		return
+		return info, false
 	}
-	s.renderSetPassword(c, http.StatusOK, info, token, "")
+	return info, true
 }
 
-func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+// linkPerson reads the site and the user a live token leads to; it answers
+// 503 itself when it cannot.
+func (s *server) linkPerson(c *gin.Context, info store.TokenInfo) (site.Site, store.User, bool) {
 	st, _, err := s.Store.GetSite(c, info.SiteID)
 	if err != nil {
 		s.pageUnavailable(c, err)
-		return
+		return st, store.User{}, false
 	}
 	u, err := s.Store.GetUser(c, info.SiteID, info.UserID)
 	if err != nil {
 		s.pageUnavailable(c, err)
-		return
+		return st, u, false
 	}
-	renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
-		Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+	return st, u, true
 }
 
-// setPassword stores the hash, activates the user and records the event in
-// one transaction, then tells the registration workflow.
+func (s *server) setPasswordForm(c *gin.Context) {
+	token := c.Query("token")
+	if info, ok := s.peekLink(c, token, domain.PurposePassword); ok {
+		s.renderSetPassword(c, http.StatusOK, info, token, "")
+	}
+}
+
+func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+	if st, u, ok := s.linkPerson(c, info); ok {
+		renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
+			Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+	}
+}
+
+// setPassword checks the form, then claims the token and hashes the
+// password only while the token's row is locked and live (store.ClaimToken):
+// a spent or unknown token never costs an argon2id hash, and concurrent
+// posts of one token hash once. Hash, activation and event commit together,
+// then the registration workflow is told.
 func (s *server) setPassword(c *gin.Context) {
-	token, pw, confirm := c.PostForm("token"), c.PostForm("password"), c.PostForm("confirm")
-	if !linktoken.Plausible(token) {
-		invalidLink(c)
-		return
-	}
-	hash := linktoken.Hash(token)
-	info, err := s.Store.PeekToken(c, hash, domain.PurposePassword)
-	if errors.Is(err, store.ErrTokenInvalid) {
-		invalidLink(c)
-		return
-	}
-	if err != nil {
-		s.pageUnavailable(c, err)
+	form := c.Request.PostForm // parsed by web.PageForm
+	token, pw, confirm := form.Get("token"), form.Get("password"), form.Get("confirm")
+	info, ok := s.peekLink(c, token, domain.PurposePassword)
+	if !ok {
 		return
 	}
 	if err := password.Check(pw); err != nil {
@@ -108,12 +145,7 @@ func (s *server) setPassword(c *gin.Context) {
 		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "The two passwords differ.")
 		return
 	}
-	pwHash, err := password.Hash(pw)
-	if err != nil {
-		s.pageUnavailable(c, err)
-		return
-	}
-	u, st, ok := s.activate(c, hash, domain.PurposePassword, pwHash, "set-password", "password")
+	u, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposePassword, func() (string, error) { return hashPassword(pw) }, "set-password", "password")
 	if !ok {
 		return
 	}
@@ -123,19 +155,30 @@ func (s *server) setPassword(c *gin.Context) {
 		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: st.CompleteURL(s.Config.PublicURL)})
 }
 
-// magicLink activates the user with a single-use link and redirects to
-// completeButtonUrl. HEAD (link previews) does not use the token.
-func (s *server) magicLink(c *gin.Context) {
+// magicLinkForm is GET and HEAD /magic-link: a page with one button that
+// posts the token. Mail scanners and link previews fetch links; only the
+// person's click uses the token.
+func (s *server) magicLinkForm(c *gin.Context) {
 	token := c.Query("token")
+	info, ok := s.peekLink(c, token, domain.PurposeMagicLink)
+	if !ok {
+		return
+	}
+	if st, u, ok := s.linkPerson(c, info); ok {
+		renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: u.Language, Title: "Sign in", EventName: st.EventName,
+			Email: u.Email, Token: token, FormTarget: cspOrigin(st.CompleteURL(s.Config.PublicURL))})
+	}
+}
+
+// magicLink is POST /magic-link: it activates the user with the single-use
+// token and redirects to completeButtonUrl.
+func (s *server) magicLink(c *gin.Context) {
+	token := c.Request.PostForm.Get("token") // parsed by web.PageForm
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
 		return
 	}
-	if c.Request.Method == http.MethodHead {
-		c.Status(http.StatusOK)
-		return
-	}
-	_, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposeMagicLink, "", "magic-link", "magic link")
+	_, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposeMagicLink, nil, "magic-link", "magic link")
 	if !ok {
 		return
 	}
@@ -162,11 +205,11 @@ func (s *server) pageUnavailable(c *gin.Context, err error) {
 	c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
 }
 
-// activate spends a link token, tells the registration workflow and reads
-// the site for the page that follows. It answers the request itself when
-// it fails.
-func (s *server) activate(c *gin.Context, hash []byte, purpose, pwHash, source, method string) (store.User, site.Site, bool) {
-	u, err := s.Store.ActivateWithToken(c, hash, purpose, pwHash, source)
+// activate spends a link token (pwHash, if not nil, runs once the token is
+// claimed), tells the registration workflow and reads the site for the
+// page that follows. It answers the request itself when it fails.
+func (s *server) activate(c *gin.Context, hash []byte, purpose string, pwHash func() (string, error), source, method string) (store.User, site.Site, bool) {
+	u, err := s.Store.ClaimToken(c, hash, purpose, source, pwHash)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
 		return u, site.Site{}, false

@@ -22,9 +22,6 @@ import (
 	"gatehouse/workflows"
 )
 
-// maxWebhookBody is the largest webhook body accepted (413 above).
-const maxWebhookBody = 1 << 20
-
 // webhookError answers in the site's chosen format: JSON when
 // sendErrorResponseAsJson, plain text otherwise.
 func webhookError(c *gin.Context, st *site.Site, status int, code, message string) {
@@ -36,7 +33,9 @@ func webhookError(c *gin.Context, st *site.Site, status int, code, message strin
 	c.Data(status, "text/plain; charset=utf-8", []byte(message+"\n"))
 }
 
-// loadWebhookSite finds an enabled site and checks the caller's address.
+// loadWebhookSite finds an enabled site, takes a token from the site and
+// address's rate limit (after the lookup, so the 429 is in the site's
+// format) and checks the caller's address.
 func (s *server) loadWebhookSite(c *gin.Context) (*site.Site, []byte, bool) {
 	st, keyHash, err := s.Store.GetSite(c, c.Param("siteId"))
 	switch {
@@ -51,10 +50,15 @@ func (s *server) loadWebhookSite(c *gin.Context) (*site.Site, []byte, bool) {
 		webhookError(c, &st, http.StatusNotFound, "site_not_found", "no registration webhook here")
 		return nil, nil, false
 	}
+	client := web.ClientIP(c)
+	if msg, ok := web.Allow(c, s.webhookLimit, st.ID+" "+client); !ok {
+		webhookError(c, &st, http.StatusTooManyRequests, "rate_limited", msg)
+		return nil, nil, false
+	}
 	rules, err := iprules.Parse(st.Registration.AllowedAddresses)
-	addr, perr := netip.ParseAddr(c.ClientIP())
+	addr, perr := netip.ParseAddr(client)
 	if err != nil || perr != nil || !rules.Allows(addr) {
-		webhookError(c, &st, http.StatusForbidden, "address_not_allowed", "requests from "+c.ClientIP()+" are not allowed")
+		webhookError(c, &st, http.StatusForbidden, "address_not_allowed", "requests from "+client+" are not allowed")
 		return nil, nil, false
 	}
 	return &st, keyHash, true
@@ -144,11 +148,12 @@ func (s *server) registrationWebhook(c *gin.Context) {
 // readFields reads and parses the body (413 above 1 MiB, 415 for the wrong
 // type, 400 when unreadable).
 func readFields(c *gin.Context, st *site.Site, o mapping.ParseOptions) (mapping.Fields, bool) {
-	if c.Request.ContentLength > maxWebhookBody {
+	// The body is capped by web.LimitBody (router-wide, web.MaxBody).
+	if c.Request.ContentLength > web.MaxBody {
 		webhookError(c, st, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxWebhookBody))
+	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		webhookError(c, st, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")
 		return nil, false
@@ -193,6 +198,6 @@ func (s *server) logRequest(c *gin.Context, st *site.Site, fields mapping.Fields
 			query.Set(k, "[redacted]")
 		}
 	}
-	s.Log.Info("webhook request", "site", st.ID, "client", c.ClientIP(), "method", c.Request.Method,
+	s.Log.Info("webhook request", "site", st.ID, "client", web.ClientIP(c), "method", c.Request.Method,
 		"query", query.Encode(), "headers", fmt.Sprint(headers), "fields", fmt.Sprint(redacted))
 }

@@ -11,20 +11,31 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/ratelimit"
 )
 
-type server struct{ *web.Deps }
+type server struct {
+	*web.Deps
+	webhookLimit *ratelimit.Limiter // per site and client address; nil: off
+}
 
 // Mount adds the webhook and page routes to r.
 func Mount(r *gin.Engine, d *web.Deps) {
-	s := &server{d}
+	s := &server{Deps: d, webhookLimit: web.NewLimiter(d.Config.RateWebhook)}
 	r.POST("/webhooks/registration/:siteId", s.registrationWebhook)
 	r.GET("/webhooks/registration/:siteId", s.registrationStatus)
 	r.GET("/webhooks/wpf/:siteId", s.wpfWebhook)
 	r.POST("/webhooks/wpf/:siteId", s.wpfWebhook)
 
-	r.GET("/set-password", s.setPasswordForm)
-	r.POST("/set-password", s.setPassword)
-	r.GET("/magic-link", s.magicLink)
-	r.HEAD("/magic-link", s.magicLink)
+	// Pages: small urlencoded forms only. Links in emails are opened by
+	// scanners, so GET and HEAD only show a page; POST uses the token.
+	// Only the posts are rate-limited: they hash a password or spend a
+	// token, while a GET reads one row (and monitors open many links).
+	page := web.PageForm()
+	post := web.LimitPages(web.NewLimiter(d.Config.RatePages))
+	r.GET("/set-password", page, s.setPasswordForm)
+	r.POST("/set-password", post, page, s.setPassword)
+	r.GET("/magic-link", page, s.magicLinkForm)
+	r.HEAD("/magic-link", page, s.magicLinkForm)
+	r.POST("/magic-link", post, page, s.magicLink)
 }

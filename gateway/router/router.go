@@ -38,18 +38,16 @@ func New(o Options) (*gin.Engine, error) {
 	d := &web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
 		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger}}
 	r := gin.New()
-	// gin trusts every proxy unless told otherwise: trust only the listed ones.
-	proxies := make([]string, 0, len(o.Config.TrustedProxies))
-	for _, p := range o.Config.TrustedProxies {
-		proxies = append(proxies, p.String())
-	}
-	if err := r.SetTrustedProxies(proxies); err != nil {
+	// gin would also believe X-Real-IP (and fall back to it): its
+	// c.ClientIP() is the connection's peer only, and web.ClientIP(c) the
+	// client internal/clientip finds in the one configured header.
+	if err := r.SetTrustedProxies(nil); err != nil {
 		return nil, err
 	}
-	r.ForwardedByClientIP = len(proxies) > 0
-	r.RemoteIPHeaders = []string{"X-Forwarded-For", "X-Real-IP"}
+	r.ForwardedByClientIP = false
+	r.RemoteIPHeaders = nil
 	r.HandleMethodNotAllowed = true
-	r.Use(d.Recoverer(), d.AccessLog())
+	r.Use(d.Recoverer(), d.ResolveClientIP(), d.AccessLog(), web.LimitBody(web.MaxBody))
 	r.NoRoute(func(c *gin.Context) {
 		web.Abort(c, http.StatusNotFound, "not_found", "no route for "+c.Request.Method+" "+c.Request.URL.Path)
 	})

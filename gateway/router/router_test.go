@@ -58,7 +58,8 @@ func TestReadyzNamesTheFailingDependency(t *testing.T) {
 	env := testkit.Get(t)
 	temporalProxy := testkit.NewProxy(t, env.Temporal(t).FrontendAddr())
 	mysqlProxy := testkit.NewProxy(t, "127.0.0.1:3306")
-	app := env.StartApp(t, func(c *config.Config) {
+	var logs gatewaytest.SyncWriter
+	app := env.StartAppLogged(t, &logs, func(c *config.Config) {
 		c.Temporal.Address = temporalProxy.Addr()
 		dsn, err := mysql.ParseDSN(c.MySQLDSN)
 		if err != nil {
@@ -77,6 +78,13 @@ func TestReadyzNamesTheFailingDependency(t *testing.T) {
 	if code != 503 || !strings.HasPrefix(checks["mysql"].(string), "unreachable") || checks["temporal"] != "ok" {
 		t.Fatalf("mysql cut: %d %v", code, body)
 	}
+	// Only which dependency failed: driver errors name addresses and users.
+	if checks["mysql"] != "unreachable" || body["status"] != "unavailable" {
+		t.Fatalf("mysql cut: the answer holds more than the failed check: %v", body)
+	}
+	if !strings.Contains(logs.String(), "readyz: mysql unreachable") {
+		t.Fatal("the driver's error is not logged")
+	}
 	mysqlProxy.Restore()
 
 	temporalProxy.Cut()
@@ -84,6 +92,9 @@ func TestReadyzNamesTheFailingDependency(t *testing.T) {
 	checks = body["checks"].(map[string]any)
 	if code != 503 || !strings.HasPrefix(checks["temporal"].(string), "unreachable") || checks["mysql"] != "ok" {
 		t.Fatalf("temporal cut: %d %v", code, body)
+	}
+	if checks["temporal"] != "unreachable" {
+		t.Fatalf("temporal cut: the answer holds more than the failed check: %v", body)
 	}
 	temporalProxy.Restore()
 

@@ -20,7 +20,7 @@ func (d *Deps) AccessLog() gin.HandlerFunc {
 		}
 		d.Log.Log(c.Request.Context(), level, "http request",
 			"method", c.Request.Method, "path", c.Request.URL.Path, "status", c.Writer.Status(),
-			"took", time.Since(start), "client", c.ClientIP())
+			"took", time.Since(start), "client", ClientIP(c))
 	}
 }
 

@@ -31,6 +31,7 @@ type Config struct {
 	MailFrom    string // GATEHOUSE_MAIL_FROM
 	PublicURL   string // GATEHOUSE_PUBLIC_URL, without trailing slash
 	AdminToken  string // GATEHOUSE_ADMIN_TOKEN
+	KalturaKS   string // GATEHOUSE_KALTURA_KS: a ks that grants the Kaltura template service (api_v3) only
 	LogLevel    slog.Level
 	LogFormat   string // json | text
 	MetricsAddr string // GATEHOUSE_METRICS_ADDR (worker only; the gateway serves /metrics itself)
@@ -50,9 +51,20 @@ type Config struct {
 	IndexEmail bool
 	// UIOrigin is the Temporal Web UI's origin (GATEHOUSE_UI_ORIGIN,
 	// scheme://host[:port]) that may call the codec server across origins.
-	UIOrigin string
-	Temporal TemporalConfig // TEMPORAL_*, GATEHOUSE_PAYLOAD_KEYS
+	UIOrigin    string
+	RateWebhook Rate           // GATEHOUSE_RATE_WEBHOOK: per site and client address
+	RatePages   Rate           // GATEHOUSE_RATE_PAGES: form posts per client address
+	Temporal    TemporalConfig // TEMPORAL_*, GATEHOUSE_PAYLOAD_KEYS
 }
+
+// Rate is a token bucket: Burst requests at once, then PerMinute a minute.
+// The zero Rate is off.
+type Rate struct {
+	PerMinute, Burst int
+}
+
+// Off reports whether no limit applies.
+func (r Rate) Off() bool { return r.PerMinute <= 0 }
 
 // TemporalConfig uses the variable names of Temporal's own environment
 // configuration (the CLI and SDK envconfig read the same ones).
@@ -80,6 +92,10 @@ const (
 	DefaultAddress   = "127.0.0.1:7233"
 	DefaultNamespace = "default"
 	DefaultTaskQueue = "gatehouse"
+	// Generous enough for a CRM's bulk import through one proxy address;
+	// the fault suite sends about 8 registrations a second.
+	DefaultRateWebhook = "600/min burst 300"
+	DefaultRatePages   = "60/min burst 30"
 )
 
 // Lookup reads one variable; tests pass a map, processes pass os.LookupEnv.
@@ -98,6 +114,7 @@ func Load(lookup Lookup) (Config, error) {
 		MailFrom:    r.mailFrom("GATEHOUSE_MAIL_FROM", DefaultMailFrom),
 		PublicURL:   r.httpURL("GATEHOUSE_PUBLIC_URL", DefaultPublicURL),
 		AdminToken:  r.token("GATEHOUSE_ADMIN_TOKEN"),
+		KalturaKS:   r.token("GATEHOUSE_KALTURA_KS"),
 		LogLevel:    r.level("GATEHOUSE_LOG_LEVEL"),
 		LogFormat:   r.oneOf("GATEHOUSE_LOG_FORMAT", "json", "json", "text"),
 		MetricsAddr: r.optionalHostPort("GATEHOUSE_METRICS_ADDR"),
@@ -112,6 +129,8 @@ func Load(lookup Lookup) (Config, error) {
 		RelayGrace:         r.duration("GATEHOUSE_RELAY_GRACE", time.Second),
 		IndexEmail:         r.boolean("GATEHOUSE_INDEX_EMAIL"),
 		UIOrigin:           r.origin("GATEHOUSE_UI_ORIGIN"),
+		RateWebhook:        r.rate("GATEHOUSE_RATE_WEBHOOK", DefaultRateWebhook),
+		RatePages:          r.rate("GATEHOUSE_RATE_PAGES", DefaultRatePages),
 		Temporal: TemporalConfig{
 			Address:       r.hostPort("TEMPORAL_ADDRESS", DefaultAddress),
 			Namespace:     r.name("TEMPORAL_NAMESPACE", DefaultNamespace),
@@ -127,6 +146,9 @@ func Load(lookup Lookup) (Config, error) {
 	}
 	if r.err == nil && (c.Temporal.TLSCertPath == "") != (c.Temporal.TLSKeyPath == "") {
 		r.fail("TEMPORAL_TLS_CLIENT_KEY_PATH", "must be set together with TEMPORAL_TLS_CLIENT_CERT_PATH")
+	}
+	if r.err == nil && c.KalturaKS != "" && c.KalturaKS == c.AdminToken {
+		r.fail("GATEHOUSE_KALTURA_KS", "must differ from GATEHOUSE_ADMIN_TOKEN: it is the narrower credential")
 	}
 	return c, r.err
 }
@@ -395,6 +417,43 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// rate reads "N/s", "N/min" or "N/h", optionally followed by " burst B"
+// (default: half a minute's worth, at least 1), or "off".
+func (r *reader) rate(name, def string) Rate {
+	v := strings.ToLower(r.str(name, def))
+	if v == "off" {
+		return Rate{}
+	}
+	bad := func() Rate {
+		r.fail(name, "%q is not N/s, N/min or N/h with an optional burst B (e.g. 600/min burst 300), or off", v)
+		return Rate{}
+	}
+	spec, burst, hasBurst := strings.Cut(v, "burst")
+	n, unit, ok := strings.Cut(strings.TrimSpace(spec), "/")
+	count, err := strconv.Atoi(strings.TrimSpace(n))
+	if !ok || err != nil || count <= 0 {
+		return bad()
+	}
+	var per int
+	switch strings.TrimSpace(unit) {
+	case "s", "sec", "second":
+		per = count * 60
+	case "min", "m", "minute":
+		per = count
+	case "h", "hour":
+		per = max(count/60, 1)
+	default:
+		return bad()
+	}
+	b := max(per/2, 1)
+	if hasBurst {
+		if b, err = strconv.Atoi(strings.TrimSpace(burst)); err != nil || b <= 0 {
+			return bad()
+		}
+	}
+	return Rate{PerMinute: per, Burst: b}
 }
 
 // parseDuration accepts Go durations plus a whole-day suffix ("5d").

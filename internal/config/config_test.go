@@ -52,6 +52,9 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"GATEHOUSE_PAYLOAD_KEYS":         "k1:c2hvcnQ=",
 		"GATEHOUSE_INDEX_EMAIL":          "perhaps",
 		"GATEHOUSE_UI_ORIGIN":            "http://127.0.0.1:8233/namespaces",
+		"GATEHOUSE_KALTURA_KS":           "too-short",
+		"GATEHOUSE_RATE_WEBHOOK":         "600",
+		"GATEHOUSE_RATE_PAGES":           "60/min burst x",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -162,6 +165,38 @@ func TestComposeFileShipsNoSecretAndPublishesOnlyTheGateway(t *testing.T) {
 			}
 		default:
 			inPorts = false
+		}
+	}
+}
+
+func TestRates(t *testing.T) {
+	c, err := Load(lookup(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RateWebhook != (Rate{600, 300}) || c.RatePages != (Rate{60, 30}) {
+		t.Fatalf("default rates %+v %+v", c.RateWebhook, c.RatePages)
+	}
+	for v, want := range map[string]Rate{"10/s": {600, 300}, "120/min burst 5": {120, 5}, "600/h": {10, 5}, "off": {}, " 3/MIN ": {3, 1}} {
+		c, err := Load(lookup(map[string]string{"GATEHOUSE_RATE_PAGES": v}))
+		if err != nil || c.RatePages != want {
+			t.Errorf("%q: %+v %v", v, c.RatePages, err)
+		}
+	}
+	if !(Rate{}).Off() || (Rate{1, 1}).Off() {
+		t.Error("Off")
+	}
+}
+
+func TestKalturaKS(t *testing.T) {
+	c, err := Load(lookup(map[string]string{"GATEHOUSE_KALTURA_KS": "kaltura-ks-0123456789"}))
+	if err != nil || c.KalturaKS != "kaltura-ks-0123456789" {
+		t.Fatalf("%+v %v", c.KalturaKS, err)
+	}
+	for _, v := range []string{"your-token-for-kaltura", "0123456789abcdef"} {
+		_, err := Load(lookup(map[string]string{"GATEHOUSE_KALTURA_KS": v, "GATEHOUSE_ADMIN_TOKEN": "0123456789abcdef"}))
+		if err == nil || !strings.HasPrefix(err.Error(), "GATEHOUSE_KALTURA_KS: ") {
+			t.Errorf("%q: %v", v, err)
 		}
 	}
 }

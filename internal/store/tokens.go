@@ -55,6 +55,14 @@ func (s *Store) PeekToken(ctx context.Context, hash []byte, purpose string) (Tok
 // the password hash (empty for magic links), marks the user active and
 // records UserAccountActivated. Either all of it happens or none.
 func (s *Store) ActivateWithToken(ctx context.Context, hash []byte, purpose, passwordHash, source string) (User, error) {
+	return s.ClaimToken(ctx, hash, purpose, source, func() (string, error) { return passwordHash, nil })
+}
+
+// ClaimToken is ActivateWithToken with the password hash computed by
+// passwordHash only once the token's row is locked and found live (nil or
+// "": no password). A spent or unknown token never costs a hash, and
+// concurrent posts of one token wait on its row, so it is hashed once.
+func (s *Store) ClaimToken(ctx context.Context, hash []byte, purpose, source string, passwordHash func() (string, error)) (User, error) {
 	var u User
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		now := time.Now().UTC()
@@ -78,8 +86,14 @@ func (s *Store) ActivateWithToken(ctx context.Context, hash []byte, purpose, pas
 			return ErrTokenInvalid
 		}
 		var pw any
-		if passwordHash != "" {
-			pw = passwordHash
+		if passwordHash != nil {
+			h, err := passwordHash()
+			if err != nil {
+				return err
+			}
+			if h != "" {
+				pw = h
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET status = ?, password_hash = COALESCE(?, password_hash),
 			activated_at = COALESCE(activated_at, ?), updated_at = ? WHERE id = ?`, domain.UserActive, pw, now, now, t.UserID); err != nil {
