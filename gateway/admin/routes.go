@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/site"
 )
 
@@ -49,6 +50,10 @@ func Mount(r *gin.Engine, d *web.Deps) {
 	v1.POST("/deliveries/:deliveryId/retry", s.retryDelivery)
 	v1.POST("/deliveries/:deliveryId/cancel", s.cancelDelivery)
 	v1.PUT("/categories/:categoryId", s.putCategory)
+	v1.GET("/approvals", s.listApprovals)
+	v1.GET("/approvals/:approvalId", s.getApproval)
+	v1.POST("/approvals/:approvalId/approve", s.decideApproval(portal.Approved))
+	v1.POST("/approvals/:approvalId/reject", s.decideApproval(portal.Rejected))
 }
 
 func (s *server) validSiteID(c *gin.Context) {

@@ -138,6 +138,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, se domain.StoredEvent) ([]str
 // startMatches starts the deliveries of the targets an event matches,
 // without marking it dispatched.
 func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.StoredEvent) ([]string, error) {
+	if err := d.approvals(ctx, se); err != nil {
+		return nil, err
+	}
 	ev := notify.EventFrom(se)
 	targets, err := m.match(ctx, ev)
 	if err != nil {

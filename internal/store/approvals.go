@@ -20,26 +20,26 @@ import (
 
 // Approval is one approvals row as the API shows it.
 type Approval struct {
-	ID                string          `db:"id" json:"id"`
-	PortalID          string          `db:"portal_id" json:"portalId"`
-	Kind              string          `db:"kind" json:"kind"`
-	EntityID          string          `db:"entity_id" json:"entityId"`
-	PortalObjectID    *int64          `db:"portal_object_id" json:"portalObjectId"`
-	RequesterID       *int64          `db:"requester_id" json:"requesterId"`
-	Status            string          `db:"status" json:"status"`
-	DecidedVia        *string         `db:"decided_via" json:"decidedVia"`
-	DecidedBy         *string         `db:"decided_by" json:"decidedBy"`
-	Reason            *string         `db:"reason" json:"reason"`
-	DecidedAt         *time.Time      `db:"decided_at" json:"decidedAt"`
-	RequiredApprovals int             `db:"required_approvals" json:"requiredApprovals"`
-	Policy            JSONText        `db:"policy" json:"policy"`
-	Summary           JSONText        `db:"summary" json:"request"`
-	EventID           string          `db:"event_id" json:"eventId"`
-	CallbackStatus    *string         `db:"callback_status" json:"callbackStatus"`
-	CallbackMessage   *string         `db:"callback_message" json:"callbackMessage"`
-	ExpiresAt         *time.Time      `db:"expires_at" json:"expiresAt"`
-	CreatedAt         time.Time       `db:"created_at" json:"createdAt"`
-	UpdatedAt         time.Time       `db:"updated_at" json:"updatedAt"`
+	ID                string     `db:"id" json:"id"`
+	PortalID          string     `db:"portal_id" json:"portalId"`
+	Kind              string     `db:"kind" json:"kind"`
+	EntityID          string     `db:"entity_id" json:"entityId"`
+	PortalObjectID    *int64     `db:"portal_object_id" json:"portalObjectId"`
+	RequesterID       *int64     `db:"requester_id" json:"requesterId"`
+	Status            string     `db:"status" json:"status"`
+	DecidedVia        *string    `db:"decided_via" json:"decidedVia"`
+	DecidedBy         *string    `db:"decided_by" json:"decidedBy"`
+	Reason            *string    `db:"reason" json:"reason"`
+	DecidedAt         *time.Time `db:"decided_at" json:"decidedAt"`
+	RequiredApprovals int        `db:"required_approvals" json:"requiredApprovals"`
+	Policy            JSONText   `db:"policy" json:"policy"`
+	Summary           JSONText   `db:"summary" json:"request"`
+	EventID           string     `db:"event_id" json:"eventId"`
+	CallbackStatus    *string    `db:"callback_status" json:"callbackStatus"`
+	CallbackMessage   *string    `db:"callback_message" json:"callbackMessage"`
+	ExpiresAt         *time.Time `db:"expires_at" json:"expiresAt"`
+	CreatedAt         time.Time  `db:"created_at" json:"createdAt"`
+	UpdatedAt         time.Time  `db:"updated_at" json:"updatedAt"`
 }
 
 const approvalColumns = `id, portal_id, kind, entity_id, portal_object_id, requester_id, status, decided_via, decided_by, reason,
