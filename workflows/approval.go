@@ -77,6 +77,9 @@ type DecideInput struct {
 	Decision   portal.Decision
 	Reason     string
 	Via        string // domain.ViaAPI | domain.ViaLink
+	// LinkHash is the link's token hash when the vote came through one;
+	// the link is spent in the vote's transaction.
+	LinkHash []byte `json:",omitempty"`
 }
 
 // PortalDecidedInput is the portal's own decision.
@@ -201,11 +204,12 @@ func Approval(ctx workflow.Context, in ApprovalInput) (ApprovalState, error) {
 	if err := a.wait(ctx); err != nil {
 		return a.st, err
 	}
-	if err := a.finish(ctx); err != nil {
+	// The deciding vote is recorded (and its link spent) before the
+	// callback: the audit reads in order and the row never runs ahead.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return a.st, err
 	}
-	// Let a decide handler still recording its vote answer its caller.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := a.finish(ctx); err != nil {
 		return a.st, err
 	}
 	return a.st, nil
@@ -461,6 +465,7 @@ func (a *approval) decide(ctx workflow.Context, in DecideInput) (ApprovalState, 
 	if v.Reason != "" {
 		vote.Reason = &v.Reason
 	}
+	vote.LinkHash = in.LinkHash
 	if err := a.step(ctx, "voted", v.Approver, string(v.Decision)+" via "+v.Via+reasonSuffix(v.Reason), "", nil, vote); err != nil {
 		return a.st, err
 	}

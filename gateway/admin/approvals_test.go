@@ -1,83 +1,18 @@
 package admin_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"gatehouse/gateway/gatewaytest"
-	"gatehouse/internal/domain"
 	"gatehouse/internal/portal"
-	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
 	"gatehouse/internal/testkit/fakeportal"
 )
-
-// approvalPortal stores a portal pointing at a fake Tyk portal with the
-// given policies, as PUT /api/v1/portals would.
-func approvalPortal(t *testing.T, app *testkit.App, pols map[portal.Kind]*portal.Policy) (string, *fakeportal.Portal) {
-	t.Helper()
-	fp := fakeportal.New(t, "admintok")
-	p := portal.Portal{ID: gatewaytest.Unique("p"), Name: "Portal", BaseURL: fp.BaseURL(), Approvals: pols}
-	p.ApplyDefaults()
-	if probs := p.Validate(true); len(probs) > 0 {
-		t.Fatalf("portal: %+v", probs)
-	}
-	tok := "admintok"
-	if _, _, err := app.Store.PutPortal(context.Background(), p, store.PortalSecretsChange{AdminToken: &tok}); err != nil {
-		t.Fatal(err)
-	}
-	return p.ID, fp
-}
-
-// ingest stores a portal event as the ingest route does; the relay then
-// dispatches it (and the approval hook runs).
-func ingest(t *testing.T, app *testkit.App, portalID, name string, msg map[string]any) {
-	t.Helper()
-	raw, _ := json.Marshal(msg)
-	ts := time.Now().UTC().Format(time.RFC3339Nano)
-	body, _ := json.Marshal(map[string]any{"Event": name, "Message": json.RawMessage(raw), "Timestamp": ts})
-	ev, err := portal.Decode(body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now().UTC()
-	id := domain.NewEventID(now)
-	key := ev.DedupKey()
-	pe := store.PortalEvent{ID: id, PortalID: portalID, DedupKey: key[:], EventName: ev.Name, SentName: ev.SentName,
-		EntityID: ev.EntityID(), PortalTimestamp: ev.Timestamp, Message: ev.Message, ReceivedAt: now}
-	de := domain.Event{ID: id, EventType: ev.Name, EventObjectType: domain.ObjectTypePortalEvent, ObjectID: ev.EntityID(),
-		Object: ev.Message, Source: "portal:" + portalID, OccurredAt: now, SentTimestamp: ts}
-	if _, _, err := app.Store.AcceptPortalEvent(context.Background(), pe, de); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// waitApproval polls GET /api/v1/approvals/{id} until its row has status.
-func waitApproval(t *testing.T, app *testkit.App, id, status string) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		r := gatewaytest.Admin(t, app, "GET", "/api/v1/approvals/"+url.PathEscape(id), nil)
-		if r.Status == 200 {
-			m := r.JSON(t)
-			if m["approval"].(map[string]any)["status"] == status {
-				return m
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("approval %s: want %s, have %s", id, status, r.Body)
-			}
-		} else if r.Status != 404 || time.Now().After(deadline) {
-			t.Fatalf("approval %s: %d %s", id, r.Status, r.Body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 func decide(t *testing.T, app *testkit.App, id, decision, by string) gatewaytest.Resp {
 	t.Helper()
@@ -106,18 +41,18 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 	for _, k := range portal.Kinds() {
 		pols[k] = onePolicy(boss)
 	}
-	pid, fp := approvalPortal(t, app, pols)
+	pid, fp := gatewaytest.ApprovalPortal(t, app, pols)
 	for _, d := range []string{"approved", "rejected"} {
 		t.Run("accessRequest/"+d, func(t *testing.T) {
 			arID := fp.AddAccessRequest(fakeportal.AccessRequest{AppID: 7})
-			ingest(t, app, pid, portal.EventAccessRequestCreated, map[string]any{"ID": arID, "AppID": 7, "ByUser": 3, "Status": "pending", "ProductIDs": []int{1}, "PlanID": 2})
+			gatewaytest.IngestPortalEvent(t, app, pid, portal.EventAccessRequestCreated, map[string]any{"ID": arID, "AppID": 7, "ByUser": 3, "Status": "pending", "ProductIDs": []int{1}, "PlanID": 2})
 			id := fmt.Sprintf("Approval:%s:accessRequest:%d", pid, arID)
-			waitApproval(t, app, id, "pending")
+			gatewaytest.WaitApproval(t, app, id, "pending")
 			r := decide(t, app, id, d, strings.ToUpper(boss))
 			if r.Status != 200 {
 				t.Fatalf("decide: %d %s", r.Status, r.Body)
 			}
-			m := waitApproval(t, app, id, d)
+			m := gatewaytest.WaitApproval(t, app, id, d)
 			if ar, _ := fp.AccessRequest(arID); ar.Status != d {
 				t.Fatalf("portal access request: %+v", ar)
 			}
@@ -129,7 +64,7 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 			if r := decide(t, app, id, d, boss); r.Status != 200 || strings.Count(string(r.Body), `"DecisionID"`) != 1 {
 				t.Fatalf("retried POST: %d %s", r.Status, r.Body)
 			}
-			if v := waitApproval(t, app, id, d)["votes"].([]any); len(v) != 1 {
+			if v := gatewaytest.WaitApproval(t, app, id, d)["votes"].([]any); len(v) != 1 {
 				t.Fatalf("votes %v", v)
 			}
 			// The other decision is a new vote: refused, naming who decided.
@@ -140,28 +75,28 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 		})
 		t.Run("userRegistration/"+d, func(t *testing.T) {
 			uid := fp.AddUser(fakeportal.User{Email: gatewaytest.Email("dev"), First: "D", Last: "V", Role: "consumer-admin"})
-			ingest(t, app, pid, portal.EventUserRegistered, map[string]any{"ID": uid, "Email": "dev@example.test", "First": "D", "Last": "V",
+			gatewaytest.IngestPortalEvent(t, app, pid, portal.EventUserRegistered, map[string]any{"ID": uid, "Email": "dev@example.test", "First": "D", "Last": "V",
 				"OrgID": 1, "Status": "inactive"})
 			id := fmt.Sprintf("Approval:%s:userRegistration:%d", pid, uid)
-			waitApproval(t, app, id, "pending")
+			gatewaytest.WaitApproval(t, app, id, "pending")
 			if r := decide(t, app, id, d, boss); r.Status != 200 {
 				t.Fatalf("decide: %d %s", r.Status, r.Body)
 			}
-			waitApproval(t, app, id, d)
+			gatewaytest.WaitApproval(t, app, id, d)
 			if u, _ := fp.User(uid); u.Active != (d == "approved") {
 				t.Fatalf("portal user: %+v", u)
 			}
 		})
 		t.Run("organisationRequest/"+d, func(t *testing.T) {
 			name := gatewaytest.Unique("Org")
-			ingest(t, app, pid, portal.EventOrganisationRequestCreated, map[string]any{"Name": name, "AdminEmail": "a@example.test", "AdminID": 12,
+			gatewaytest.IngestPortalEvent(t, app, pid, portal.EventOrganisationRequestCreated, map[string]any{"Name": name, "AdminEmail": "a@example.test", "AdminID": 12,
 				"Status": "pending"})
 			id := fmt.Sprintf("Approval:%s:organisationRequest:%s", pid, portal.OrganisationRequestID(12, name))
-			waitApproval(t, app, id, "pending")
+			gatewaytest.WaitApproval(t, app, id, "pending")
 			if r := decide(t, app, id, d, boss); r.Status != 200 {
 				t.Fatalf("decide: %d %s", r.Status, r.Body)
 			}
-			m := waitApproval(t, app, id, d)
+			m := gatewaytest.WaitApproval(t, app, id, d)
 			if cb := m["approval"].(map[string]any)["callbackStatus"]; cb != "none" {
 				t.Fatalf("callback %v", cb)
 			}
@@ -184,11 +119,11 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 func TestApprovalConcurrentDecisions(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	a, b := gatewaytest.Email("a"), gatewaytest.Email("b")
-	pid, fp := approvalPortal(t, app, map[portal.Kind]*portal.Policy{portal.KindAccessRequest: onePolicy(a, b)})
+	pid, fp := gatewaytest.ApprovalPortal(t, app, map[portal.Kind]*portal.Policy{portal.KindAccessRequest: onePolicy(a, b)})
 	arID := fp.AddAccessRequest(fakeportal.AccessRequest{AppID: 7})
-	ingest(t, app, pid, portal.EventAccessRequestCreated, map[string]any{"ID": arID, "AppID": 7, "ByUser": 3, "Status": "pending", "PlanID": 2})
+	gatewaytest.IngestPortalEvent(t, app, pid, portal.EventAccessRequestCreated, map[string]any{"ID": arID, "AppID": 7, "ByUser": 3, "Status": "pending", "PlanID": 2})
 	id := fmt.Sprintf("Approval:%s:accessRequest:%d", pid, arID)
-	waitApproval(t, app, id, "pending")
+	gatewaytest.WaitApproval(t, app, id, "pending")
 	if r := decide(t, app, id, "approved", "eve@example.test"); r.Status != 403 {
 		t.Fatalf("stranger: %d %s", r.Status, r.Body)
 	}
@@ -205,7 +140,7 @@ func TestApprovalConcurrentDecisions(t *testing.T) {
 	if !(codes[0] == 200 && codes[1] == 409 || codes[0] == 409 && codes[1] == 200) {
 		t.Fatalf("codes %v", codes)
 	}
-	m := waitApproval(t, app, id, map[bool]string{true: "approved", false: "rejected"}[codes[0] == 200])
+	m := gatewaytest.WaitApproval(t, app, id, map[bool]string{true: "approved", false: "rejected"}[codes[0] == 200])
 	if v := m["votes"].([]any); len(v) != 1 {
 		t.Fatalf("votes %v", v)
 	}
@@ -216,12 +151,12 @@ func TestApprovalConcurrentDecisions(t *testing.T) {
 func TestApprovalPortalFailures(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	boss := gatewaytest.Email("boss")
-	pid, fp := approvalPortal(t, app, map[portal.Kind]*portal.Policy{portal.KindAccessRequest: onePolicy(boss)})
+	pid, fp := gatewaytest.ApprovalPortal(t, app, map[portal.Kind]*portal.Policy{portal.KindAccessRequest: onePolicy(boss)})
 	start := func(ar fakeportal.AccessRequest) string {
 		arID := fp.AddAccessRequest(ar)
-		ingest(t, app, pid, portal.EventAccessRequestCreated, map[string]any{"ID": arID, "AppID": 7, "ByUser": 3, "Status": "pending", "PlanID": 2})
+		gatewaytest.IngestPortalEvent(t, app, pid, portal.EventAccessRequestCreated, map[string]any{"ID": arID, "AppID": 7, "ByUser": 3, "Status": "pending", "PlanID": 2})
 		id := fmt.Sprintf("Approval:%s:accessRequest:%d", pid, arID)
-		waitApproval(t, app, id, "pending")
+		gatewaytest.WaitApproval(t, app, id, "pending")
 		return id
 	}
 
@@ -230,7 +165,7 @@ func TestApprovalPortalFailures(t *testing.T) {
 	if r := decide(t, app, id, "approved", boss); r.Status != 200 {
 		t.Fatalf("decide: %d %s", r.Status, r.Body)
 	}
-	m := waitApproval(t, app, id, "approved")
+	m := gatewaytest.WaitApproval(t, app, id, "approved")
 	if got := audit(m); got != "requested,voted,callback,callback,decided" || !strings.Contains(string(mustJSON(m["audit"])), "HTTP 500") {
 		t.Fatalf("500 then 200: %s", mustJSON(m["audit"]))
 	}
@@ -239,7 +174,7 @@ func TestApprovalPortalFailures(t *testing.T) {
 	if r := decide(t, app, id, "approved", boss); r.Status != 200 {
 		t.Fatalf("decide: %d %s", r.Status, r.Body)
 	}
-	m = waitApproval(t, app, id, "approved")
+	m = gatewaytest.WaitApproval(t, app, id, "approved")
 	if cb := m["approval"].(map[string]any)["callbackStatus"]; cb != "done" {
 		t.Fatalf("422 already approved: %v", m["approval"])
 	}
@@ -248,7 +183,7 @@ func TestApprovalPortalFailures(t *testing.T) {
 	if r := decide(t, app, id, "approved", boss); r.Status != 200 {
 		t.Fatalf("decide: %d %s", r.Status, r.Body)
 	}
-	m = waitApproval(t, app, id, "portal-error")
+	m = gatewaytest.WaitApproval(t, app, id, "portal-error")
 	if msg := m["approval"].(map[string]any)["callbackMessage"]; !strings.Contains(fmt.Sprint(msg), "already rejected") {
 		t.Fatalf("422 refusal: %v", m["approval"])
 	}
@@ -259,15 +194,15 @@ func TestApprovalPortalFailures(t *testing.T) {
 func TestApprovalDecidedInPortal(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	boss := gatewaytest.Email("boss")
-	pid, fp := approvalPortal(t, app, map[portal.Kind]*portal.Policy{portal.KindAccessRequest: onePolicy(boss)})
+	pid, fp := gatewaytest.ApprovalPortal(t, app, map[portal.Kind]*portal.Policy{portal.KindAccessRequest: onePolicy(boss)})
 	arID := fp.AddAccessRequest(fakeportal.AccessRequest{AppID: 7})
 	msg := map[string]any{"ID": arID, "AppID": 7, "ByUser": 3, "Status": "pending", "PlanID": 2}
-	ingest(t, app, pid, portal.EventAccessRequestCreated, msg)
+	gatewaytest.IngestPortalEvent(t, app, pid, portal.EventAccessRequestCreated, msg)
 	id := fmt.Sprintf("Approval:%s:accessRequest:%d", pid, arID)
-	waitApproval(t, app, id, "pending")
+	gatewaytest.WaitApproval(t, app, id, "pending")
 	msg["Status"], msg["ByUser"] = "approved", 1
-	ingest(t, app, pid, portal.EventAccessRequestApproved, msg)
-	m := waitApproval(t, app, id, "approved")
+	gatewaytest.IngestPortalEvent(t, app, pid, portal.EventAccessRequestApproved, msg)
+	m := gatewaytest.WaitApproval(t, app, id, "approved")
 	a := m["approval"].(map[string]any)
 	if a["decidedVia"] != "portal" || a["callbackStatus"] != "none" {
 		t.Fatalf("approval %v", a)

