@@ -60,24 +60,13 @@ func (a *Approvals) RecordApprovalRequested(ctx context.Context, in RecordApprov
 	return RecordApprovalRequestedResult{Seq: seq}, err
 }
 
-// ApprovalStepInput is one audit entry with its event, row change and vote.
-type ApprovalStepInput struct {
-	ApprovalID string
-	Seq        int
-	At         time.Time
-	Action     string
-	Actor      string
-	Detail     string
-	Event      string
-	Object     *store.ApprovalEventObject
-	Change     *store.ApprovalChange
-	Vote       *store.ApprovalVote
-}
+// ApprovalStepInput is one audit entry with its event, row change and
+// vote, as the store writes it.
+type ApprovalStepInput = store.ApprovalStep
 
 // RecordApprovalStep writes one step in one transaction.
 func (a *Approvals) RecordApprovalStep(ctx context.Context, in ApprovalStepInput) error {
-	return a.DB.RecordApprovalStep(ctx, store.ApprovalStep{ApprovalID: in.ApprovalID, Seq: in.Seq, At: in.At, Action: in.Action,
-		Actor: in.Actor, Detail: in.Detail, Event: in.Event, Object: in.Object, Change: in.Change, Vote: in.Vote})
+	return a.DB.RecordApprovalStep(ctx, in)
 }
 
 // ResolveAccessRequestInput asks for the id of an access request the
