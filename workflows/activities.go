@@ -16,6 +16,7 @@ var (
 	storeActs     *activities.Store
 	mailerActs    *activities.Mailer
 	delivererActs *activities.Deliverer
+	approvalActs  *activities.Approvals
 )
 
 // storeCtx: MySQL writes retry until MySQL is back, for as long as the

@@ -8,4 +8,5 @@ func RegisterAll(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(SelfCheck)
 	r.RegisterWorkflow(Registration)
 	r.RegisterWorkflow(Delivery)
+	r.RegisterWorkflow(Approval)
 }

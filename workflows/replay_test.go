@@ -14,7 +14,9 @@ import (
 // current workflow code: a change that would break running workflows fails
 // here (wrap it in workflow.GetVersion, see versions.go). Histories are
 // recorded from the real server by
-// `go test ./workflows/integration -run Integration -record`.
+// `go test ./workflows/integration -run Integration -record`
+// (approval_two_of_three.json: an Approval with a retried vote, two of
+// three approvals and a callback that failed once).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/histories/*.json")
 	if err != nil {

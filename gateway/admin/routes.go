@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/site"
 )
 
@@ -57,6 +58,10 @@ func Mount(r *gin.Engine, d *web.Deps) {
 	portals.GET("", s.getPortal)
 	portals.DELETE("", s.deletePortal)
 	portals.POST("/inbound-secret", s.generateInboundSecret)
+	v1.GET("/approvals", s.listApprovals)
+	v1.GET("/approvals/:approvalId", s.getApproval)
+	v1.POST("/approvals/:approvalId/approve", s.decideApproval(portal.Approved))
+	v1.POST("/approvals/:approvalId/reject", s.decideApproval(portal.Rejected))
 }
 
 func (s *server) validSiteID(c *gin.Context) {

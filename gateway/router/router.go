@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"gatehouse/gateway/admin"
+	"gatehouse/gateway/approval"
 	"gatehouse/gateway/codec"
 	"gatehouse/gateway/kaltura"
 	"gatehouse/gateway/portal"
@@ -65,6 +66,7 @@ func New(o Options) (*gin.Engine, error) {
 	if err := codec.Mount(r, d); err != nil {
 		return nil, err
 	}
+	approval.Mount(r, d)
 
 	if o.Extra != nil {
 		o.Extra(r)

@@ -160,6 +160,9 @@ func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.Sto
 	if err := checkPayload(se); err != nil {
 		return nil, err
 	}
+	if err := d.approvals(ctx, se); err != nil {
+		return nil, err
+	}
 	ev := notify.EventFrom(se)
 	targets, err := m.match(ctx, ev)
 	if err != nil {

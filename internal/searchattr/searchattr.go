@@ -19,14 +19,20 @@ var (
 	EventType = temporal.NewSearchAttributeKeyKeyword("GatehouseEventType")
 	Status    = temporal.NewSearchAttributeKeyKeyword("GatehouseStatus")
 	Target    = temporal.NewSearchAttributeKeyKeyword("GatehouseTarget")
+	// Approvals: the portal, the kind and the expiry, so pending approvals
+	// can be filtered in the Web UI. Approvers' emails are never set.
+	Portal       = temporal.NewSearchAttributeKeyKeyword("GatehousePortal")
+	ApprovalKind = temporal.NewSearchAttributeKeyKeyword("GatehouseApprovalKind")
+	Deadline     = temporal.NewSearchAttributeKeyTime("GatehouseDeadline")
 )
 
 // All maps every name to its type, for registration.
 func All() map[string]enumspb.IndexedValueType {
 	m := map[string]enumspb.IndexedValueType{}
-	for _, k := range []temporal.SearchAttributeKeyKeyword{Site, Email, EventType, Status, Target} {
+	for _, k := range []temporal.SearchAttributeKeyKeyword{Site, Email, EventType, Status, Target, Portal, ApprovalKind} {
 		m[k.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
+	m[Deadline.GetName()] = enumspb.INDEXED_VALUE_TYPE_DATETIME
 	return m
 }
 

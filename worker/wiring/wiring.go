@@ -42,6 +42,8 @@ func register(r worker.Registry, d Deps) {
 	r.RegisterActivity(&activities.Store{DB: d.Store})
 	r.RegisterActivity(&activities.Mailer{DB: d.Store, Sender: d.Mailer, PublicURL: d.Config.PublicURL, From: d.Config.MailFrom})
 	out := outbound.Options{Allow: d.Config.OutboundAllowCIDRs, UserAgent: notify.UserAgent, RootCAs: d.Config.OutboundRootCAs}
+	r.RegisterActivity(&activities.Approvals{DB: d.Store, Mail: d.Mailer, HTTP: outbound.NewClient(out),
+		PublicURL: d.Config.PublicURL, From: d.Config.MailFrom})
 	r.RegisterActivity(&activities.Deliverer{
 		DB:            d.Store,
 		HTTP:          outbound.NewClient(out),

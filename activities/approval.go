@@ -1,0 +1,294 @@
+package activities
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	gmail "gatehouse/internal/mail"
+	"gatehouse/internal/portal"
+	"gatehouse/internal/store"
+	"gatehouse/internal/tykportal"
+)
+
+// Approvals runs the approval workflow's side effects: MySQL (row, votes,
+// audit, outbox events), approvers' emails and the portal's admin API.
+type Approvals struct {
+	DB        *store.Store
+	Mail      *gmail.Sender
+	HTTP      *http.Client // the outbound (SSRF-guarded) client
+	PublicURL string
+	From      string
+}
+
+// RecordApprovalRequestedInput starts the approval's record.
+type RecordApprovalRequestedInput struct {
+	ApprovalID, PortalID, EntityID, EventID string
+	Kind                                    portal.Kind
+	ObjectID, RequesterID                   int64
+	Required                                int
+	Policy                                  portal.Policy
+	Summary                                 json.RawMessage
+	ExpiresAt                               *time.Time
+	At                                      time.Time
+	Approvers                               []string
+}
+
+// RecordApprovalRequestedResult gives the requested entry's audit seq; the
+// workflow numbers the next entries from it.
+type RecordApprovalRequestedResult struct {
+	Seq int
+}
+
+// RecordApprovalRequested writes the row, the requested audit entry and
+// ApprovalRequested; a retry writes nothing twice.
+func (a *Approvals) RecordApprovalRequested(ctx context.Context, in RecordApprovalRequestedInput) (RecordApprovalRequestedResult, error) {
+	seq, err := a.DB.CreateApproval(ctx, store.NewApproval{
+		ID: in.ApprovalID, PortalID: in.PortalID, Kind: string(in.Kind), EntityID: in.EntityID, EventID: in.EventID,
+		ObjectID: in.ObjectID, RequesterID: in.RequesterID, Required: in.Required, Policy: in.Policy, Summary: in.Summary,
+		ExpiresAt: in.ExpiresAt, At: in.At,
+		Object: store.ApprovalEventObject{ApprovalID: in.ApprovalID, PortalID: in.PortalID, Kind: string(in.Kind),
+			EntityID: in.EntityID, Status: "pending", Approvers: in.Approvers, ExpiresAt: in.ExpiresAt},
+	})
+	return RecordApprovalRequestedResult{Seq: seq}, err
+}
+
+// ApprovalStepInput is one audit entry with its event, row change and
+// vote, as the store writes it.
+type ApprovalStepInput = store.ApprovalStep
+
+// RecordApprovalStep writes one step in one transaction.
+func (a *Approvals) RecordApprovalStep(ctx context.Context, in ApprovalStepInput) error {
+	return a.DB.RecordApprovalStep(ctx, in)
+}
+
+// ResolveAccessRequestInput asks for the id of an access request the
+// portal sent with ID 0.
+type ResolveAccessRequestInput struct {
+	PortalID string
+	Message  json.RawMessage
+}
+
+// ResolveAccessRequestResult is the id, or 0 and what was missing.
+type ResolveAccessRequestResult struct {
+	ObjectID int64
+	Missing  string
+}
+
+// ResolveAccessRequest lists the app's access requests; exactly one
+// pending one is the answer, otherwise the approval stays unresolved.
+func (a *Approvals) ResolveAccessRequest(ctx context.Context, in ResolveAccessRequestInput) (ResolveAccessRequestResult, error) {
+	var m portal.AccessRequestMessage
+	if err := json.Unmarshal(in.Message, &m); err != nil {
+		return ResolveAccessRequestResult{}, nonRetryable(err, ErrTypePortalPermanent)
+	}
+	c, err := a.client(ctx, in.PortalID)
+	if err != nil {
+		return ResolveAccessRequestResult{}, err
+	}
+	var pending []int64
+	for page := 1; page <= 20; page++ {
+		list, err := c.AppAccessRequests(ctx, m.AppID, page, 100)
+		if err != nil {
+			return ResolveAccessRequestResult{}, portalErr(err)
+		}
+		for _, r := range list {
+			if r.Status == portal.StatusPending {
+				pending = append(pending, r.ID)
+			}
+		}
+		if len(list) < 100 {
+			break
+		}
+	}
+	switch len(pending) {
+	case 1:
+		return ResolveAccessRequestResult{ObjectID: pending[0]}, nil
+	case 0:
+		return ResolveAccessRequestResult{Missing: fmt.Sprintf("the portal sent ID 0 and app %d has no pending access request", m.AppID)}, nil
+	}
+	return ResolveAccessRequestResult{Missing: fmt.Sprintf("the portal sent ID 0 and app %d has %d pending access requests (plan %d, user %d)",
+		m.AppID, len(pending), m.PlanID, m.ByUser)}, nil
+}
+
+// Callback outcomes.
+const (
+	CallbackDone    = "done"
+	CallbackAlready = "already" // the portal is in the wanted state already
+	CallbackRetry   = "retry"
+	CallbackFailed  = "failed"
+)
+
+// CallPortalInput is one callback attempt.
+type CallPortalInput struct {
+	ApprovalID string
+	PortalID   string
+	Kind       portal.Kind
+	ObjectID   int64
+	Decision   portal.Decision
+	Attempt    int
+}
+
+// CallPortalResult is how the attempt went; errors are outcomes here, so
+// the workflow audits each attempt.
+type CallPortalResult struct {
+	Outcome    string
+	HTTPStatus int
+	Message    string
+}
+
+// CallPortal tells the portal the decision: approve/reject the access
+// request, or activate the user. A 422 is read back: already in the wanted
+// state is done, otherwise failed with the portal's message.
+func (a *Approvals) CallPortal(ctx context.Context, in CallPortalInput) (CallPortalResult, error) {
+	c, err := a.client(ctx, in.PortalID)
+	if err != nil {
+		return CallPortalResult{Outcome: CallbackFailed, Message: err.Error()}, nil
+	}
+	switch in.Kind {
+	case portal.KindAccessRequest:
+		if in.Decision == portal.Approved {
+			_, err = c.ApproveAccessRequest(ctx, in.ObjectID)
+		} else {
+			_, err = c.RejectAccessRequest(ctx, in.ObjectID)
+		}
+		if rej, ok := tykportal.AsRejected(err); ok {
+			ar, gerr := c.AccessRequest(ctx, in.ObjectID)
+			if gerr != nil {
+				return outcomeOf(gerr), nil
+			}
+			if ar.Status == string(in.Decision) {
+				return CallbackResultAlready(rej.Message), nil
+			}
+			return CallPortalResult{Outcome: CallbackFailed, HTTPStatus: 422, Message: rej.Message}, nil
+		}
+	case portal.KindUserRegistration:
+		_, err = c.ActivateUser(ctx, in.ObjectID)
+		if rej, ok := tykportal.AsRejected(err); ok {
+			return CallPortalResult{Outcome: CallbackFailed, HTTPStatus: 422, Message: rej.Message}, nil
+		}
+	default:
+		return CallPortalResult{Outcome: CallbackFailed, Message: "no callback for kind " + string(in.Kind)}, nil
+	}
+	if err != nil {
+		return outcomeOf(err), nil
+	}
+	return CallPortalResult{Outcome: CallbackDone, HTTPStatus: 200}, nil
+}
+
+// CallbackResultAlready is a 422 whose read-back shows the wanted state.
+func CallbackResultAlready(msg string) CallPortalResult {
+	return CallPortalResult{Outcome: CallbackAlready, HTTPStatus: 422, Message: "already in the wanted state: " + msg}
+}
+
+func outcomeOf(err error) CallPortalResult {
+	r := CallPortalResult{Outcome: CallbackFailed, Message: err.Error()}
+	var e *tykportal.Error
+	if errors.As(err, &e) {
+		r.HTTPStatus = e.Status
+	}
+	if tykportal.Retryable(err) {
+		r.Outcome = CallbackRetry
+	}
+	return r
+}
+
+// Error types of the approval activities.
+const (
+	ErrTypePortalPermanent = "PortalPermanent"
+)
+
+func portalErr(err error) error {
+	if tykportal.Retryable(err) {
+		return err
+	}
+	return nonRetryable(err, ErrTypePortalPermanent)
+}
+
+func (a *Approvals) client(ctx context.Context, portalID string) (*tykportal.Client, error) {
+	p, sec, err := a.DB.GetPortal(ctx, portalID)
+	if err != nil {
+		return nil, classify(err, ErrTypePortalPermanent)
+	}
+	c, err := tykportal.New(p.BaseURL, sec.AdminToken, a.HTTP)
+	if err != nil {
+		return nil, nonRetryable(err, ErrTypePortalPermanent)
+	}
+	return c, nil
+}
+
+// Notices an approver gets.
+const (
+	NoticeRequested = "requested"
+	NoticeReminder  = "reminder"
+	NoticeEscalated = "escalated"
+)
+
+// NotifyApproverInput asks for one approver's email.
+type NotifyApproverInput struct {
+	ApprovalID string
+	PortalID   string
+	Kind       portal.Kind
+	Approver   string
+	Notice     string
+	ExpiresAt  *time.Time
+	Summary    json.RawMessage
+}
+
+// ApprovalLinkLife bounds a link when the approval itself never expires.
+const ApprovalLinkLife = 14 * 24 * time.Hour
+
+// NotifyApprover issues an approve and a reject link (only their hashes are
+// stored) and emails them. A retry issues new links; the earlier ones stay
+// valid until used or expired, and a used one makes the others useless
+// (the approver has voted).
+func (a *Approvals) NotifyApprover(ctx context.Context, in NotifyApproverInput) error {
+	now := time.Now().UTC()
+	exp := now.Add(ApprovalLinkLife)
+	if in.ExpiresAt != nil && in.ExpiresAt.Before(exp) && in.ExpiresAt.After(now) {
+		exp = *in.ExpiresAt
+	}
+	links := map[portal.Decision]string{}
+	for _, d := range []portal.Decision{portal.Approved, portal.Rejected} {
+		tok, hash := NewApprovalToken()
+		if err := a.DB.CreateApprovalLink(ctx, store.ApprovalLink{TokenHash: hash, ApprovalID: in.ApprovalID, Approver: in.Approver,
+			Decision: string(d), CreatedAt: now, ExpiresAt: exp}); err != nil {
+			return err
+		}
+		links[d] = strings.TrimRight(a.PublicURL, "/") + "/approvals/links/" + tok
+	}
+	subject := fmt.Sprintf("Approval %s: %s on portal %s", in.Notice, in.Kind, in.PortalID)
+	text := fmt.Sprintf("A %s on portal %s needs your decision (%s).\n\nRequest: %s\n\nApprove: %s\nReject: %s\n\nEach link opens a confirmation page; it works once, until %s.\n",
+		in.Kind, in.PortalID, in.ApprovalID, clampRaw(in.Summary, 2000), links[portal.Approved], links[portal.Rejected], exp.Format(time.RFC3339))
+	err := a.Mail.Send(ctx, gmail.Message{From: a.From, To: []string{in.Approver}, Subject: subject, Text: text})
+	return classify(err, "")
+}
+
+// NewApprovalToken returns a link token and its SHA-256.
+func NewApprovalToken() (string, []byte) {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	return tok, HashApprovalToken(tok)
+}
+
+// HashApprovalToken is what approval_links stores.
+func HashApprovalToken(tok string) []byte {
+	sum := sha256.Sum256([]byte(tok))
+	return sum[:]
+}
+
+func clampRaw(raw json.RawMessage, n int) string {
+	s := strings.ToValidUTF8(string(raw), "")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}

@@ -1,0 +1,371 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"gatehouse/activities"
+	"gatehouse/internal/domain"
+	"gatehouse/internal/portal"
+)
+
+// approvalWorld stands in for MySQL, SMTP and the portal.
+type approvalWorld struct {
+	mu       sync.Mutex
+	steps    []activities.ApprovalStepInput
+	notified []activities.NotifyApproverInput
+	calls    []activities.CallPortalInput
+	// portal answers CallPortal with these outcomes in turn, then done.
+	portal  []activities.CallPortalResult
+	resolve activities.ResolveAccessRequestResult
+}
+
+func (w *approvalWorld) actions() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, s := range w.steps {
+		out = append(out, s.Action)
+	}
+	return out
+}
+
+func (w *approvalWorld) events() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, s := range w.steps {
+		if s.Event != "" {
+			out = append(out, s.Event)
+		}
+	}
+	return out
+}
+
+func newApprovalEnv(t *testing.T, w *approvalWorld) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.SetStartTime(testStart)
+	env.RegisterWorkflow(Approval)
+	env.OnActivity(approvalActs.RecordApprovalRequested, mock.Anything, mock.Anything).Return(activities.RecordApprovalRequestedResult{Seq: 1}, nil)
+	env.OnActivity(approvalActs.RecordApprovalStep, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ApprovalStepInput) error {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.steps = append(w.steps, in)
+			return nil
+		})
+	env.OnActivity(approvalActs.NotifyApprover, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NotifyApproverInput) error {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.notified = append(w.notified, in)
+			return nil
+		})
+	env.OnActivity(approvalActs.ResolveAccessRequest, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.ResolveAccessRequestInput) (activities.ResolveAccessRequestResult, error) {
+			return w.resolve, nil
+		})
+	env.OnActivity(approvalActs.CallPortal, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CallPortalInput) (activities.CallPortalResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.calls = append(w.calls, in)
+			if len(w.portal) > 0 {
+				r := w.portal[0]
+				w.portal = w.portal[1:]
+				return r, nil
+			}
+			return activities.CallPortalResult{Outcome: activities.CallbackDone, HTTPStatus: 200}, nil
+		})
+	return env
+}
+
+func approvalInput(kind portal.Kind, pol portal.Policy) ApprovalInput {
+	p := &portal.Portal{Approvals: map[portal.Kind]*portal.Policy{kind: &pol}}
+	p.ApplyDefaults()
+	return ApprovalInput{PortalID: "p1", Kind: kind, EntityID: "29", EventID: "ev_1", Message: []byte(`{"ID":29}`),
+		Policy: *p.Approvals[kind], ObjectID: 29}
+}
+
+type updateResult struct {
+	state ApprovalState
+	err   error
+}
+
+// vote sends the decide Update after d of workflow time.
+func vote(env *testsuite.TestWorkflowEnvironment, d time.Duration, in DecideInput, out *updateResult) {
+	env.RegisterDelayedCallback(func() {
+		env.UpdateWorkflow(ApprovalDecideUpdate, in.DecisionID, &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { out.err = err },
+			OnAccept: func() {},
+			OnComplete: func(v any, err error) {
+				if err != nil {
+					out.err = err
+					return
+				}
+				if st, ok := v.(ApprovalState); ok {
+					out.state = st
+				}
+			},
+		}, in)
+	}, d)
+}
+
+func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) ApprovalState {
+	t.Helper()
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var st ApprovalState
+	if err := env.GetWorkflowResult(&st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func errType(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type()
+	}
+	return ""
+}
+
+func TestApprovalApprovedAndRejected(t *testing.T) {
+	for _, kind := range portal.Kinds() {
+		for _, d := range []portal.Decision{portal.Approved, portal.Rejected} {
+			t.Run(fmt.Sprintf("%s/%s", kind, d), func(t *testing.T) {
+				w := &approvalWorld{}
+				env := newApprovalEnv(t, w)
+				var r updateResult
+				vote(env, time.Minute, DecideInput{DecisionID: "d1", Approver: "Boss@Example.com", Decision: d, Reason: "ok", Via: domain.ViaAPI}, &r)
+				env.ExecuteWorkflow(Approval, approvalInput(kind, portal.Policy{Approvers: portal.Approvers{Emails: []string{"boss@example.com"}}}))
+				st := result(t, env)
+				if r.err != nil || r.state.Decision != d {
+					t.Fatalf("update: %+v %v", r.state, r.err)
+				}
+				if st.Decision != d || st.DecidedBy != "boss@example.com" || st.Via != domain.ViaAPI {
+					t.Fatalf("state %+v", st)
+				}
+				wantCall := kind == portal.KindAccessRequest || (kind == portal.KindUserRegistration && d == portal.Approved)
+				if got := len(w.calls) == 1; got != wantCall {
+					t.Fatalf("callbacks %+v, want one: %v", w.calls, wantCall)
+				}
+				if st.Status != string(d) {
+					t.Fatalf("status %s", st.Status)
+				}
+				if ev := w.events(); len(ev) != 1 || ev[0] != domain.EventApprovalDecided {
+					t.Fatalf("events %v", ev)
+				}
+				if len(w.notified) != 1 || w.notified[0].Approver != "boss@example.com" {
+					t.Fatalf("notified %+v", w.notified)
+				}
+			})
+		}
+	}
+}
+
+func TestApprovalRefusesBadVotes(t *testing.T) {
+	// The first callback fails, so the workflow is still open for the late vote.
+	w := &approvalWorld{portal: []activities.CallPortalResult{{Outcome: activities.CallbackRetry, HTTPStatus: 503}}}
+	env := newApprovalEnv(t, w)
+	pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io", "b@x.io", "c@x.io"}}, RequiredApprovals: 2}
+	var stranger, first, again, bad, second, late updateResult
+	vote(env, time.Minute, DecideInput{DecisionID: "s", Approver: "eve@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &stranger)
+	vote(env, 2*time.Minute, DecideInput{DecisionID: "a1", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &first)
+	vote(env, 3*time.Minute, DecideInput{DecisionID: "a2", Approver: "a@x.io", Decision: portal.Rejected, Via: domain.ViaAPI}, &again)
+	vote(env, 4*time.Minute, DecideInput{DecisionID: "b0", Approver: "b@x.io", Decision: "maybe", Via: domain.ViaAPI}, &bad)
+	vote(env, 5*time.Minute, DecideInput{DecisionID: "b1", Approver: "b@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &second)
+	vote(env, 5*time.Minute+time.Second, DecideInput{DecisionID: "c1", Approver: "c@x.io", Decision: portal.Rejected, Via: domain.ViaAPI}, &late)
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+	st := result(t, env)
+	if errType(stranger.err) != ErrTypeNotAnApprover || errType(again.err) != ErrTypeAlreadyVoted || errType(bad.err) != ErrTypeBadDecision {
+		t.Fatalf("stranger %v, again %v, bad %v", stranger.err, again.err, bad.err)
+	}
+	if first.err != nil || first.state.Decided() {
+		t.Fatalf("first vote: %+v %v", first.state, first.err)
+	}
+	if second.err != nil || second.state.Decision != portal.Approved {
+		t.Fatalf("second vote: %+v %v", second.state, second.err)
+	}
+	if errType(late.err) != ErrTypeAlreadyDecided || !strings.Contains(late.err.Error(), "already approved by b@x.io at ") {
+		t.Fatalf("late vote: %v", late.err)
+	}
+	if st.Status != domain.ApprovalApproved || len(st.Votes) != 2 || st.DecidedBy != "b@x.io" {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestApprovalConcurrentVotesOneWins(t *testing.T) {
+	w := &approvalWorld{}
+	env := newApprovalEnv(t, w)
+	pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io", "b@x.io"}}}
+	var a, b updateResult
+	// Same instant: both Updates land in one workflow task.
+	vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &a)
+	vote(env, time.Minute, DecideInput{DecisionID: "b", Approver: "b@x.io", Decision: portal.Rejected, Via: domain.ViaAPI}, &b)
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+	st := result(t, env)
+	if (a.err == nil) == (b.err == nil) {
+		t.Fatalf("want exactly one winner: a %v, b %v", a.err, b.err)
+	}
+	loser := a.err
+	if loser == nil {
+		loser = b.err
+	}
+	if errType(loser) != ErrTypeAlreadyDecided {
+		t.Fatalf("loser: %v", loser)
+	}
+	if len(st.Votes) != 1 || len(w.calls) != 1 {
+		t.Fatalf("votes %+v calls %+v", st.Votes, w.calls)
+	}
+}
+
+func TestApprovalRemindersThenExpiry(t *testing.T) {
+	for _, onExpiry := range []string{portal.OnExpiryReject, portal.OnExpiryApprove} {
+		t.Run(onExpiry, func(t *testing.T) {
+			w := &approvalWorld{}
+			env := newApprovalEnv(t, w)
+			pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}, RemindEvery: "1h", MaxReminders: 2,
+				ExpireAfter: "1d", OnExpiry: onExpiry}
+			env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+			st := result(t, env)
+			want := domain.ApprovalExpired
+			wantDecision := portal.Rejected
+			if onExpiry == portal.OnExpiryApprove {
+				want, wantDecision = domain.ApprovalApproved, portal.Approved
+			}
+			if st.Status != want || st.Decision != wantDecision || st.Via != domain.ViaExpiry || st.Reminders != 2 {
+				t.Fatalf("state %+v", st)
+			}
+			if len(w.notified) != 3 {
+				t.Fatalf("notified %d times, want 1 + 2 reminders", len(w.notified))
+			}
+			ev := w.events()
+			if fmt.Sprint(ev) != fmt.Sprint([]string{domain.EventApprovalReminded, domain.EventApprovalReminded, domain.EventApprovalExpired, domain.EventApprovalDecided}) {
+				t.Fatalf("events %v", ev)
+			}
+			if len(w.calls) != 1 || w.calls[0].Decision != wantDecision {
+				t.Fatalf("calls %+v", w.calls)
+			}
+		})
+	}
+}
+
+func TestApprovalEscalation(t *testing.T) {
+	pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}, ExpireAfter: "2h",
+		OnExpiry: portal.OnExpiryEscalate, EscalateTo: []string{"chief@x.io"}}
+
+	t.Run("escalated approver decides", func(t *testing.T) {
+		w := &approvalWorld{}
+		env := newApprovalEnv(t, w)
+		var early, r updateResult
+		vote(env, time.Hour, DecideInput{DecisionID: "c0", Approver: "chief@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &early)
+		vote(env, 3*time.Hour, DecideInput{DecisionID: "c1", Approver: "chief@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
+		env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+		st := result(t, env)
+		if errType(early.err) != ErrTypeNotAnApprover || r.err != nil {
+			t.Fatalf("early %v, after escalation %v", early.err, r.err)
+		}
+		if st.Status != domain.ApprovalApproved || !st.Escalated || st.DecidedBy != "chief@x.io" {
+			t.Fatalf("state %+v", st)
+		}
+		if len(w.notified) != 2 || w.notified[1].Approver != "chief@x.io" || w.notified[1].Notice != activities.NoticeEscalated {
+			t.Fatalf("notified %+v", w.notified)
+		}
+	})
+	t.Run("second expiry rejects", func(t *testing.T) {
+		w := &approvalWorld{}
+		env := newApprovalEnv(t, w)
+		env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+		st := result(t, env)
+		if st.Status != domain.ApprovalExpired || st.Decision != portal.Rejected || !st.Escalated {
+			t.Fatalf("state %+v", st)
+		}
+		if got := fmt.Sprint(w.events()); got != fmt.Sprint([]string{domain.EventApprovalEscalated, domain.EventApprovalExpired, domain.EventApprovalDecided}) {
+			t.Fatalf("events %s", got)
+		}
+		if st.DecidedAt.Sub(testStart) != 4*time.Hour {
+			t.Fatalf("decided at %v", st.DecidedAt)
+		}
+	})
+}
+
+func TestApprovalDecidedInPortal(t *testing.T) {
+	w := &approvalWorld{}
+	env := newApprovalEnv(t, w)
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(ApprovalPortalDecidedSignal, PortalDecidedInput{Decision: portal.Rejected, EventID: "ev_9"})
+	}, time.Hour)
+	var late updateResult
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}}))
+	st := result(t, env)
+	_ = late
+	if st.Status != domain.ApprovalRejected || st.Via != domain.ViaPortal || len(w.calls) != 0 {
+		t.Fatalf("state %+v calls %+v", st, w.calls)
+	}
+}
+
+func TestApprovalCallbackRetriesThenFails(t *testing.T) {
+	w := &approvalWorld{portal: []activities.CallPortalResult{{Outcome: activities.CallbackRetry, HTTPStatus: 500, Message: "boom"}}}
+	env := newApprovalEnv(t, w)
+	var r updateResult
+	vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}}))
+	st := result(t, env)
+	if st.Status != domain.ApprovalApproved || st.Callback != domain.CallbackDone || len(w.calls) != 2 {
+		t.Fatalf("500 then 200: %+v calls %d", st, len(w.calls))
+	}
+
+	w = &approvalWorld{portal: []activities.CallPortalResult{{Outcome: activities.CallbackFailed, HTTPStatus: 422, Message: "Access request is already rejected"}}}
+	env = newApprovalEnv(t, w)
+	vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}}))
+	st = result(t, env)
+	if st.Status != domain.ApprovalPortalError || st.CallbackMessage != "Access request is already rejected" || len(w.calls) != 1 {
+		t.Fatalf("422: %+v calls %d", st, len(w.calls))
+	}
+}
+
+func TestApprovalUnresolvedAccessRequest(t *testing.T) {
+	w := &approvalWorld{resolve: activities.ResolveAccessRequestResult{Missing: "app 3 has 2 pending access requests"}}
+	env := newApprovalEnv(t, w)
+	in := approvalInput(portal.KindAccessRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}, ExpireAfter: "1h"})
+	in.ObjectID = 0
+	var r updateResult
+	vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
+	env.ExecuteWorkflow(Approval, in)
+	st := result(t, env)
+	if errType(r.err) != ErrTypeUnresolved {
+		t.Fatalf("vote on unresolved: %v", r.err)
+	}
+	if st.Unresolved == "" || st.Status != domain.ApprovalPortalError || len(w.calls) != 0 || len(w.notified) != 0 {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestApprovalAutoApproved(t *testing.T) {
+	w := &approvalWorld{}
+	env := newApprovalEnv(t, w)
+	in := approvalInput(portal.KindAccessRequest, portal.Policy{AutoApprove: "{Message.PlanID} == 3"})
+	in.AutoApproved = true
+	env.ExecuteWorkflow(Approval, in)
+	st := result(t, env)
+	if st.Status != domain.ApprovalApproved || st.Via != domain.ViaAuto || len(w.calls) != 1 || len(w.notified) != 0 {
+		t.Fatalf("state %+v", st)
+	}
+}
