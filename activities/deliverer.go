@@ -249,7 +249,7 @@ func attemptRow(d store.Delivery, in AttemptInput, req notify.Request) store.Att
 
 // clientFor returns the shared client, or one that offers the template's
 // client certificate (sslCertificate + sslKey, PEM) for mutual TLS.
-func (a *Deliverer) clientFor(t *notify.Template, sec notify.Secrets) (*http.Client, error) {
+func (a *Deliverer) clientFor(t *notify.NotificationTemplate, sec notify.Secrets) (*http.Client, error) {
 	if t.SSLCertificate == "" {
 		return a.HTTP, nil
 	}
@@ -420,7 +420,7 @@ const lostRecipient = "the worker stopped during the SMTP transaction; not sent 
 // recipient is claimed ("sending") before its transaction and a retry never
 // mails a claimed one again; progress goes out in heartbeats, so a dead
 // worker is noticed in seconds and the retry resumes where it stopped.
-func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput, t *notify.Template, ev *notify.Event) (AttemptResult, error) {
+func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput, t *notify.NotificationTemplate, ev *notify.Event) (AttemptResult, error) {
 	// Heartbeat from the start: resolving a group of 10,000 takes a while.
 	hb := startHeartbeat(ctx, attemptProgress{Attempt: in.Attempt})
 	defer hb.stop()

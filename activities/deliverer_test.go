@@ -300,7 +300,7 @@ func TestEmailFanOutResumesWithoutDuplicates(t *testing.T) {
 		rcpts = append(rcpts, notify.Recipient{ObjectType: "KalturaEmailNotificationRecipient",
 			Email: &notify.Value{ObjectType: notify.ValueString, Value: a}})
 	}
-	tpl := notify.Template{PartnerID: notify.Partner, Name: "Group", Type: notify.TypeEmail, Status: notify.StatusActive,
+	tpl := notify.NotificationTemplate{PartnerID: notify.Partner, Name: "Group", Type: notify.TypeEmail, Status: notify.StatusActive,
 		EventType: "AttemptTest", EventObjectType: "1", Format: notify.FormatText, Subject: "Group " + tag, Body: "Hello",
 		To: &notify.RecipientProvider{ObjectType: notify.RecipientsStatic, EmailRecipients: rcpts}}
 	if err := d.DB.InsertNotificationTemplate(context.Background(), &tpl, notify.Secrets{}); err != nil {

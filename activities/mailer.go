@@ -87,7 +87,7 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 		if kind == EmailCalendar {
 			tmplID = st.Registration.ICalTemplate
 		}
-		t, err := a.DB.Template(ctx, in.SiteID, tmplID)
+		t, err := a.DB.EmailTemplate(ctx, in.SiteID, tmplID)
 		if err != nil {
 			return res, fmt.Errorf("template %q: %w", tmplID, err)
 		}
@@ -184,7 +184,7 @@ func (a *Mailer) SendConfirmation(ctx context.Context, in SendConfirmationInput)
 		return SendConfirmationResult{}, classify(err, ErrTypeUserNotFound)
 	}
 	tmplID := st.ConfirmedTemplateFor(in.Phase)
-	t, err := a.DB.Template(ctx, in.SiteID, tmplID)
+	t, err := a.DB.EmailTemplate(ctx, in.SiteID, tmplID)
 	if err != nil {
 		return SendConfirmationResult{}, fmt.Errorf("template %q: %w", tmplID, err)
 	}

@@ -47,13 +47,13 @@ func (s *server) decideApproval(d portal.Decision) gin.HandlerFunc {
 			web.Abort(c, http.StatusBadRequest, "invalid_json", "the body must be {\"byUser\":\"...\",\"reason\":\"...\"}")
 			return
 		}
-		var errs []web.FieldError
+		var errs []domain.FieldError
 		b.ByUser = strings.TrimSpace(b.ByUser)
 		if b.ByUser == "" || len(b.ByUser) > 254 || strings.ContainsFunc(b.ByUser, isControl) {
-			errs = append(errs, web.FieldError{Field: "byUser", Message: "is required: the approver's email, at most 254 bytes, no control characters"})
+			errs = append(errs, domain.FieldError{Field: "byUser", Message: "is required: the approver's email, at most 254 bytes, no control characters"})
 		}
 		if len(b.Reason) > 1000 || strings.ContainsFunc(b.Reason, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' || r == 0x7f }) {
-			errs = append(errs, web.FieldError{Field: "reason", Message: "at most 1000 bytes, no control characters"})
+			errs = append(errs, domain.FieldError{Field: "reason", Message: "at most 1000 bytes, no control characters"})
 		}
 		if len(errs) > 0 {
 			web.AbortFields(c, http.StatusBadRequest, "invalid_decision", errs)
@@ -130,22 +130,22 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // listApprovals: ?status=&kind=&portal=&cursor= (keyset over created_at, id).
 func (s *server) listApprovals(c *gin.Context) {
 	f := store.ApprovalFilter{Status: c.Query("status"), Kind: c.Query("kind"), PortalID: c.Query("portal"), Limit: 100}
-	var errs []web.FieldError
+	var errs []domain.FieldError
 	if f.Status != "" && !slices.Contains(approvalStatuses, f.Status) {
-		errs = append(errs, web.FieldError{Field: "status", Message: "must be one of " + strings.Join(approvalStatuses, ", ")})
+		errs = append(errs, domain.FieldError{Field: "status", Message: "must be one of " + strings.Join(approvalStatuses, ", ")})
 	}
 	if f.Kind != "" {
 		if _, err := portal.ParseKind(f.Kind); err != nil {
-			errs = append(errs, web.FieldError{Field: "kind", Message: err.Error()})
+			errs = append(errs, domain.FieldError{Field: "kind", Message: err.Error()})
 		}
 	}
 	if f.PortalID != "" && !portal.ValidID(f.PortalID) {
-		errs = append(errs, web.FieldError{Field: "portal", Message: portal.IDRule})
+		errs = append(errs, domain.FieldError{Field: "portal", Message: portal.IDRule})
 	}
 	if cur := c.Query("cursor"); cur != "" {
 		at, id, ok := decodeCursor(cur)
 		if !ok {
-			errs = append(errs, web.FieldError{Field: "cursor", Message: "is not a cursor this API gave out"})
+			errs = append(errs, domain.FieldError{Field: "cursor", Message: "is not a cursor this API gave out"})
 		}
 		f.AfterCreated, f.AfterID = at, id
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/outbound"
 	"gatehouse/internal/signing"
@@ -35,26 +36,26 @@ func (s *server) channelFromRequest(c *gin.Context, id string) (*notify.Channel,
 	if !decodeStrict(c, &req) {
 		return nil, "", false
 	}
-	var errs []web.FieldError
+	var errs []domain.FieldError
 	if err := validate.Struct(req); err != nil {
 		errs = validationErrors(err)
 	}
 	for i, h := range req.Headers {
 		if strings.ContainsAny(h.Name, " :\r\n") || strings.ContainsAny(h.Value, "\r\n") {
-			errs = append(errs, web.FieldError{Field: fmt.Sprintf("headers[%d]", i), Message: "header names and values cannot contain spaces, colons or line breaks"})
+			errs = append(errs, domain.FieldError{Field: fmt.Sprintf("headers[%d]", i), Message: "header names and values cannot contain spaces, colons or line breaks"})
 		}
 	}
 	for i, e := range req.Events {
 		if err := notify.CheckChannelEvent(e); err != nil {
-			errs = append(errs, web.FieldError{Field: fmt.Sprintf("events[%d]", i), Message: err.Error()})
+			errs = append(errs, domain.FieldError{Field: fmt.Sprintf("events[%d]", i), Message: err.Error()})
 		}
 	}
 	if _, err := notify.ParseSchedule(req.RetrySchedule); err != nil {
-		errs = append(errs, web.FieldError{Field: "retrySchedule", Message: err.Error()})
+		errs = append(errs, domain.FieldError{Field: "retrySchedule", Message: err.Error()})
 	}
 	if req.Secret != "" {
 		if _, err := signing.ParseSecret(req.Secret); err != nil {
-			errs = append(errs, web.FieldError{Field: "secret", Message: err.Error()})
+			errs = append(errs, domain.FieldError{Field: "secret", Message: err.Error()})
 		}
 	}
 	if len(errs) > 0 {
@@ -111,7 +112,7 @@ func (s *server) putChannel(c *gin.Context) {
 	}
 	notify.KeepMaskedHeaders(ch.Headers, old.Headers)
 	if secret != "" {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_channel", []web.FieldError{{Field: "secret", Message: "use POST /api/v1/channels/{id}/rotate-secret to change the secret"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_channel", []domain.FieldError{{Field: "secret", Message: "use POST /api/v1/channels/{id}/rotate-secret to change the secret"}})
 		return
 	}
 	if _, err := s.Store.PutChannel(c, ch, ""); s.storeError(c, err, "channel") {
@@ -169,7 +170,7 @@ func (s *server) rotateChannelSecret(c *gin.Context) {
 	if req.Secret == "" {
 		req.Secret = signing.NewSecret()
 	} else if _, err := signing.ParseSecret(req.Secret); err != nil {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_secret", []web.FieldError{{Field: "secret", Message: err.Error()}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_secret", []domain.FieldError{{Field: "secret", Message: err.Error()}})
 		return
 	}
 	until := time.Now().Add(notify.RotationOverlap).UTC()

@@ -18,9 +18,9 @@ import (
 // deliveryFilter reads status, target (kind:id or id) and since (RFC 3339).
 func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 	f := store.DeliveryFilter{Status: c.Query("status"), EventID: c.Query("eventId")}
-	var errs []web.FieldError
+	var errs []domain.FieldError
 	if f.Status != "" && !slices.Contains(domain.DeliveryStatuses, f.Status) {
-		errs = append(errs, web.FieldError{Field: "status", Message: "must be one of " + strings.Join(domain.DeliveryStatuses, ", ")})
+		errs = append(errs, domain.FieldError{Field: "status", Message: "must be one of " + strings.Join(domain.DeliveryStatuses, ", ")})
 	}
 	if t := c.Query("target"); t != "" {
 		kind, id, ok := strings.Cut(t, ":")
@@ -28,14 +28,14 @@ func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 			kind, id = "", t
 		}
 		if kind != "" && kind != domain.TargetTemplate && kind != domain.TargetChannel {
-			errs = append(errs, web.FieldError{Field: "target", Message: "must be template:<id>, channel:<id> or an id"})
+			errs = append(errs, domain.FieldError{Field: "target", Message: "must be template:<id>, channel:<id> or an id"})
 		}
 		f.TargetKind, f.TargetID = kind, id
 	}
 	if v := c.Query("since"); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
-			errs = append(errs, web.FieldError{Field: "since", Message: "must be an RFC 3339 time (2026-11-23T10:00:00Z)"})
+			errs = append(errs, domain.FieldError{Field: "since", Message: "must be an RFC 3339 time (2026-11-23T10:00:00Z)"})
 		}
 		f.Since = &t
 	}
@@ -121,7 +121,7 @@ func (s *server) recoverDeliveries(c *gin.Context) {
 		return
 	}
 	if f.Since == nil {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_query", []web.FieldError{{Field: "since", Message: "is required (RFC 3339)"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_query", []domain.FieldError{{Field: "since", Message: "is required (RFC 3339)"}})
 		return
 	}
 	res, err := s.Dispatcher.Recover(c, f.TargetKind, f.TargetID, *f.Since, 100)

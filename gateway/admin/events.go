@@ -40,7 +40,7 @@ func (s *server) postEvent(c *gin.Context) {
 	}
 	key := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
 	if len(key) > 255 {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_header", []web.FieldError{{Field: "Idempotency-Key", Message: "must be at most 255 characters"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_header", []domain.FieldError{{Field: "Idempotency-Key", Message: "must be at most 255 characters"}})
 		return
 	}
 	var req eventRequest
@@ -54,7 +54,7 @@ func (s *server) postEvent(c *gin.Context) {
 	}
 	var obj map[string]any
 	if err := json.Unmarshal(req.Object, &obj); err != nil {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_event", []web.FieldError{{Field: "object", Message: "must be a JSON object"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_event", []domain.FieldError{{Field: "object", Message: "must be a JSON object"}})
 		return
 	}
 	now := time.Now().UTC()
@@ -112,7 +112,7 @@ func (s *server) listEvents(c *gin.Context) {
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			web.AbortFields(c, http.StatusBadRequest, "invalid_query", []web.FieldError{{Field: "limit", Message: "must be 1-1000"}})
+			web.AbortFields(c, http.StatusBadRequest, "invalid_query", []domain.FieldError{{Field: "limit", Message: "must be 1-1000"}})
 			return
 		}
 		limit = n

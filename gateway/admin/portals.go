@@ -10,13 +10,14 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/portal"
 	"gatehouse/internal/store"
 )
 
 func (s *server) validPortalID(c *gin.Context) {
 	if !portal.ValidID(c.Param("portalId")) {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_portal_id", []web.FieldError{{Field: "portalId", Message: portal.IDRule}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_portal_id", []domain.FieldError{{Field: "portalId", Message: portal.IDRule}})
 	}
 }
 
@@ -38,7 +39,7 @@ func (s *server) putPortal(c *gin.Context) {
 	var present map[string]json.RawMessage
 	json.Unmarshal(raw, &present) //nolint:errcheck // decodeStrict parsed it
 	if p.ID != "" && p.ID != id {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_field", []web.FieldError{{Field: "id", Message: "does not match the path"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_field", []domain.FieldError{{Field: "id", Message: "does not match the path"}})
 		return
 	}
 	p.ID = id
@@ -49,9 +50,9 @@ func (s *server) putPortal(c *gin.Context) {
 		return
 	}
 	if probs := p.Validate(old.AdminToken != ""); len(probs) > 0 {
-		fields := make([]web.FieldError, len(probs))
+		fields := make([]domain.FieldError, len(probs))
 		for i, pr := range probs {
-			fields[i] = web.FieldError{Field: pr.Field, Message: pr.Reason}
+			fields[i] = domain.FieldError{Field: pr.Field, Message: pr.Reason}
 		}
 		web.AbortFields(c, http.StatusBadRequest, "invalid_portal", fields)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/portal"
 	"gatehouse/internal/site"
 )
@@ -29,9 +30,9 @@ func Mount(r *gin.Engine, d *web.Deps) {
 	sites.DELETE("", s.deleteSite)
 	sites.POST("/registration-key", s.generateKey)
 	sites.GET("/email-templates", s.listTemplates)
-	sites.PUT("/email-templates/:templateId", s.putTemplate)
-	sites.GET("/email-templates/:templateId", s.getTemplate)
-	sites.DELETE("/email-templates/:templateId", s.deleteTemplate)
+	sites.PUT("/email-templates/:templateId", s.putEmailTemplate)
+	sites.GET("/email-templates/:templateId", s.getEmailTemplate)
+	sites.DELETE("/email-templates/:templateId", s.deleteEmailTemplate)
 	sites.GET("/users", s.listUsers)
 	sites.GET("/users/:userId", s.getUser)
 	sites.DELETE("/users/:userId", s.deleteUser)
@@ -66,6 +67,6 @@ func Mount(r *gin.Engine, d *web.Deps) {
 
 func (s *server) validSiteID(c *gin.Context) {
 	if !site.ValidID(c.Param("siteId")) {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_site_id", []web.FieldError{{Field: "siteId", Message: "must be 1-64 letters, digits, '.', '_' or '-'"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_site_id", []domain.FieldError{{Field: "siteId", Message: "must be 1-64 letters, digits, '.', '_' or '-'"}})
 	}
 }

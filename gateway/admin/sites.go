@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/emailtmpl"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/site"
@@ -46,17 +47,17 @@ func decodeStrict(c *gin.Context, v any) bool {
 		if field == "" {
 			web.Abort(c, http.StatusBadRequest, "invalid_json", "body: "+msg)
 		} else {
-			web.AbortFields(c, http.StatusBadRequest, "invalid_field", []web.FieldError{{Field: field, Message: msg}})
+			web.AbortFields(c, http.StatusBadRequest, "invalid_field", []domain.FieldError{{Field: field, Message: msg}})
 		}
 		return false
 	}
 	return true
 }
 
-func siteFieldErrors(errs []site.FieldError) []web.FieldError {
-	out := make([]web.FieldError, len(errs))
+func siteFieldErrors(errs []domain.FieldError) []domain.FieldError {
+	out := make([]domain.FieldError, len(errs))
 	for i, e := range errs {
-		out[i] = web.FieldError{Field: e.Field, Message: e.Message}
+		out[i] = domain.FieldError{Field: e.Field, Message: e.Message}
 	}
 	return out
 }
@@ -69,12 +70,12 @@ func (s *server) putSite(c *gin.Context) {
 		return
 	}
 	if st.ID != "" && st.ID != id {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_field", []web.FieldError{{Field: "id", Message: "does not match the path"}})
+		web.AbortFields(c, http.StatusBadRequest, "invalid_field", []domain.FieldError{{Field: "id", Message: "does not match the path"}})
 		return
 	}
 	st.ID = id
 	st.ApplyDefaults()
-	ids, err := s.Store.TemplateIDs(c, id)
+	ids, err := s.Store.EmailTemplateIDs(c, id)
 	if err != nil {
 		s.Unavailable(c, err)
 		return
@@ -129,13 +130,13 @@ func (s *server) generateKey(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"registrationKey": key})
 }
 
-func (s *server) putTemplate(c *gin.Context) {
+func (s *server) putEmailTemplate(c *gin.Context) {
 	siteID, id := c.Param("siteId"), c.Param("templateId")
 	st, _, err := s.Store.GetSite(c, siteID)
 	if s.storeError(c, err, "site") {
 		return
 	}
-	var t emailtmpl.Template
+	var t emailtmpl.EmailTemplate
 	if !decodeStrict(c, &t) {
 		return
 	}
@@ -144,7 +145,7 @@ func (s *server) putTemplate(c *gin.Context) {
 		web.AbortFields(c, http.StatusBadRequest, "invalid_template", siteFieldErrors(errs))
 		return
 	}
-	created, err := s.Store.PutTemplate(c, siteID, t)
+	created, err := s.Store.PutEmailTemplate(c, siteID, t)
 	if err != nil {
 		s.Unavailable(c, err)
 		return
@@ -152,8 +153,8 @@ func (s *server) putTemplate(c *gin.Context) {
 	answerPut(c, created, t)
 }
 
-func (s *server) getTemplate(c *gin.Context) {
-	t, err := s.Store.Template(c, c.Param("siteId"), c.Param("templateId"))
+func (s *server) getEmailTemplate(c *gin.Context) {
+	t, err := s.Store.EmailTemplate(c, c.Param("siteId"), c.Param("templateId"))
 	if s.storeError(c, err, "template") {
 		return
 	}
@@ -161,14 +162,14 @@ func (s *server) getTemplate(c *gin.Context) {
 }
 
 func (s *server) listTemplates(c *gin.Context) {
-	ids, err := s.Store.TemplateIDs(c, c.Param("siteId"))
+	ids, err := s.Store.EmailTemplateIDs(c, c.Param("siteId"))
 	if err != nil {
 		s.Unavailable(c, err)
 		return
 	}
-	objects := []emailtmpl.Template{}
+	objects := []emailtmpl.EmailTemplate{}
 	for _, id := range append(emailtmpl.BuiltinIDs(), ids...) {
-		t, err := s.Store.Template(c, c.Param("siteId"), id)
+		t, err := s.Store.EmailTemplate(c, c.Param("siteId"), id)
 		if err != nil {
 			s.Unavailable(c, err)
 			return
@@ -178,8 +179,8 @@ func (s *server) listTemplates(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"objects": objects, "totalCount": len(objects)})
 }
 
-// deleteTemplate refuses to remove a template a slot still uses.
-func (s *server) deleteTemplate(c *gin.Context) {
+// deleteEmailTemplate refuses to remove a template a slot still uses.
+func (s *server) deleteEmailTemplate(c *gin.Context) {
 	siteID, id := c.Param("siteId"), c.Param("templateId")
 	st, _, err := s.Store.GetSite(c, siteID)
 	if s.storeError(c, err, "site") {
@@ -196,7 +197,7 @@ func (s *server) deleteTemplate(c *gin.Context) {
 			return
 		}
 	}
-	if s.storeError(c, s.Store.DeleteTemplate(c, siteID, id), "template") {
+	if s.storeError(c, s.Store.DeleteEmailTemplate(c, siteID, id), "template") {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"deleted": id})

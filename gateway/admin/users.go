@@ -16,25 +16,25 @@ import (
 // listUsers is GET /api/v1/sites/{siteId}/users?email=&status=&group=&page=&pageSize=.
 func (s *server) listUsers(c *gin.Context) {
 	f := store.UserFilter{Email: c.Query("email"), Status: c.Query("status"), Group: c.Query("group"), Page: 1, PageSize: 50}
-	var bad []web.FieldError
+	var bad []domain.FieldError
 	if v := c.Query("page"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			bad = append(bad, web.FieldError{Field: "page", Message: "must be a whole number from 1"})
+			bad = append(bad, domain.FieldError{Field: "page", Message: "must be a whole number from 1"})
 		}
 		f.Page = n
 	}
 	if v := c.Query("pageSize"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			bad = append(bad, web.FieldError{Field: "pageSize", Message: "must be a whole number from 1 to 500"})
+			bad = append(bad, domain.FieldError{Field: "pageSize", Message: "must be a whole number from 1 to 500"})
 		}
 		f.PageSize = n
 	}
 	switch f.Status {
 	case "", domain.UserPending, domain.UserActive, domain.UserBlocked:
 	default:
-		bad = append(bad, web.FieldError{Field: "status", Message: "must be pending, active or blocked"})
+		bad = append(bad, domain.FieldError{Field: "status", Message: "must be pending, active or blocked"})
 	}
 	if len(bad) > 0 {
 		web.AbortFields(c, http.StatusBadRequest, "invalid_query", bad)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
-	"gatehouse/gateway/web"
+	"gatehouse/internal/domain"
 )
 
 // validate checks JSON request structs; errors name fields by their JSON
@@ -24,12 +24,12 @@ var validate = func() *validator.Validate {
 	return v
 }()
 
-func validationErrors(err error) []web.FieldError {
+func validationErrors(err error) []domain.FieldError {
 	var ve validator.ValidationErrors
 	if !errors.As(err, &ve) {
-		return []web.FieldError{{Field: "body", Message: err.Error()}}
+		return []domain.FieldError{{Field: "body", Message: err.Error()}}
 	}
-	out := make([]web.FieldError, 0, len(ve))
+	out := make([]domain.FieldError, 0, len(ve))
 	for _, fe := range ve {
 		field := fe.Namespace()
 		if _, rest, ok := strings.Cut(field, "."); ok {
@@ -50,7 +50,7 @@ func validationErrors(err error) []web.FieldError {
 		case "printascii":
 			msg = "must be printable ASCII"
 		}
-		out = append(out, web.FieldError{Field: field, Message: msg})
+		out = append(out, domain.FieldError{Field: field, Message: msg})
 	}
 	return out
 }

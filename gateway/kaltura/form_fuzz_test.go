@@ -47,7 +47,7 @@ func FuzzParseForm(f *testing.F) {
 		}
 		walk(n)
 		for _, mode := range []formMode{modeAdd, modeUpdate} {
-			var tpl notify.Template
+			var tpl notify.NotificationTemplate
 			var sec notify.Secrets
 			applyForm(n.Get(templateParam), templateParam, mode, &tpl, &sec)
 		}

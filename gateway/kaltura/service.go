@@ -14,6 +14,7 @@ import (
 
 	"gatehouse/gateway/web"
 	"gatehouse/internal/dispatch"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/signing"
 	"gatehouse/internal/store"
@@ -51,7 +52,7 @@ func kalturaError(c *gin.Context, status int, code, message string) {
 	c.AbortWithStatusJSON(status, kalturaException{Code: code, Message: message, ObjectType: "KalturaAPIException", Args: map[string]any{}})
 }
 
-func kalturaFieldErrors(c *gin.Context, errs []notify.FieldError) {
+func kalturaFieldErrors(c *gin.Context, errs []domain.FieldError) {
 	msgs := make([]string, len(errs))
 	fields := make([]map[string]string, len(errs))
 	for i, e := range errs {
@@ -140,10 +141,10 @@ func (s *server) validKS(ks string) bool {
 }
 
 // templateJSON is a template as Kaltura returns it. Secrets are not in
-// notify.Template at all, so they cannot leak here; a private key pasted
+// notify.NotificationTemplate at all, so they cannot leak here; a private key pasted
 // into sslCertificate is moved to the write-only sslKey on save, and
 // stripped here from rows saved before that.
-func templateJSON(t *notify.Template) map[string]any {
+func templateJSON(t *notify.NotificationTemplate) map[string]any {
 	shown := *t
 	shown.SSLCertificate, _ = notify.SplitPrivateKey(t.SSLCertificate)
 	shown.CustomHeaders = make([]notify.KeyValue, len(t.CustomHeaders))
@@ -180,10 +181,10 @@ func (s *server) kID(c *gin.Context, form *formNode) (int64, bool) {
 	return id, true
 }
 
-func (s *server) kTemplate(c *gin.Context, form *formNode) (notify.Template, notify.Secrets, bool) {
+func (s *server) kTemplate(c *gin.Context, form *formNode) (notify.NotificationTemplate, notify.Secrets, bool) {
 	id, ok := s.kID(c, form)
 	if !ok {
-		return notify.Template{}, notify.Secrets{}, false
+		return notify.NotificationTemplate{}, notify.Secrets{}, false
 	}
 	t, sec, err := s.Store.GetNotificationTemplate(c, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -250,8 +251,8 @@ func (s *server) kList(c *gin.Context, form *formNode, partner int) {
 }
 
 // kAdd creates a template from the form, or from a copy of src (clone).
-func (s *server) kAdd(c *gin.Context, form *formNode, src *notify.Template, sec notify.Secrets) {
-	t := notify.Template{ManualDispatchEnabled: true, AutomaticDispatchEnabled: true}
+func (s *server) kAdd(c *gin.Context, form *formNode, src *notify.NotificationTemplate, sec notify.Secrets) {
+	t := notify.NotificationTemplate{ManualDispatchEnabled: true, AutomaticDispatchEnabled: true}
 	if src != nil {
 		t = *src
 	}
@@ -265,8 +266,8 @@ func (s *server) kAdd(c *gin.Context, form *formNode, src *notify.Template, sec 
 
 // kSave applies the form, validates and saves with save, then answers with
 // the template (and a Standard Webhooks secret it generated, shown once).
-func (s *server) kSave(c *gin.Context, form, node *formNode, mode formMode, t *notify.Template, sec *notify.Secrets,
-	save func(context.Context, *notify.Template, notify.Secrets) error) {
+func (s *server) kSave(c *gin.Context, form, node *formNode, mode formMode, t *notify.NotificationTemplate, sec *notify.Secrets,
+	save func(context.Context, *notify.NotificationTemplate, notify.Secrets) error) {
 	stored := t.CustomHeaders
 	if errs := applyForm(node, templateParam, mode, t, sec); len(errs) > 0 {
 		kalturaFieldErrors(c, errs)
@@ -299,11 +300,11 @@ func (s *server) kSave(c *gin.Context, form, node *formNode, mode formMode, t *n
 
 // kPrepare normalises and validates a template about to be saved. It
 // returns a Standard Webhooks secret it generated, if any.
-func (s *server) kPrepare(c *gin.Context, form *formNode, t *notify.Template, sec *notify.Secrets) string {
+func (s *server) kPrepare(c *gin.Context, form *formNode, t *notify.NotificationTemplate, sec *notify.Secrets) string {
 	notify.Normalize(t)
 	errs := notify.Validate(t, sec, templateParam)
 	if t.Data != nil && t.Data.ObjectType == notify.DataObject && t.Data.Format == 3 {
-		errs = append(errs, notify.FieldError{Field: templateParam + "[data][format]", Code: notify.CodeInvalidEnum,
+		errs = append(errs, domain.FieldError{Field: templateParam + "[data][format]", Code: notify.CodeInvalidEnum,
 			Message: "format 3 (PHP serialized) is not supported; use 1 (JSON) or 2 (XML)"})
 	}
 	// Boolean conditions must name existing boolean templates.
@@ -324,7 +325,7 @@ func (s *server) kPrepare(c *gin.Context, form *formNode, t *notify.Template, se
 		}
 		for _, id := range ids {
 			if bt, ok := found[id]; !ok || bt.Type != notify.TypeBoolean {
-				errs = append(errs, notify.FieldError{Field: fmt.Sprintf("%s[eventConditions][%d][booleanEventNotificationIds]", templateParam, i),
+				errs = append(errs, domain.FieldError{Field: fmt.Sprintf("%s[eventConditions][%d][booleanEventNotificationIds]", templateParam, i),
 					Code: kErrNotFound, Message: fmt.Sprintf("%d is not a boolean notification template", id)})
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/notify"
 )
 
@@ -79,7 +80,7 @@ func contains(list []int, v int) bool {
 // applyForm writes the fields present under node onto t and sec; fields
 // not present stay as they are (Kaltura's update semantics). Lists
 // (conditions, parameters, headers, recipients) are replaced as a whole.
-func applyForm(node *formNode, prefix string, mode formMode, t *notify.Template, sec *notify.Secrets) []notify.FieldError {
+func applyForm(node *formNode, prefix string, mode formMode, t *notify.NotificationTemplate, sec *notify.Secrets) []domain.FieldError {
 	a := &applier{notify.NewFieldErrors(prefix)}
 	if node == nil {
 		a.Fail(notify.CodeCannotBeNull, "the template object is missing")

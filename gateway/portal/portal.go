@@ -110,9 +110,9 @@ func (s *server) ingest(c *gin.Context) {
 	}
 	var invalid *portal.InvalidError
 	if errors.As(err, &invalid) {
-		fields := make([]web.FieldError, len(invalid.Problems))
+		fields := make([]domain.FieldError, len(invalid.Problems))
 		for i, pr := range invalid.Problems {
-			fields[i] = web.FieldError{Field: pr.Field, Message: pr.Reason}
+			fields[i] = domain.FieldError{Field: pr.Field, Message: pr.Reason}
 		}
 		web.AbortFields(c, http.StatusBadRequest, "invalid_event", fields)
 		return

@@ -73,7 +73,7 @@ func (s *server) wpfWebhook(c *gin.Context) {
 		sub.ExplicitRole = s.wpfRole(c, st, &sub.Registrant)
 	case "update", "update_tags":
 		if r.Email == "" {
-			wpfInvalid(c, site.FieldError{Field: st.Registration.MandatoryFieldsMapping.EmailWebhookKey, Message: "is required"})
+			wpfInvalid(c, domain.FieldError{Field: st.Registration.MandatoryFieldsMapping.EmailWebhookKey, Message: "is required"})
 			return
 		}
 		if _, err := s.Store.GetUser(c, st.ID, mapping.UserID(st.ID, r.Email)); errors.Is(err, store.ErrNotFound) {
@@ -87,7 +87,7 @@ func (s *server) wpfWebhook(c *gin.Context) {
 		sub.Action = domain.ActionUpdate
 		if action == "update_tags" {
 			if r.Tags == nil {
-				wpfInvalid(c, site.FieldError{Field: "tags", Message: "is required for update_tags"})
+				wpfInvalid(c, domain.FieldError{Field: "tags", Message: "is required for update_tags"})
 				return
 			}
 			sub.Action = domain.ActionTags
@@ -127,6 +127,6 @@ func (s *server) wpfRole(c *gin.Context, st *site.Site, r *mapping.Registrant) b
 	return true
 }
 
-func wpfInvalid(c *gin.Context, e site.FieldError) {
+func wpfInvalid(c *gin.Context, e domain.FieldError) {
 	c.AbortWithStatusJSON(http.StatusBadRequest, gin.H{"success": false, "code": "invalid_field", "message": e.Field + ": " + e.Message})
 }

@@ -2,20 +2,16 @@ package web
 
 import (
 	"github.com/gin-gonic/gin"
+
+	"gatehouse/internal/domain"
 )
 
 // Error is the body of every /api/v1 error: a stable code, a message for
 // humans, and the offending fields when input was bad.
 type Error struct {
-	Code    string       `json:"code"`
-	Message string       `json:"message"`
-	Fields  []FieldError `json:"fields,omitempty"`
-}
-
-// FieldError names one bad input field.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
+	Code    string              `json:"code"`
+	Message string              `json:"message"`
+	Fields  []domain.FieldError `json:"fields,omitempty"`
 }
 
 // Abort answers with an Error.
@@ -25,7 +21,7 @@ func Abort(c *gin.Context, status int, code, message string) {
 
 // AbortFields answers with an Error naming the bad fields; its message is
 // the first of them.
-func AbortFields(c *gin.Context, status int, code string, fields []FieldError) {
+func AbortFields(c *gin.Context, status int, code string, fields []domain.FieldError) {
 	msg := "invalid input"
 	if len(fields) > 0 {
 		msg = fields[0].Field + ": " + fields[0].Message

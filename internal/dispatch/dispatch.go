@@ -52,14 +52,14 @@ type Target struct {
 // all of one kind; a request uses one for its event.
 type matcher struct {
 	d         *Dispatcher
-	templates map[string][]notify.Template // by object type and event names
+	templates map[string][]notify.NotificationTemplate // by object type and event names
 	channels  []notify.Channel
 	loaded    bool
-	booleans  map[int64]notify.Template
+	booleans  map[int64]notify.NotificationTemplate
 }
 
 func newMatcher(d *Dispatcher) *matcher {
-	return &matcher{d: d, templates: map[string][]notify.Template{}, booleans: map[int64]notify.Template{}}
+	return &matcher{d: d, templates: map[string][]notify.NotificationTemplate{}, booleans: map[int64]notify.NotificationTemplate{}}
 }
 
 func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error) {
@@ -80,7 +80,7 @@ func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error)
 	// condition fails, the template is skipped); failing to read one is not:
 	// the error stops the match, so the event stays undispatched.
 	var lookupErr error
-	lookup := func(id int64) *notify.Template {
+	lookup := func(id int64) *notify.NotificationTemplate {
 		if t, ok := m.booleans[id]; ok {
 			return &t
 		}
@@ -128,7 +128,7 @@ func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error)
 	return out, nil
 }
 
-func templateTarget(t *notify.Template, ev *notify.Event) Target {
+func templateTarget(t *notify.NotificationTemplate, ev *notify.Event) Target {
 	url := notify.Substitute(t.URL, notify.UserParams(t), nil)
 	if t.Type == notify.TypeEmail {
 		url = "email:" + t.Name
@@ -173,7 +173,7 @@ func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.Sto
 
 // DispatchTemplate is Kaltura's manual dispatch: one template, one object,
 // no conditions. It returns the delivery (its job id answers the call).
-func (d *Dispatcher) DispatchTemplate(ctx context.Context, se domain.StoredEvent, t *notify.Template) (store.Delivery, error) {
+func (d *Dispatcher) DispatchTemplate(ctx context.Context, se domain.StoredEvent, t *notify.NotificationTemplate) (store.Delivery, error) {
 	ev := notify.EventFrom(se)
 	target := templateTarget(t, ev)
 	target.WaitForReady = false
@@ -282,7 +282,7 @@ func (d *Dispatcher) schedule(ctx context.Context, del store.Delivery) ([]time.D
 		if perr != nil {
 			return notify.DefaultSchedule, nil
 		}
-		var t notify.Template
+		var t notify.NotificationTemplate
 		if t, _, err = d.Store.GetNotificationTemplate(ctx, tid); err == nil {
 			return t.Schedule(), nil
 		}

@@ -48,7 +48,7 @@ var ErrNotStarted = errors.New("dispatch: the delivery could not be started")
 // DispatchObject is Kaltura's manual dispatch of template t for one object:
 // it records an event from the object's latest snapshot, keeps the relay
 // from matching it against anything else, and starts t's delivery.
-func (d *Dispatcher) DispatchObject(ctx context.Context, t *notify.Template, objectType, objectID string) (store.Delivery, error) {
+func (d *Dispatcher) DispatchObject(ctx context.Context, t *notify.NotificationTemplate, objectType, objectID string) (store.Delivery, error) {
 	obj, err := d.Store.Snapshot(ctx, objectType, objectID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Delivery{}, ErrUnknownObject

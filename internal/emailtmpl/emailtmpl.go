@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/site"
 )
 
@@ -20,8 +21,8 @@ type Variant struct {
 	Text    string `json:"text"`
 }
 
-// Template is what PUT /api/v1/sites/{siteId}/email-templates/{templateId} stores.
-type Template struct {
+// EmailTemplate is what PUT /api/v1/sites/{siteId}/email-templates/{templateId} stores.
+type EmailTemplate struct {
 	ID           string             `json:"id"`
 	Subject      string             `json:"subject"`
 	HTML         string             `json:"html"`
@@ -54,10 +55,10 @@ var tokenRE = regexp.MustCompile(`\{(FIRSTNAME|LASTNAME|EMAIL|EVENT_NAME|URL|FIE
 var anyTokenRE = regexp.MustCompile(`\{[A-Z][A-Z_]*(:[^{}\s]*)?\}`)
 
 // Validate checks a template before it is saved; languages are the site's.
-func (t Template) Validate(languages []string) []site.FieldError {
-	var errs []site.FieldError
+func (t EmailTemplate) Validate(languages []string) []domain.FieldError {
+	var errs []domain.FieldError
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, site.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, domain.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	if !site.ValidID(t.ID) {
 		bad("templateId", "must be 1-64 letters, digits, '.', '_' or '-'")
@@ -96,7 +97,7 @@ func (t Template) Validate(languages []string) []site.FieldError {
 // Render picks the variant for lang (falling back field by field to the
 // template's default, which is in the site's default language) and fills
 // the tokens. Values are HTML-escaped in the HTML body.
-func (t Template) Render(lang string, v Values) Rendered {
+func (t EmailTemplate) Render(lang string, v Values) Rendered {
 	variant := Variant{t.Subject, t.HTML, t.Text}
 	used := ""
 	if tr, ok := t.Translations[lang]; ok {
@@ -147,7 +148,7 @@ func fill(s string, v Values, escape func(string) string) string {
 }
 
 // Builtin returns the template shipped for a built-in id.
-func Builtin(id string) (Template, bool) {
+func Builtin(id string) (EmailTemplate, bool) {
 	t, ok := builtins[id]
 	if ok {
 		t.ID, t.Builtin = id, true
@@ -165,7 +166,7 @@ func page(lines ...string) string {
 	return `<!doctype html><html><body style="font-family:sans-serif;line-height:1.5">` + strings.Join(lines, "") + `</body></html>`
 }
 
-var builtins = map[string]Template{
+var builtins = map[string]EmailTemplate{
 	site.TemplateSetPassword: {
 		Subject: "Set your password for {EVENT_NAME}",
 		HTML: page(`<p>Hello {FIRSTNAME},</p><p>You are registered for {EVENT_NAME}. Set your password to sign in:</p>`,

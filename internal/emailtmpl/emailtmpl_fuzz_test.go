@@ -13,7 +13,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("", "", "", "", "", "", "")
 	f.Add("\x00\xff", "<script>", "\"'", "{FIRSTNAME}", "javascript:alert(1)", "k", "{FIELD:k}")
 	f.Fuzz(func(t *testing.T, first, last, email, event, url, key, field string) {
-		tmpl := Template{ID: "t", Subject: "Hi {FIRSTNAME} {FIELD:k} {EVENT_NAME}",
+		tmpl := EmailTemplate{ID: "t", Subject: "Hi {FIRSTNAME} {FIELD:k} {EVENT_NAME}",
 			HTML: "<p>{FIRSTNAME} {LASTNAME} {EMAIL} {EVENT_NAME} <a href=\"{URL}\">x</a> {FIELD:k}</p>",
 			Text: "{FIRSTNAME} {URL}"}
 		v := Values{FirstName: first, LastName: last, Email: email, EventName: event, URL: url,

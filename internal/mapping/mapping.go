@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-playground/validator/v10"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/site"
 )
 
@@ -161,7 +162,7 @@ var validate = validator.New(validator.WithRequiredStructEnabled())
 
 // Validate checks the mandatory fields and names each bad one by the
 // webhook key the sender used.
-func Validate(s *site.Site, r Registrant) []site.FieldError {
+func Validate(s *site.Site, r Registrant) []domain.FieldError {
 	m := s.Registration.MandatoryFieldsMapping
 	out := controlCharacters(s, r)
 	err := validate.Struct(r)
@@ -179,7 +180,7 @@ func Validate(s *site.Site, r Registrant) []site.FieldError {
 		case "max":
 			msg = "is longer than " + fe.Param() + " characters"
 		}
-		out = append(out, site.FieldError{Field: keys[fe.StructField()], Message: msg})
+		out = append(out, domain.FieldError{Field: keys[fe.StructField()], Message: msg})
 	}
 	return out
 }
@@ -188,12 +189,12 @@ func Validate(s *site.Site, r Registrant) []site.FieldError {
 // that are not UTF-8) in every mapped field: these values end up in email
 // headers, iCalendar CN= parameters and callback headers, where a line break
 // starts a new header or property.
-func controlCharacters(s *site.Site, r Registrant) []site.FieldError {
+func controlCharacters(s *site.Site, r Registrant) []domain.FieldError {
 	m := s.Registration.MandatoryFieldsMapping
-	var out []site.FieldError
+	var out []domain.FieldError
 	check := func(field, v string) {
 		if HasControl(v) {
-			out = append(out, site.FieldError{Field: field, Message: "contains control characters or invalid UTF-8"})
+			out = append(out, domain.FieldError{Field: field, Message: "contains control characters or invalid UTF-8"})
 		}
 	}
 	check(m.EmailWebhookKey, r.Email)

@@ -39,7 +39,7 @@ func TestPrivateKeyInCertificateMovesToSSLKey(t *testing.T) {
 	cert, key := testCertificate(t)
 	for name, pasted := range map[string]string{"key last": cert + key, "key first": key + cert} {
 		t.Run(name, func(t *testing.T) {
-			tp := &Template{Name: "n", Type: TypeHTTP, EventType: "2", EventObjectType: "1", URL: "https://r.test/h", SSLCertificate: pasted}
+			tp := &NotificationTemplate{Name: "n", Type: TypeHTTP, EventType: "2", EventObjectType: "1", URL: "https://r.test/h", SSLCertificate: pasted}
 			sec := &Secrets{}
 			Normalize(tp)
 			if errs := Validate(tp, sec, "t"); len(errs) != 0 {

@@ -1,16 +1,10 @@
 package notify
 
-import "strings"
+import (
+	"strings"
 
-// FieldError is one bad field, named the way the caller sent it
-// (eventNotificationTemplate[eventConditions][0][field][code]).
-type FieldError struct {
-	Field   string
-	Code    string // Kaltura error code
-	Message string
-}
-
-func (e FieldError) Error() string { return e.Field + ": " + e.Message }
+	"gatehouse/internal/domain"
+)
 
 // Kaltura error codes used for fields.
 const (
@@ -26,7 +20,7 @@ const (
 // under prefix.
 type applier struct {
 	prefix string
-	errs   []FieldError
+	errs   []domain.FieldError
 }
 
 func (a *applier) name(path ...string) string {
@@ -39,7 +33,7 @@ func (a *applier) name(path ...string) string {
 }
 
 func (a *applier) fail(code, msg string, path ...string) {
-	a.errs = append(a.errs, FieldError{Field: a.name(path...), Code: code, Message: msg})
+	a.errs = append(a.errs, domain.FieldError{Field: a.name(path...), Code: code, Message: msg})
 }
 
 // FieldErrors collects field errors the way Validate does, for code that
@@ -53,4 +47,4 @@ func NewFieldErrors(prefix string) *FieldErrors { return &FieldErrors{applier{pr
 func (e *FieldErrors) Fail(code, msg string, path ...string) { e.a.fail(code, msg, path...) }
 
 // List returns the errors recorded so far.
-func (e *FieldErrors) List() []FieldError { return e.a.errs }
+func (e *FieldErrors) List() []domain.FieldError { return e.a.errs }

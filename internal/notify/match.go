@@ -91,11 +91,11 @@ func (e *Event) Env(params map[string]string) condition.Env {
 }
 
 // BooleanLookup returns a boolean template by id (nil when missing).
-type BooleanLookup func(id int64) *Template
+type BooleanLookup func(id int64) *NotificationTemplate
 
 // Matches reports whether an ACTIVE, automatic template fires for the
 // event: event type, object type, then every condition (ANDed).
-func (t *Template) Matches(e *Event, lookup BooleanLookup) (bool, error) {
+func (t *NotificationTemplate) Matches(e *Event, lookup BooleanLookup) (bool, error) {
 	if t.Status != StatusActive || !t.AutomaticDispatchEnabled || t.Type == TypeBoolean {
 		return false, nil
 	}
@@ -106,7 +106,7 @@ func (t *Template) Matches(e *Event, lookup BooleanLookup) (bool, error) {
 }
 
 // ConditionsHold evaluates the conditions alone (boolean templates use it).
-func (t *Template) ConditionsHold(e *Event, lookup BooleanLookup, depth int) (bool, error) {
+func (t *NotificationTemplate) ConditionsHold(e *Event, lookup BooleanLookup, depth int) (bool, error) {
 	if depth > 5 {
 		return false, fmt.Errorf("boolean templates nest deeper than 5 (a cycle?)")
 	}
@@ -202,7 +202,7 @@ func walk(obj map[string]any, parts []string) (any, bool) {
 
 // ContentValues evaluates the content parameters for an event; static
 // user parameters are included, content parameters win on a clash.
-func (t *Template) ContentValues(e *Event) (map[string]string, error) {
+func (t *NotificationTemplate) ContentValues(e *Event) (map[string]string, error) {
 	params := UserParams(t)
 	out := map[string]string{}
 	for k, v := range params {

@@ -64,7 +64,7 @@ func TestScheduleAndJitter(t *testing.T) {
 
 func TestDataFieldsBodies(t *testing.T) {
 	ev := &Event{ID: "e1", EventType: "2", EventObjectType: "1", Object: map[string]any{"id": "0_x", "status": float64(2)}}
-	base := Template{Type: TypeHTTP, URL: "http://r.test/h?a=1", EventType: "2", Data: &Data{ObjectType: DataFields, Fields: []Parameter{
+	base := NotificationTemplate{Type: TypeHTTP, URL: "http://r.test/h?a=1", EventType: "2", Data: &Data{ObjectType: DataFields, Fields: []Parameter{
 		{Key: "entryId", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.id}"}},
 		{Key: "status", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.status}"}},
 	}}}
@@ -118,7 +118,7 @@ func TestMaskHeaders(t *testing.T) {
 }
 
 func TestConditionsMatch(t *testing.T) {
-	tp := Template{Type: TypeHTTP, Status: StatusActive, AutomaticDispatchEnabled: true, EventType: "1", EventObjectType: "8",
+	tp := NotificationTemplate{Type: TypeHTTP, Status: StatusActive, AutomaticDispatchEnabled: true, EventType: "1", EventObjectType: "8",
 		EventConditions: []Condition{
 			{ObjectType: CondField, Field: &Value{ObjectType: ValueEvalBool, Code: `{event.object.role} == "viewerRole"`}},
 			{ObjectType: CondObjectChanged, ModifiedColumns: "email,role"},
@@ -136,12 +136,12 @@ func TestConditionsMatch(t *testing.T) {
 	}
 
 	// Boolean templates: referenced conditions, all must hold.
-	booleans := map[int64]*Template{
+	booleans := map[int64]*NotificationTemplate{
 		101: {Type: TypeBoolean, EventConditions: []Condition{{ObjectType: CondField, Field: &Value{ObjectType: ValueEvalBool, Code: "{event.object.status}==2"}}}},
 		102: {Type: TypeBoolean, EventConditions: []Condition{{ObjectType: CondField, Field: &Value{ObjectType: ValueEvalBool, Code: `{event.object.kind} != "draft"`}}}},
 	}
-	lookup := func(id int64) *Template { return booleans[id] }
-	bt := Template{Type: TypeHTTP, Status: StatusActive, AutomaticDispatchEnabled: true, EventType: "2", EventObjectType: "1",
+	lookup := func(id int64) *NotificationTemplate { return booleans[id] }
+	bt := NotificationTemplate{Type: TypeHTTP, Status: StatusActive, AutomaticDispatchEnabled: true, EventType: "2", EventObjectType: "1",
 		EventConditions: []Condition{{ObjectType: CondBoolean, BooleanEventNotificationIDs: "101,102"}}}
 	entry := &Event{EventType: "2", EventObjectType: "1", Object: map[string]any{"status": float64(2), "kind": "video"}}
 	if ok, err := bt.Matches(entry, lookup); !ok || err != nil {
@@ -162,7 +162,7 @@ func TestConditionsMatch(t *testing.T) {
 func TestSubstitutedValuesAreEscapedByContext(t *testing.T) {
 	name := "Ann\"}, \"admin\": true, \"x\": {\"\r\nX-Injected: 1&role=admin/../"
 	ev := &Event{ID: "e1", EventType: "2", EventObjectType: "1", Object: map[string]any{"id": "0_x", "name": name}}
-	tp := Template{Type: TypeHTTP, URL: "http://r.test/hook/{who}?name={who}&site=s1", EventType: "2",
+	tp := NotificationTemplate{Type: TypeHTTP, URL: "http://r.test/hook/{who}?name={who}&site=s1", EventType: "2",
 		Method: MethodPost, ContentType: ContentJSON,
 		ContentParameters: []Parameter{{Key: "who", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.name}"}}},
 		CustomHeaders:     []KeyValue{{Key: "X-Name", Value: "{who}"}},

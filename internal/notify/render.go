@@ -40,7 +40,7 @@ var contentTypes = map[int]string{
 
 // TemplateRequestInput is what building a template's request needs.
 type TemplateRequestInput struct {
-	Template      *Template
+	Template      *NotificationTemplate
 	Secrets       Secrets
 	Event         *Event
 	JobID         int64
@@ -202,7 +202,7 @@ func objectBody(in TemplateRequestInput) ([]byte, string, error) {
 
 // eventTypeFor reports the template's own numbering: a template on Kaltura's
 // OBJECT_ADDED sees 1 even when the event is named UserRegistered.
-func eventTypeFor(t *Template, e *Event) string {
+func eventTypeFor(t *NotificationTemplate, e *Event) string {
 	if t.EventType != "" && EventTypeMatches(t.EventType, e.EventType) {
 		return t.EventType
 	}
@@ -322,7 +322,7 @@ var (
 
 // BuildEmail renders subject and body. Values are HTML-escaped in the HTML
 // part, so an object's fields cannot inject markup.
-func BuildEmail(t *Template, e *Event) (EmailContent, error) {
+func BuildEmail(t *NotificationTemplate, e *Event) (EmailContent, error) {
 	values, err := t.ContentValues(e)
 	if err != nil {
 		return EmailContent{}, err
@@ -357,7 +357,7 @@ type RecipientSpec struct {
 
 // RecipientSpecs evaluates the to/cc/bcc providers; the activity resolves
 // users, groups and categories to addresses.
-func (t *Template) RecipientSpecs(e *Event) ([]RecipientSpec, error) {
+func (t *NotificationTemplate) RecipientSpecs(e *Event) ([]RecipientSpec, error) {
 	values, err := t.ContentValues(e)
 	if err != nil {
 		return nil, err

@@ -17,7 +17,7 @@ func FuzzBuildTemplateRequest(f *testing.F) {
 	f.Add("\r\nX-Injected: 1", "\x00\xff")
 	f.Fuzz(func(t *testing.T, name, id string) {
 		ev := &Event{ID: "e1", EventType: "2", EventObjectType: "1", Object: map[string]any{"id": id, "name": name}}
-		tp := Template{Type: TypeHTTP, URL: "http://r.test/hook/{id}?name={who}&site=s1", EventType: "2",
+		tp := NotificationTemplate{Type: TypeHTTP, URL: "http://r.test/hook/{id}?name={who}&site=s1", EventType: "2",
 			Method: MethodPost, ContentType: ContentJSON,
 			ContentParameters: []Parameter{
 				{Key: "who", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.name}"}},

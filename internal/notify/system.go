@@ -3,15 +3,15 @@ package notify
 // SystemTemplates ship with the product (partner 0): one set for
 // Gatehouse's own user events and a generic set for objects that live
 // outside it. They never fire themselves; clone copies them.
-func SystemTemplates() []Template {
+func SystemTemplates() []NotificationTemplate {
 	field := func(desc, code string) Condition {
 		return Condition{ObjectType: CondField, Description: desc, Field: &Value{ObjectType: ValueEvalBool, Code: code}}
 	}
 	param := func(key, code string) Parameter {
 		return Parameter{ObjectType: "KalturaEventNotificationParameter", Key: key, Value: &Value{ObjectType: ValueEvalString, Code: code}}
 	}
-	http := func(system, name, desc, eventType, objectType string, conds ...Condition) Template {
-		return Template{SystemName: system, Name: name, Description: desc, Type: TypeHTTP, EventType: eventType,
+	http := func(system, name, desc, eventType, objectType string, conds ...Condition) NotificationTemplate {
+		return NotificationTemplate{SystemName: system, Name: name, Description: desc, Type: TypeHTTP, EventType: eventType,
 			EventObjectType: objectType, EventConditions: conds, Method: MethodPost, ContentType: ContentJSON,
 			ManualDispatchEnabled: true, AutomaticDispatchEnabled: true}
 	}
@@ -19,9 +19,9 @@ func SystemTemplates() []Template {
 		param("first_name", "{event.object.firstName}"), param("last_name", "{event.object.lastName}")}
 	entryParams := []Parameter{param("entry_id", "{event.object.id}"), param("entry_name", "{event.object.name}"),
 		param("owner_id", "{event.object.userId}")}
-	withParams := func(t Template, ps []Parameter) Template { t.ContentParameters = ps; return t }
+	withParams := func(t NotificationTemplate, ps []Parameter) NotificationTemplate { t.ContentParameters = ps; return t }
 
-	return []Template{
+	return []NotificationTemplate{
 		// Gatehouse users (KUSER, 8).
 		withParams(http("USER_ADDED", "User Added", "A user was created by a registration webhook or the API", "1", "8"), userParams),
 		withParams(http("USER_CHANGED", "User Changed", "A user's data, role, groups or status changed", "2", "8"), userParams),

@@ -35,9 +35,9 @@ const (
 	Partner       = 1
 )
 
-// Template is one event notification template. JSON names are Kaltura's;
+// NotificationTemplate is one event notification template. JSON names are Kaltura's;
 // secrets are not here (see Secrets) so a template can be returned as is.
-type Template struct {
+type NotificationTemplate struct {
 	ID                       int64       `json:"id"`
 	PartnerID                int         `json:"partnerId"`
 	Name                     string      `json:"name"`
@@ -226,7 +226,7 @@ const (
 )
 
 // ObjectType is the Kaltura objectType of the template's kind.
-func (t *Template) ObjectType() string {
+func (t *NotificationTemplate) ObjectType() string {
 	switch t.Type {
 	case TypeEmail:
 		return ObjectEmailTemplate
@@ -250,10 +250,10 @@ func TypeOf(objectType string) (string, bool) {
 }
 
 // TargetID is the template's id as a delivery target.
-func (t *Template) TargetID() string { return strconv.FormatInt(t.ID, 10) }
+func (t *NotificationTemplate) TargetID() string { return strconv.FormatInt(t.ID, 10) }
 
 // Schedule is the template's retry schedule or the default.
-func (t *Template) Schedule() []time.Duration {
+func (t *NotificationTemplate) Schedule() []time.Duration {
 	if s, err := ParseSchedule(t.RetrySchedule); err == nil && s != nil {
 		return s
 	}
@@ -261,7 +261,7 @@ func (t *Template) Schedule() []time.Duration {
 }
 
 // Touch sets the timestamps Kaltura reports in unix seconds.
-func (t *Template) Touch(created, updated time.Time) {
+func (t *NotificationTemplate) Touch(created, updated time.Time) {
 	t.CreatedAt = created.Unix()
 	t.UpdatedAt = updated.Unix()
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"gatehouse/internal/condition"
+	"gatehouse/internal/domain"
 	"gatehouse/internal/signing"
 )
 
@@ -21,7 +22,7 @@ const (
 )
 
 // Normalize fills defaults that Kaltura applies to omitted fields.
-func Normalize(t *Template) {
+func Normalize(t *NotificationTemplate) {
 	if t.Type == TypeHTTP {
 		if t.Method == 0 {
 			t.Method = MethodPost
@@ -43,7 +44,7 @@ func Normalize(t *Template) {
 //
 // A private key pasted into sslCertificate is moved to the write-only
 // sslKey first, so it is stored as a secret and never returned.
-func Validate(t *Template, sec *Secrets, prefix string) []FieldError {
+func Validate(t *NotificationTemplate, sec *Secrets, prefix string) []domain.FieldError {
 	if cert, key := SplitPrivateKey(t.SSLCertificate); key != "" {
 		t.SSLCertificate = cert
 		if sec.SSLKey == "" {
@@ -186,7 +187,7 @@ func checkURL(raw string) error {
 }
 
 // UserParams are the template's static {key} tokens.
-func UserParams(t *Template) map[string]string {
+func UserParams(t *NotificationTemplate) map[string]string {
 	out := map[string]string{}
 	for _, p := range t.UserParameters {
 		if p.Value != nil && !p.Value.Evaluated() {
@@ -210,7 +211,7 @@ func Substitute(text string, params map[string]string, more map[string]string) s
 
 // ClientCertificate parses the template's client certificate and key (PEM;
 // the key may be in sslKey or in the certificate's PEM itself).
-func ClientCertificate(t *Template, sec Secrets) (tls.Certificate, error) {
+func ClientCertificate(t *NotificationTemplate, sec Secrets) (tls.Certificate, error) {
 	if sec.SSLKeyPassword != "" || sec.SSLCertificatePassword != "" {
 		return tls.Certificate{}, fmt.Errorf("encrypted keys are not supported: send sslCertificate and sslKey as unencrypted PEM")
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/domain"
 	"gatehouse/internal/iprules"
 )
 
@@ -209,12 +210,6 @@ const (
 	TemplateConfirmedPostEvent   = "default_confirmed_post_event"
 )
 
-// FieldError names one bad setting by its JSON path.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
 var (
 	idPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	groupPattern = regexp.MustCompile(`^\S+$`)
@@ -226,10 +221,10 @@ func ValidID(s string) bool { return idPattern.MatchString(s) }
 
 // Validate checks a site after ApplyDefaults. templateExists answers for
 // template ids that are not built in (the site's own templates).
-func (s *Site) Validate(templateExists func(id string) bool) []FieldError {
-	var errs []FieldError
+func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError {
+	var errs []domain.FieldError
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+		errs = append(errs, domain.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
 	}
 	r := &s.Registration
 	if !ValidID(s.ID) {
@@ -344,7 +339,7 @@ func (s *Site) Validate(templateExists func(id string) bool) []FieldError {
 			bad(p+field, "unknown template id %q", id)
 		}
 	}
-	slices.SortFunc(errs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+	slices.SortFunc(errs, func(a, b domain.FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return errs
 }
 

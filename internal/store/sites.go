@@ -121,8 +121,8 @@ func (s *Store) DeleteSite(ctx context.Context, id string, purge bool) ([]string
 	return userIDs, err
 }
 
-// PutTemplate creates or replaces a site's email template.
-func (s *Store) PutTemplate(ctx context.Context, siteID string, t emailtmpl.Template) (bool, error) {
+// PutEmailTemplate creates or replaces a site's email template.
+func (s *Store) PutEmailTemplate(ctx context.Context, siteID string, t emailtmpl.EmailTemplate) (bool, error) {
 	t.Builtin = false
 	body, err := json.Marshal(t)
 	if err != nil {
@@ -138,30 +138,30 @@ func (s *Store) PutTemplate(ctx context.Context, siteID string, t emailtmpl.Temp
 	return n == 1, nil
 }
 
-// Template returns a site's template, or the built-in one with that id.
-func (s *Store) Template(ctx context.Context, siteID, id string) (emailtmpl.Template, error) {
+// EmailTemplate returns a site's template, or the built-in one with that id.
+func (s *Store) EmailTemplate(ctx context.Context, siteID, id string) (emailtmpl.EmailTemplate, error) {
 	if t, ok := emailtmpl.Builtin(id); ok {
 		return t, nil
 	}
 	var body []byte
 	if err := s.db.GetContext(ctx, &body, "SELECT body FROM email_templates WHERE site_id = ? AND template_id = ?", siteID, id); err != nil {
-		return emailtmpl.Template{}, notFound(err)
+		return emailtmpl.EmailTemplate{}, notFound(err)
 	}
-	var t emailtmpl.Template
+	var t emailtmpl.EmailTemplate
 	err := json.Unmarshal(body, &t)
 	t.ID = id
 	return t, err
 }
 
-// TemplateIDs lists the site's own template ids.
-func (s *Store) TemplateIDs(ctx context.Context, siteID string) ([]string, error) {
+// EmailTemplateIDs lists the site's own template ids.
+func (s *Store) EmailTemplateIDs(ctx context.Context, siteID string) ([]string, error) {
 	ids := []string{}
 	err := s.db.SelectContext(ctx, &ids, "SELECT template_id FROM email_templates WHERE site_id = ? ORDER BY template_id", siteID)
 	return ids, err
 }
 
-// DeleteTemplate removes a site's template.
-func (s *Store) DeleteTemplate(ctx context.Context, siteID, id string) error {
+// DeleteEmailTemplate removes a site's template.
+func (s *Store) DeleteEmailTemplate(ctx context.Context, siteID, id string) error {
 	res, err := s.db.ExecContext(ctx, "DELETE FROM email_templates WHERE site_id = ? AND template_id = ?", siteID, id)
 	if err != nil {
 		return err

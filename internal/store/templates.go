@@ -26,8 +26,8 @@ type templateRow struct {
 
 const templateColumns = "id, partner_id, status, body, secrets, disabled_reason, created_at, updated_at"
 
-func (r templateRow) template() (notify.Template, notify.Secrets, error) {
-	var t notify.Template
+func (r templateRow) template() (notify.NotificationTemplate, notify.Secrets, error) {
+	var t notify.NotificationTemplate
 	var sec notify.Secrets
 	if err := json.Unmarshal(r.Body, &t); err != nil {
 		return t, sec, fmt.Errorf("template %d: %w", r.ID, err)
@@ -53,7 +53,7 @@ func nullable(s string) any {
 
 // InsertNotificationTemplate creates a template (always DISABLED unless it is a
 // system template being seeded) and returns its id.
-func (s *Store) InsertNotificationTemplate(ctx context.Context, t *notify.Template, sec notify.Secrets) error {
+func (s *Store) InsertNotificationTemplate(ctx context.Context, t *notify.NotificationTemplate, sec notify.Secrets) error {
 	body, _ := json.Marshal(t)
 	secrets, _ := json.Marshal(sec)
 	now := time.Now().UTC()
@@ -80,7 +80,7 @@ func (s *Store) SystemNameTaken(ctx context.Context, partner int, name string, e
 }
 
 // UpdateNotificationTemplate writes every field but the status.
-func (s *Store) UpdateNotificationTemplate(ctx context.Context, t *notify.Template, sec notify.Secrets) error {
+func (s *Store) UpdateNotificationTemplate(ctx context.Context, t *notify.NotificationTemplate, sec notify.Secrets) error {
 	body, _ := json.Marshal(t)
 	secrets, _ := json.Marshal(sec)
 	now := time.Now().UTC()
@@ -118,10 +118,10 @@ func (s *Store) SetNotificationTemplateStatus(ctx context.Context, id int64, sta
 }
 
 // GetTemplate reads one template with its secrets.
-func (s *Store) GetNotificationTemplate(ctx context.Context, id int64) (notify.Template, notify.Secrets, error) {
+func (s *Store) GetNotificationTemplate(ctx context.Context, id int64) (notify.NotificationTemplate, notify.Secrets, error) {
 	var r templateRow
 	if err := s.db.GetContext(ctx, &r, "SELECT "+templateColumns+" FROM notification_templates WHERE id = ?", id); err != nil {
-		return notify.Template{}, notify.Secrets{}, notFound(err)
+		return notify.NotificationTemplate{}, notify.Secrets{}, notFound(err)
 	}
 	return r.template()
 }
@@ -161,7 +161,7 @@ var orderColumns = map[string]string{
 func ValidOrderBy(o string) bool { _, ok := orderColumns[o]; return ok || o == "" }
 
 // ListNotificationTemplates pages through a partner's templates.
-func (s *Store) ListNotificationTemplates(ctx context.Context, f NotificationTemplateFilter) ([]notify.Template, int, error) {
+func (s *Store) ListNotificationTemplates(ctx context.Context, f NotificationTemplateFilter) ([]notify.NotificationTemplate, int, error) {
 	where := []string{"partner_id = ?"}
 	args := []any{f.PartnerID}
 	if f.TypeEqual != "" {
@@ -200,7 +200,7 @@ func (s *Store) ListNotificationTemplates(ctx context.Context, f NotificationTem
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]notify.Template, 0, len(rows))
+	out := make([]notify.NotificationTemplate, 0, len(rows))
 	for _, r := range rows {
 		t, _, err := r.template()
 		if err != nil {
@@ -213,13 +213,13 @@ func (s *Store) ListNotificationTemplates(ctx context.Context, f NotificationTem
 
 // TemplateWithSecrets pairs a template with its secrets for dispatch.
 type TemplateWithSecrets struct {
-	Template notify.Template
+	Template notify.NotificationTemplate
 	Secrets  notify.Secrets
 }
 
 // MatchCandidates are the partner's active templates for an object type
 // and any of the event type names (matching finishes in Go).
-func (s *Store) MatchCandidates(ctx context.Context, objectType string, eventTypes []string) ([]notify.Template, error) {
+func (s *Store) MatchCandidates(ctx context.Context, objectType string, eventTypes []string) ([]notify.NotificationTemplate, error) {
 	q, args, err := sqlx.In(`SELECT `+templateColumns+` FROM notification_templates
 		WHERE status = 2 AND partner_id <> 0 AND event_object_type = ? AND event_type IN (?)`, objectType, eventTypes)
 	if err != nil {
@@ -229,7 +229,7 @@ func (s *Store) MatchCandidates(ctx context.Context, objectType string, eventTyp
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, err
 	}
-	out := make([]notify.Template, 0, len(rows))
+	out := make([]notify.NotificationTemplate, 0, len(rows))
 	for _, r := range rows {
 		t, _, err := r.template()
 		if err != nil {
@@ -241,8 +241,8 @@ func (s *Store) MatchCandidates(ctx context.Context, objectType string, eventTyp
 }
 
 // NotificationTemplatesByID loads templates (boolean conditions refer to them).
-func (s *Store) NotificationTemplatesByID(ctx context.Context, ids []int64) (map[int64]notify.Template, error) {
-	out := map[int64]notify.Template{}
+func (s *Store) NotificationTemplatesByID(ctx context.Context, ids []int64) (map[int64]notify.NotificationTemplate, error) {
+	out := map[int64]notify.NotificationTemplate{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -266,7 +266,7 @@ func (s *Store) NotificationTemplatesByID(ctx context.Context, ids []int64) (map
 
 // EnsureSystemTemplates seeds or refreshes the templates that ship with
 // the product (partner 0), keyed by system name.
-func (s *Store) EnsureSystemTemplates(ctx context.Context, templates []notify.Template) error {
+func (s *Store) EnsureSystemTemplates(ctx context.Context, templates []notify.NotificationTemplate) error {
 	for _, t := range templates {
 		t.PartnerID = notify.SystemPartner
 		t.Status = notify.StatusDisabled
