@@ -147,13 +147,7 @@ func (s *server) validKS(ks string) bool {
 func templateJSON(t *notify.NotificationTemplate) map[string]any {
 	shown := *t
 	shown.SSLCertificate, _ = notify.SplitPrivateKey(t.SSLCertificate)
-	shown.CustomHeaders = make([]notify.KeyValue, len(t.CustomHeaders))
-	for i, h := range t.CustomHeaders {
-		if notify.SensitiveHeader(h.Key) {
-			h.Value = notify.Masked // write-only, like signSecret
-		}
-		shown.CustomHeaders[i] = h
-	}
+	shown.CustomHeaders = notify.MaskedHeaders(t.CustomHeaders) // write-only, like signSecret
 	if len(shown.CustomHeaders) == 0 {
 		shown.CustomHeaders = nil
 	}
@@ -273,16 +267,7 @@ func (s *server) kSave(c *gin.Context, form, node *formNode, mode formMode, t *n
 		kalturaFieldErrors(c, errs)
 		return
 	}
-	for i, h := range t.CustomHeaders {
-		if h.Value != notify.Masked {
-			continue
-		}
-		for _, old := range stored {
-			if strings.EqualFold(old.Key, h.Key) {
-				t.CustomHeaders[i].Value = old.Value
-			}
-		}
-	}
+	notify.KeepMaskedHeaders(t.CustomHeaders, stored)
 	generated := s.kPrepare(c, form, t, sec)
 	if c.IsAborted() {
 		return

@@ -336,14 +336,14 @@ func (a *applier) data(n *formNode) *notify.Data {
 	return d
 }
 
-func (a *applier) headers(n *formNode) []notify.KeyValue {
-	var out []notify.KeyValue
+func (a *applier) headers(n *formNode) notify.KalturaHeaders {
+	var out notify.KalturaHeaders
 	for i, item := range listOf(n) {
-		kv := notify.KeyValue{ObjectType: "KalturaKeyValue"}
-		kv.Key, _ = item.String("key")
+		var kv notify.Header
+		kv.Name, _ = item.String("key")
 		kv.Value, _ = item.String("value")
-		if !validHeaderName(kv.Key) {
-			a.Fail(notify.CodeInvalidValue, fmt.Sprintf("%q is not a valid header name", kv.Key), "customHeaders", strconv.Itoa(i), "key")
+		if !validHeaderName(kv.Name) {
+			a.Fail(notify.CodeInvalidValue, fmt.Sprintf("%q is not a valid header name", kv.Name), "customHeaders", strconv.Itoa(i), "key")
 		}
 		if strings.ContainsAny(kv.Value, "\r\n") {
 			a.Fail(notify.CodeInvalidValue, "header values cannot contain line breaks", "customHeaders", strconv.Itoa(i), "value")

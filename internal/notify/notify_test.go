@@ -165,7 +165,7 @@ func TestSubstitutedValuesAreEscapedByContext(t *testing.T) {
 	tp := NotificationTemplate{Type: TypeHTTP, URL: "http://r.test/hook/{who}?name={who}&site=s1", EventType: "2",
 		Method: MethodPost, ContentType: ContentJSON,
 		ContentParameters: []Parameter{{Key: "who", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.name}"}}},
-		CustomHeaders:     []KeyValue{{Key: "X-Name", Value: "{who}"}},
+		CustomHeaders:     KalturaHeaders{{Name: "X-Name", Value: "{who}"}},
 		Data:              &Data{ObjectType: DataText, Content: &Value{Value: `{"name":"{who}","id":"e1"}`}}}
 	req, err := BuildTemplateRequest(TemplateRequestInput{Template: &tp, Event: ev, Now: time.Now()})
 	if err != nil {

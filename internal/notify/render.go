@@ -133,7 +133,7 @@ func BuildTemplateRequest(in TemplateRequestInput) (Request, error) {
 	}
 	req.Header.Set("User-Agent", UserAgent)
 	for _, h := range t.CustomHeaders {
-		req.Header.Set(h.Key, Substitute(h.Value, mapValues(values, headerText), nil))
+		req.Header.Set(h.Name, Substitute(h.Value, mapValues(values, headerText), nil))
 	}
 	if in.Secrets.AuthUsername != "" || in.Secrets.AuthPassword != "" {
 		r := http.Request{Header: http.Header{}}

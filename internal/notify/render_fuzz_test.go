@@ -22,7 +22,7 @@ func FuzzBuildTemplateRequest(f *testing.F) {
 			ContentParameters: []Parameter{
 				{Key: "who", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.name}"}},
 				{Key: "id", Value: &Value{ObjectType: ValueEvalString, Code: "{event.object.id}"}}},
-			CustomHeaders: []KeyValue{{Key: "X-Name", Value: "{who}"}},
+			CustomHeaders: KalturaHeaders{{Name: "X-Name", Value: "{who}"}},
 			Data:          &Data{ObjectType: DataText, Content: &Value{Value: `{"name":"{who}","id":"{id}"}`}}}
 		req, err := BuildTemplateRequest(TemplateRequestInput{Template: &tp, Event: ev, Now: time.Now()})
 		if err != nil {

@@ -4,6 +4,7 @@
 package notify
 
 import (
+	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -57,19 +58,19 @@ type NotificationTemplate struct {
 	EventDelayedCondition    int         `json:"eventDelayedCondition,omitempty"`
 
 	// HTTP templates (KalturaHttpNotificationTemplate).
-	URL                  string     `json:"url,omitempty"`
-	Method               int        `json:"method,omitempty"`
-	ContentType          int        `json:"contentType,omitempty"`
-	Data                 *Data      `json:"data,omitempty"`
-	CustomHeaders        []KeyValue `json:"customHeaders,omitempty"`
-	AuthenticationMethod int        `json:"authenticationMethod,omitempty"`
-	SSLVersion           int        `json:"sslVersion,omitempty"`
-	SSLCertificate       string     `json:"sslCertificate,omitempty"`
-	SSLCertificateType   string     `json:"sslCertificateType,omitempty"`
-	SSLKeyType           string     `json:"sslKeyType,omitempty"`
-	SecureHashingAlgo    int        `json:"secureHashingAlgo,omitempty"`
-	Timeout              int        `json:"timeout,omitempty"`
-	ConnectTimeout       int        `json:"connectTimeout,omitempty"`
+	URL                  string         `json:"url,omitempty"`
+	Method               int            `json:"method,omitempty"`
+	ContentType          int            `json:"contentType,omitempty"`
+	Data                 *Data          `json:"data,omitempty"`
+	CustomHeaders        KalturaHeaders `json:"customHeaders,omitempty"`
+	AuthenticationMethod int            `json:"authenticationMethod,omitempty"`
+	SSLVersion           int            `json:"sslVersion,omitempty"`
+	SSLCertificate       string         `json:"sslCertificate,omitempty"`
+	SSLCertificateType   string         `json:"sslCertificateType,omitempty"`
+	SSLKeyType           string         `json:"sslKeyType,omitempty"`
+	SecureHashingAlgo    int            `json:"secureHashingAlgo,omitempty"`
+	Timeout              int            `json:"timeout,omitempty"`
+	ConnectTimeout       int            `json:"connectTimeout,omitempty"`
 	// Gatehouse extensions: Standard Webhooks signing on request, and the
 	// retry schedule (comma-separated durations, e.g. "30s,2m,10m").
 	StandardWebhooks int    `json:"standardWebhooks,omitempty"`
@@ -158,11 +159,37 @@ type Parameter struct {
 	Value       *Value `json:"value,omitempty"`
 }
 
-// KeyValue is a KalturaKeyValue (custom headers).
-type KeyValue struct {
+// KalturaHeaders are a template's customHeaders: the same Header as a
+// channel's, written in Kaltura's shape (KalturaKeyValue objects with key and
+// value) so the API and the stored templates keep that shape.
+type KalturaHeaders []Header
+
+type kalturaKeyValue struct {
 	ObjectType string `json:"objectType"`
 	Key        string `json:"key"`
 	Value      string `json:"value"`
+}
+
+// MarshalJSON writes KalturaKeyValue objects.
+func (hs KalturaHeaders) MarshalJSON() ([]byte, error) {
+	out := make([]kalturaKeyValue, len(hs))
+	for i, h := range hs {
+		out[i] = kalturaKeyValue{ObjectType: "KalturaKeyValue", Key: h.Name, Value: h.Value}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads KalturaKeyValue objects.
+func (hs *KalturaHeaders) UnmarshalJSON(b []byte) error {
+	var in []kalturaKeyValue
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*hs = make(KalturaHeaders, len(in))
+	for i, kv := range in {
+		(*hs)[i] = Header{Name: kv.Key, Value: kv.Value}
+	}
+	return nil
 }
 
 // Data is the payload configuration of an HTTP template.
