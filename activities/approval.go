@@ -54,7 +54,7 @@ func (a *Approvals) RecordApprovalRequested(ctx context.Context, in RecordApprov
 		ID: in.ApprovalID, PortalID: in.PortalID, Kind: string(in.Kind), EntityID: in.EntityID, EventID: in.EventID,
 		ObjectID: in.ObjectID, RequesterID: in.RequesterID, Required: in.Required, Policy: in.Policy, Summary: in.Summary,
 		ExpiresAt: in.ExpiresAt, At: in.At,
-		Object: store.ApprovalEventObject{ApprovalID: in.ApprovalID, PortalID: in.PortalID, Kind: string(in.Kind),
+		Object: portal.ApprovalEventObject{ApprovalID: in.ApprovalID, PortalID: in.PortalID, Kind: string(in.Kind),
 			EntityID: in.EntityID, Status: "pending", Approvers: in.Approvers, ExpiresAt: in.ExpiresAt},
 	})
 	return RecordApprovalRequestedResult{Seq: seq}, err
@@ -62,7 +62,7 @@ func (a *Approvals) RecordApprovalRequested(ctx context.Context, in RecordApprov
 
 // ApprovalStepInput is one audit entry with its event, row change and
 // vote, as the store writes it.
-type ApprovalStepInput = store.ApprovalStep
+type ApprovalStepInput = portal.ApprovalStep
 
 // RecordApprovalStep writes one step in one transaction.
 func (a *Approvals) RecordApprovalStep(ctx context.Context, in ApprovalStepInput) error {

@@ -15,7 +15,6 @@ import (
 	"gatehouse/internal/domain"
 	"gatehouse/internal/portal"
 	"gatehouse/internal/searchattr"
-	"gatehouse/internal/store"
 )
 
 // Update, signal and query names of the Approval workflow.
@@ -180,11 +179,11 @@ func Approval(ctx workflow.Context, in ApprovalInput) (ApprovalState, error) {
 			res.Missing = "the portal could not be asked: " + errText(err)
 		}
 		a.in.ObjectID = res.ObjectID
-		row := &store.ApprovalChange{ObjectID: res.ObjectID}
+		row := &portal.ApprovalChange{ObjectID: res.ObjectID}
 		action, detail := "resolved", fmt.Sprintf("access request %d", res.ObjectID)
 		if res.ObjectID == 0 {
 			a.st.Status, a.st.Unresolved = domain.ApprovalUnresolved, res.Missing
-			row = &store.ApprovalChange{Status: domain.ApprovalUnresolved}
+			row = &portal.ApprovalChange{Status: domain.ApprovalUnresolved}
 			action, detail = "unresolved", res.Missing
 		}
 		if err := a.step(ctx, action, "system", detail, "", row, nil); err != nil {
@@ -283,7 +282,7 @@ func (a *approval) expire(ctx workflow.Context) error {
 			}
 		}
 		if err := a.step(ctx, "escalated", "system", fmt.Sprintf("%d escalation approvers asked", len(added)),
-			domain.EventApprovalEscalated, &store.ApprovalChange{Status: domain.ApprovalEscalated, ExpiresAt: &at}, nil); err != nil {
+			domain.EventApprovalEscalated, &portal.ApprovalChange{Status: domain.ApprovalEscalated, ExpiresAt: &at}, nil); err != nil {
 			return err
 		}
 		a.upsertSearch(ctx)
@@ -318,7 +317,7 @@ func (a *approval) finish(ctx workflow.Context) error {
 		a.st.Status = string(a.st.Decision)
 	}
 	a.upsertSearch(ctx)
-	return a.step(ctx, "decided", a.st.DecidedBy, a.st.Reason, domain.EventApprovalDecided, &store.ApprovalChange{
+	return a.step(ctx, "decided", a.st.DecidedBy, a.st.Reason, domain.EventApprovalDecided, &portal.ApprovalChange{
 		Status: a.st.Status, Decision: a.st.Decision, DecidedBy: a.st.DecidedBy, Via: a.st.Via, Reason: a.st.Reason,
 		DecidedAt: a.st.DecidedAt, Callback: a.st.Callback, CallbackMessage: a.st.CallbackMessage,
 	}, nil)
@@ -461,7 +460,7 @@ func (a *approval) decide(ctx workflow.Context, in DecideInput) (ApprovalState, 
 		a.setDecision(ctx, v.Decision, v.Approver, v.Via, v.Reason)
 	}
 	st := a.st
-	vote := &store.ApprovalVote{Approver: v.Approver, Decision: string(v.Decision), DecisionID: v.DecisionID, VotedAt: v.At}
+	vote := &portal.ApprovalVote{Approver: v.Approver, Decision: string(v.Decision), DecisionID: v.DecisionID, VotedAt: v.At}
 	if v.Reason != "" {
 		vote.Reason = &v.Reason
 	}
@@ -490,7 +489,7 @@ func (a *approval) waitingFor() []string {
 
 // step writes one audit entry (numbered here, so a retried activity writes
 // it once), optionally an outbox event, a row change and a vote.
-func (a *approval) step(ctx workflow.Context, action, actor, detail, event string, row *store.ApprovalChange, vote *store.ApprovalVote) error {
+func (a *approval) step(ctx workflow.Context, action, actor, detail, event string, row *portal.ApprovalChange, vote *portal.ApprovalVote) error {
 	a.seq++
 	in := activities.ApprovalStepInput{ApprovalID: a.st.ID, Seq: a.seq, At: workflow.Now(ctx), Action: action, Actor: actor,
 		Detail: detail, Event: event, Change: row, Vote: vote}
@@ -500,14 +499,14 @@ func (a *approval) step(ctx workflow.Context, action, actor, detail, event strin
 	return workflow.ExecuteActivity(storeCtx(ctx), approvalActs.RecordApprovalStep, in).Get(ctx, nil)
 }
 
-func (a *approval) eventObject() *store.ApprovalEventObject {
-	o := &store.ApprovalEventObject{ApprovalID: a.st.ID, PortalID: a.in.PortalID, Kind: string(a.in.Kind), EntityID: a.in.EntityID,
+func (a *approval) eventObject() *portal.ApprovalEventObject {
+	o := &portal.ApprovalEventObject{ApprovalID: a.st.ID, PortalID: a.in.PortalID, Kind: string(a.in.Kind), EntityID: a.in.EntityID,
 		Status: a.st.Status, Approvers: a.st.Approvers, Reminder: a.st.Reminders, ExpiresAt: a.st.ExpiresAt}
 	if a.st.Decided() {
-		o.Decision = &store.ApprovalDecisionObject{Decision: string(a.st.Decision), By: a.st.DecidedBy, Via: a.st.Via,
+		o.Decision = &portal.ApprovalDecisionObject{Decision: string(a.st.Decision), By: a.st.DecidedBy, Via: a.st.Via,
 			Reason: a.st.Reason, At: a.st.DecidedAt}
 		if a.st.Callback != "" {
-			o.Callback = &store.ApprovalCallbackObject{Status: a.st.Callback, Message: a.st.CallbackMessage}
+			o.Callback = &portal.ApprovalCallbackObject{Status: a.st.Callback, Message: a.st.CallbackMessage}
 		}
 	}
 	return o

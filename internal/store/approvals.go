@@ -45,18 +45,6 @@ type Approval struct {
 const approvalColumns = `id, portal_id, kind, entity_id, portal_object_id, requester_id, status, decided_via, decided_by, reason,
 	decided_at, required_approvals, policy, summary, event_id, callback_status, callback_message, expires_at, created_at, updated_at`
 
-// ApprovalVote is one vote.
-type ApprovalVote struct {
-	Approver   string    `db:"approver" json:"approver"`
-	Decision   string    `db:"decision" json:"decision"`
-	DecisionID string    `db:"decision_id" json:"decisionId"`
-	Reason     *string   `db:"reason" json:"reason"`
-	VotedAt    time.Time `db:"voted_at" json:"votedAt"`
-	// LinkHash: the vote came through a link; it is spent in the vote's
-	// transaction.
-	LinkHash []byte `db:"-" json:"linkHash,omitempty"`
-}
-
 // ApprovalAudit is one audit entry.
 type ApprovalAudit struct {
 	Seq    int       `db:"seq" json:"seq"`
@@ -75,66 +63,7 @@ type NewApproval struct {
 	Summary                               json.RawMessage
 	ExpiresAt                             *time.Time
 	At                                    time.Time
-	Object                                ApprovalEventObject // of ApprovalRequested
-}
-
-// ApprovalChange is a change of the row; zero fields keep their value.
-type ApprovalChange struct {
-	Status          string
-	ObjectID        int64
-	Decision        portal.Decision
-	DecidedBy       string
-	Via             string
-	Reason          string
-	DecidedAt       *time.Time
-	Callback        string
-	CallbackMessage string
-	ExpiresAt       *time.Time
-}
-
-// ApprovalStep is one audit entry with what comes with it, written in one
-// transaction.
-type ApprovalStep struct {
-	ApprovalID string
-	Seq        int
-	At         time.Time
-	Action     string
-	Actor      string
-	Detail     string
-	Event      string               // outbox event type; "" none
-	Object     *ApprovalEventObject // the event's object (Request filled from the row)
-	Change     *ApprovalChange
-	Vote       *ApprovalVote
-}
-
-// ApprovalEventObject is the object of the Approval* events.
-type ApprovalEventObject struct {
-	ApprovalID string                  `json:"approvalId"`
-	PortalID   string                  `json:"portalId"`
-	Kind       string                  `json:"kind"`
-	EntityID   string                  `json:"entityId"`
-	Status     string                  `json:"status"`
-	Request    json.RawMessage         `json:"request,omitempty"`
-	Approvers  []string                `json:"approvers,omitempty"`
-	Reminder   int                     `json:"reminder,omitempty"`
-	ExpiresAt  *time.Time              `json:"expiresAt,omitempty"`
-	Decision   *ApprovalDecisionObject `json:"decision,omitempty"`
-	Callback   *ApprovalCallbackObject `json:"callback,omitempty"`
-}
-
-// ApprovalDecisionObject is the decision in an event.
-type ApprovalDecisionObject struct {
-	Decision string     `json:"decision"`
-	By       string     `json:"by"`
-	Via      string     `json:"via"`
-	Reason   string     `json:"reason,omitempty"`
-	At       *time.Time `json:"at,omitempty"`
-}
-
-// ApprovalCallbackObject is the portal call's outcome in an event.
-type ApprovalCallbackObject struct {
-	Status  string `json:"status"`
-	Message string `json:"message,omitempty"`
+	Object                                portal.ApprovalEventObject // of ApprovalRequested
 }
 
 // approvalEventID is fixed by (approval, seq, time), so a retried step
@@ -144,7 +73,7 @@ func approvalEventID(approvalID string, seq int, at time.Time) string {
 	return fmt.Sprintf("ev_%013x%s", at.UnixMilli(), hex.EncodeToString(sum[:])[:12])
 }
 
-func approvalEvent(eventType string, seq int, at time.Time, o ApprovalEventObject) domain.Event {
+func approvalEvent(eventType string, seq int, at time.Time, o portal.ApprovalEventObject) domain.Event {
 	raw, _ := json.Marshal(o)
 	return domain.Event{ID: approvalEventID(o.ApprovalID, seq, at), EventType: eventType, EventObjectType: domain.ObjectTypeApproval,
 		ObjectID: o.ApprovalID, Object: raw, Source: "portal:" + o.PortalID, OccurredAt: at}
@@ -200,7 +129,7 @@ func (s *Store) CreateApproval(ctx context.Context, a NewApproval) (seq int, err
 
 // RecordApprovalStep writes one step. The audit entry's (approval, seq)
 // key makes a retry a no-op: the whole step committed together.
-func (s *Store) RecordApprovalStep(ctx context.Context, st ApprovalStep) error {
+func (s *Store) RecordApprovalStep(ctx context.Context, st portal.ApprovalStep) error {
 	errDone := errors.New("step already recorded")
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		at := st.At.UTC()
@@ -249,7 +178,7 @@ func (s *Store) RecordApprovalStep(ctx context.Context, st ApprovalStep) error {
 	return err
 }
 
-func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c *ApprovalChange) error {
+func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c *portal.ApprovalChange) error {
 	sets := []string{"updated_at = ?"}
 	args := []any{at}
 	add := func(col string, v any) { sets = append(sets, col+" = ?"); args = append(args, v) }
@@ -284,12 +213,12 @@ func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c
 }
 
 // GetApproval reads one approval with its votes and audit trail.
-func (s *Store) GetApproval(ctx context.Context, id string) (Approval, []ApprovalVote, []ApprovalAudit, error) {
+func (s *Store) GetApproval(ctx context.Context, id string) (Approval, []portal.ApprovalVote, []ApprovalAudit, error) {
 	var a Approval
 	if err := s.db.GetContext(ctx, &a, "SELECT "+approvalColumns+" FROM approvals WHERE id = ?", id); err != nil {
 		return a, nil, nil, notFound(err)
 	}
-	votes := []ApprovalVote{}
+	votes := []portal.ApprovalVote{}
 	if err := s.db.SelectContext(ctx, &votes, `SELECT approver, decision, decision_id, reason, voted_at FROM approval_votes
 		WHERE approval_id = ? ORDER BY voted_at, approver`, id); err != nil {
 		return a, nil, nil, err

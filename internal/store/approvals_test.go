@@ -20,20 +20,20 @@ func TestApprovalRecordIsRetrySafe(t *testing.T) {
 	id := "Approval:p1:accessRequest:29"
 	na := store.NewApproval{ID: id, PortalID: "p1", Kind: "accessRequest", EntityID: "29", EventID: "ev_a", ObjectID: 29,
 		Required: 1, Policy: portal.Policy{RequiredApprovals: 1}, Summary: json.RawMessage(`{"ID":29,"PlanID":3}`), At: at,
-		Object: store.ApprovalEventObject{ApprovalID: id, PortalID: "p1", Kind: "accessRequest", EntityID: "29", Status: "pending"}}
+		Object: portal.ApprovalEventObject{ApprovalID: id, PortalID: "p1", Kind: "accessRequest", EntityID: "29", Status: "pending"}}
 	for range 2 { // a retried activity
 		seq, err := s.CreateApproval(ctx, na)
 		if err != nil || seq != 1 {
 			t.Fatalf("create: %d %v", seq, err)
 		}
 	}
-	vote := &store.ApprovalVote{Approver: "a@x.io", Decision: "approved", DecisionID: "d1", VotedAt: at.Add(time.Minute)}
-	obj := &store.ApprovalEventObject{ApprovalID: id, PortalID: "p1", Kind: "accessRequest", Status: "approved",
-		Decision: &store.ApprovalDecisionObject{Decision: "approved", By: "a@x.io", Via: "api"}}
-	steps := []store.ApprovalStep{
+	vote := &portal.ApprovalVote{Approver: "a@x.io", Decision: "approved", DecisionID: "d1", VotedAt: at.Add(time.Minute)}
+	obj := &portal.ApprovalEventObject{ApprovalID: id, PortalID: "p1", Kind: "accessRequest", Status: "approved",
+		Decision: &portal.ApprovalDecisionObject{Decision: "approved", By: "a@x.io", Via: "api"}}
+	steps := []portal.ApprovalStep{
 		{ApprovalID: id, Seq: 2, At: at.Add(time.Minute), Action: "voted", Actor: "a@x.io", Detail: "approved via api", Vote: vote},
 		{ApprovalID: id, Seq: 3, At: at.Add(2 * time.Minute), Action: "decided", Actor: "a@x.io", Event: domain.EventApprovalDecided, Object: obj,
-			Change: &store.ApprovalChange{Status: "approved", Decision: "approved", DecidedBy: "a@x.io", Via: "api", Callback: "done"}},
+			Change: &portal.ApprovalChange{Status: "approved", Decision: "approved", DecidedBy: "a@x.io", Via: "api", Callback: "done"}},
 	}
 	for _, st := range steps {
 		for range 2 {
@@ -50,7 +50,7 @@ func TestApprovalRecordIsRetrySafe(t *testing.T) {
 	if err != nil || len(evs) != 2 || evs[0].EventType != domain.EventApprovalRequested || evs[1].EventType != domain.EventApprovalDecided {
 		t.Fatalf("events: %+v %v", evs, err)
 	}
-	var o store.ApprovalEventObject
+	var o portal.ApprovalEventObject
 	if err := json.Unmarshal(evs[1].Object, &o); err != nil || string(o.Request) != `{"ID":29,"PlanID":3}` || o.Decision.By != "a@x.io" {
 		t.Fatalf("decided object %s: %v", evs[1].Object, err)
 	}
@@ -80,8 +80,8 @@ func TestApprovalRecordIsRetrySafe(t *testing.T) {
 		CreatedAt: at, ExpiresAt: at.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	v2 := &store.ApprovalVote{Approver: "a@x.io", Decision: "approved", DecisionID: "d2", VotedAt: at, LinkHash: hash}
-	if err := s.RecordApprovalStep(ctx, store.ApprovalStep{ApprovalID: id, Seq: 5, At: at, Action: "voted", Vote: v2}); err != nil {
+	v2 := &portal.ApprovalVote{Approver: "a@x.io", Decision: "approved", DecisionID: "d2", VotedAt: at, LinkHash: hash}
+	if err := s.RecordApprovalStep(ctx, portal.ApprovalStep{ApprovalID: id, Seq: 5, At: at, Action: "voted", Vote: v2}); err != nil {
 		t.Fatal(err)
 	}
 	l, err := s.ApprovalLinkByHash(ctx, hash)

@@ -1,0 +1,80 @@
+package portal
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// What an approval's steps record: the Approval workflow builds these and the
+// store writes them, so they belong to neither.
+
+// ApprovalVote is one vote.
+type ApprovalVote struct {
+	Approver   string    `db:"approver" json:"approver"`
+	Decision   string    `db:"decision" json:"decision"`
+	DecisionID string    `db:"decision_id" json:"decisionId"`
+	Reason     *string   `db:"reason" json:"reason"`
+	VotedAt    time.Time `db:"voted_at" json:"votedAt"`
+	// LinkHash: the vote came through a link; it is spent in the vote's
+	// transaction.
+	LinkHash []byte `db:"-" json:"linkHash,omitempty"`
+}
+
+// ApprovalChange is a change of the row; zero fields keep their value.
+type ApprovalChange struct {
+	Status          string
+	ObjectID        int64
+	Decision        Decision
+	DecidedBy       string
+	Via             string
+	Reason          string
+	DecidedAt       *time.Time
+	Callback        string
+	CallbackMessage string
+	ExpiresAt       *time.Time
+}
+
+// ApprovalStep is one audit entry with what comes with it, written in one
+// transaction.
+type ApprovalStep struct {
+	ApprovalID string
+	Seq        int
+	At         time.Time
+	Action     string
+	Actor      string
+	Detail     string
+	Event      string               // outbox event type; "" none
+	Object     *ApprovalEventObject // the event's object (Request filled from the row)
+	Change     *ApprovalChange
+	Vote       *ApprovalVote
+}
+
+// ApprovalEventObject is the object of the Approval* events.
+type ApprovalEventObject struct {
+	ApprovalID string                  `json:"approvalId"`
+	PortalID   string                  `json:"portalId"`
+	Kind       string                  `json:"kind"`
+	EntityID   string                  `json:"entityId"`
+	Status     string                  `json:"status"`
+	Request    json.RawMessage         `json:"request,omitempty"`
+	Approvers  []string                `json:"approvers,omitempty"`
+	Reminder   int                     `json:"reminder,omitempty"`
+	ExpiresAt  *time.Time              `json:"expiresAt,omitempty"`
+	Decision   *ApprovalDecisionObject `json:"decision,omitempty"`
+	Callback   *ApprovalCallbackObject `json:"callback,omitempty"`
+}
+
+// ApprovalDecisionObject is the decision in an event.
+type ApprovalDecisionObject struct {
+	Decision string     `json:"decision"`
+	By       string     `json:"by"`
+	Via      string     `json:"via"`
+	Reason   string     `json:"reason,omitempty"`
+	At       *time.Time `json:"at,omitempty"`
+}
+
+// ApprovalCallbackObject is the portal call's outcome in an event.
+type ApprovalCallbackObject struct {
+	Status  string `json:"status"`
+	Message string `json:"message,omitempty"`
+}
