@@ -8,10 +8,10 @@ import (
 	"sync"
 	"testing"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/portal"
 	"gatehouse/internal/testkit"
 	"gatehouse/internal/testkit/fakeportal"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 func decide(t *testing.T, app *testkit.App, id, decision, by string) gatewaytest.Resp {

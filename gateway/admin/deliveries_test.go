@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 func firstDelivery(t *testing.T, r gatewaytest.Resp) string {

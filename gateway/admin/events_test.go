@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 // TestUserEventsReachChannels: the registration flow's events feed the

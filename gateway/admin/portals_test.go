@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 // TestPortalCRUD: write-only values are never answered; a bad PUT names

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 	"gatehouse/workflows"
 )
 

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/portal"
 	"gatehouse/internal/testkit"
 	"gatehouse/internal/testkit/fakeportal"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 var linkRE = regexp.MustCompile(`(Approve|Reject): (https?://\S+/approvals/links/[A-Za-z0-9_-]+)`)

@@ -15,11 +15,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"gatehouse/gateway/codec"
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/payloadcodec"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 	"gatehouse/workflows"
 )
 

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 const kalturaKS = "kaltura-only-credential-0123456789"

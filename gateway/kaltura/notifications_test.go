@@ -19,9 +19,9 @@ import (
 	"github.com/emersion/go-smtp"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 func TestKalturaTemplateAPI(t *testing.T) {

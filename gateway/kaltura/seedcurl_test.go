@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 // The Kaltura guide the template API follows, as committed test data

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/portal"
 	"gatehouse/internal/testkit"
 	"gatehouse/internal/testkit/fakeportal"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 const header = "X-Gatehouse-Secret"

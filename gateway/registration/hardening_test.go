@@ -10,10 +10,10 @@ import (
 	"sync"
 	"testing"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/gateway/registration"
 	"gatehouse/internal/config"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 // setPasswordLink registers a person on a new site and returns the link of

@@ -8,8 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 	"gatehouse/workflows"
 )
 

@@ -14,13 +14,13 @@ import (
 
 	"go.temporal.io/api/workflowservice/v1"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/password"
 	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 	"gatehouse/workflows"
 )
 

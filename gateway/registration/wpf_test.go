@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 	"gatehouse/workflows"
 )
 

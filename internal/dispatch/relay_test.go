@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"gatehouse/gateway/gatewaytest"
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
 	"gatehouse/internal/domain"
 	"gatehouse/internal/metrics"
 	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 // startApp starts gateway and worker with the worker's own relay waiting an
