@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -190,7 +189,7 @@ func (d *Dispatcher) start(ctx context.Context, ev *notify.Event, targets []Targ
 	for i, t := range targets {
 		ids[i] = workflows.DeliveryID(ev.ID, t.Kind, t.ID)
 		rows[i] = store.Delivery{ID: ids[i], EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind, TargetID: t.ID,
-			URL: clip(t.URL, 2048), Manual: manual}
+			URL: store.ClampChars(t.URL, 2048), Manual: manual}
 	}
 	if err := d.Store.CreateDeliveries(ctx, rows); err != nil {
 		return nil, err
@@ -332,17 +331,4 @@ func (d *Dispatcher) Recover(ctx context.Context, targetKind, targetID string, s
 		}
 		after = page[len(page)-1].ID
 	}
-}
-
-// clip cuts s to at most n bytes of valid UTF-8, to fit a column.
-func clip(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1] // a rune cut in half
-	}
-	return s
 }

@@ -16,6 +16,7 @@ import (
 
 	"gatehouse/internal/domain"
 	"gatehouse/internal/metrics"
+	"gatehouse/internal/store"
 )
 
 // SkipAfter is how many times the relay tries an event whose dispatch fails
@@ -104,7 +105,7 @@ func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch i
 // fail counts a failed dispatch against an event; at SkipAfter the event is
 // set aside and EventDispatchFailed reports it.
 func (d *Dispatcher) fail(ctx context.Context, se domain.StoredEvent, cause error) error {
-	reason := clip(cause.Error(), 1024)
+	reason := store.ClampChars(cause.Error(), 1024)
 	obj, _ := json.Marshal(map[string]any{"id": se.ID, "eventType": se.EventType, "eventObjectType": se.EventObjectType,
 		"objectId": se.ObjectID, "attempts": SkipAfter, "reason": reason})
 	// The id is derived from the event, so it is reported once.

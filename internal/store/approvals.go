@@ -134,7 +134,7 @@ func (s *Store) RecordApprovalStep(ctx context.Context, st portal.ApprovalStep) 
 	err := s.tx(ctx, func(tx *sqlx.Tx) error {
 		at := st.At.UTC()
 		_, err := tx.ExecContext(ctx, `INSERT INTO approval_audit (approval_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-			st.ApprovalID, st.Seq, at, st.Action, nullable(clampUTF8(st.Actor, 254)), nullable(clampUTF8(st.Detail, 60000)))
+			st.ApprovalID, st.Seq, at, st.Action, nullable(ClampChars(st.Actor, 254)), nullable(ClampBytes(st.Detail, 60000)))
 		var me *mysql.MySQLError
 		if asMySQL(err, &me) && me.Number == 1062 {
 			return errDone
@@ -156,7 +156,7 @@ func (s *Store) RecordApprovalStep(ctx context.Context, st portal.ApprovalStep) 
 				}
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, approver, decision, decision_id, reason, voted_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				st.ApprovalID, clampUTF8(v.Approver, 254), v.Decision, clampUTF8(v.DecisionID, 64), v.Reason, v.VotedAt.UTC())
+				st.ApprovalID, ClampChars(v.Approver, 254), v.Decision, ClampChars(v.DecisionID, 64), v.Reason, v.VotedAt.UTC())
 			if err != nil {
 				return err
 			}
@@ -189,14 +189,14 @@ func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c
 		add("portal_object_id", c.ObjectID)
 	}
 	if c.Decision != "" {
-		add("decided_by", clampUTF8(c.DecidedBy, 254))
+		add("decided_by", ClampChars(c.DecidedBy, 254))
 		add("decided_via", c.Via)
-		add("reason", nullable(clampUTF8(c.Reason, 1000)))
+		add("reason", nullable(ClampChars(c.Reason, 1000)))
 		add("decided_at", utcPtr(c.DecidedAt))
 	}
 	if c.Callback != "" {
 		add("callback_status", c.Callback)
-		add("callback_message", nullable(clampUTF8(c.CallbackMessage, 512)))
+		add("callback_message", nullable(ClampChars(c.CallbackMessage, 512)))
 	}
 	if c.ExpiresAt != nil {
 		add("expires_at", c.ExpiresAt.UTC())
@@ -315,21 +315,6 @@ func utcPtr(t *time.Time) any {
 	}
 	return t.UTC()
 }
-
-// clampUTF8 makes s valid UTF-8 of at most n bytes, cut at a rune boundary.
-func clampUTF8(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for len(s) > 0 && !utf8ValidEnd(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-func utf8ValidEnd(s string) bool { return strings.ToValidUTF8(s, "") == s }
 
 // JSONText is a JSON column: scanned as a copy, answered as raw JSON.
 type JSONText []byte
