@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"gatehouse/internal/domain"
 	gmail "gatehouse/internal/mail"
 	"gatehouse/internal/portal"
 	"gatehouse/internal/store"
@@ -250,25 +251,85 @@ const ApprovalLinkLife = 14 * 24 * time.Hour
 // valid until used or expired, and a used one makes the others useless
 // (the approver has voted).
 func (a *Approvals) NotifyApprover(ctx context.Context, in NotifyApproverInput) error {
+	links, exp, err := IssueApprovalLinks(ctx, a.DB, a.PublicURL, in.ApprovalID, in.Approver, in.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	where := "portal"
+	if in.Kind == portal.KindSiteRegistration {
+		where = "site"
+	}
+	subject := fmt.Sprintf("Approval %s: %s on %s %s", in.Notice, in.Kind, where, in.PortalID)
+	text := fmt.Sprintf("A %s on %s %s needs your decision (%s).\n\nRequest: %s\n\nApprove: %s\nReject: %s\n\nEach link opens a confirmation page; it works once, until %s.\n",
+		in.Kind, where, in.PortalID, in.ApprovalID, clampRaw(in.Summary, 2000), links[portal.Approved], links[portal.Rejected], exp.Format(time.RFC3339))
+	err = a.Mail.Send(ctx, gmail.Message{From: a.From, To: []string{in.Approver}, Subject: subject, Text: text})
+	return classify(err, "")
+}
+
+// IssueApprovalLinks stores an approve and a reject link for one approver
+// (only their hashes) and returns their URLs. They expire with the
+// approval, or after ApprovalLinkLife when it never expires.
+func IssueApprovalLinks(ctx context.Context, db *store.Store, publicURL, approvalID, approver string, expiresAt *time.Time) (map[portal.Decision]string, time.Time, error) {
 	now := time.Now().UTC()
 	exp := now.Add(ApprovalLinkLife)
-	if in.ExpiresAt != nil && in.ExpiresAt.Before(exp) && in.ExpiresAt.After(now) {
-		exp = *in.ExpiresAt
+	if expiresAt != nil && expiresAt.Before(exp) && expiresAt.After(now) {
+		exp = *expiresAt
 	}
 	links := map[portal.Decision]string{}
 	for _, d := range []portal.Decision{portal.Approved, portal.Rejected} {
 		tok, hash := NewApprovalToken()
-		if err := a.DB.CreateApprovalLink(ctx, store.ApprovalLink{TokenHash: hash, ApprovalID: in.ApprovalID, Approver: in.Approver,
+		if err := db.CreateApprovalLink(ctx, store.ApprovalLink{TokenHash: hash, ApprovalID: approvalID, Approver: approver,
 			Decision: string(d), CreatedAt: now, ExpiresAt: exp}); err != nil {
-			return err
+			return nil, exp, err
 		}
-		links[d] = strings.TrimRight(a.PublicURL, "/") + "/approvals/links/" + tok
+		links[d] = strings.TrimRight(publicURL, "/") + "/approvals/links/" + tok
 	}
-	subject := fmt.Sprintf("Approval %s: %s on portal %s", in.Notice, in.Kind, in.PortalID)
-	text := fmt.Sprintf("A %s on portal %s needs your decision (%s).\n\nRequest: %s\n\nApprove: %s\nReject: %s\n\nEach link opens a confirmation page; it works once, until %s.\n",
-		in.Kind, in.PortalID, in.ApprovalID, clampRaw(in.Summary, 2000), links[portal.Approved], links[portal.Rejected], exp.Format(time.RFC3339))
-	err := a.Mail.Send(ctx, gmail.Message{From: a.From, To: []string{in.Approver}, Subject: subject, Text: text})
-	return classify(err, "")
+	return links, exp, nil
+}
+
+// RequestChannelApprovalInput asks one channel approver: the workflow fixes
+// the event and delivery ids, so a retry records them once.
+type RequestChannelApprovalInput struct {
+	ChannelID  string
+	EventID    string
+	EventType  string
+	DeliveryID string
+	Object     portal.ApprovalEventObject
+	At         time.Time
+}
+
+// RequestChannelApprovalResult is the channel's retry schedule, for the
+// Delivery the workflow starts.
+type RequestChannelApprovalResult struct {
+	Schedule []time.Duration
+}
+
+// ErrTypeChannelGone: an approver channel was deleted since the policy
+// was saved.
+const ErrTypeChannelGone = "ChannelGone"
+
+// RequestChannelApproval records the request a channel approver is sent:
+// its event (dispatched already: it goes to this channel only, never to
+// subscribers) and its delivery row. The Delivery adds the decision links
+// when it sends (see Deliverer.approvalLinks).
+func (a *Approvals) RequestChannelApproval(ctx context.Context, in RequestChannelApprovalInput) (RequestChannelApprovalResult, error) {
+	c, _, err := a.DB.GetChannel(ctx, in.ChannelID)
+	if err != nil {
+		return RequestChannelApprovalResult{}, classify(err, ErrTypeChannelGone)
+	}
+	in.Object.Approver = portal.ChannelApprover(in.ChannelID)
+	raw, err := json.Marshal(in.Object)
+	if err != nil {
+		return RequestChannelApprovalResult{}, nonRetryable(err, ErrTypeChannelGone)
+	}
+	ev := domain.Event{ID: in.EventID, EventType: in.EventType, EventObjectType: domain.ObjectTypeApproval, ObjectID: in.Object.ApprovalID,
+		Object: raw, Source: "portal:" + in.Object.PortalID, OccurredAt: in.At.UTC()}
+	d := store.Delivery{ID: in.DeliveryID, EventID: in.EventID, EventType: in.EventType, TargetKind: domain.TargetChannel,
+		TargetID: in.ChannelID, URL: c.TargetURL}
+	if err := a.DB.RecordTargetedEvent(ctx, ev, d); err != nil {
+		return RequestChannelApprovalResult{}, classify(err, "")
+	}
+	return RequestChannelApprovalResult{Schedule: c.Schedule()}, nil
 }
 
 // NewApprovalToken returns a link token and its SHA-256.

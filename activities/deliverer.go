@@ -23,6 +23,7 @@ import (
 	gmail "gatehouse/internal/mail"
 	"gatehouse/internal/notify"
 	"gatehouse/internal/outbound"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/store"
 )
 
@@ -46,6 +47,7 @@ type Deliverer struct {
 	DefaultSecret string        // GATEHOUSE_SIGNING_SECRET: Kaltura signing key when a template has none
 	DisableAfter  time.Duration // GATEHOUSE_DISABLE_AFTER
 	Log           *slog.Logger
+	PublicURL     string // GATEHOUSE_PUBLIC_URL: base of a channel approver's decision links
 }
 
 // AttemptInput names the attempt. NextWait is the scheduled wait before
@@ -104,6 +106,9 @@ func (a *Deliverer) attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		if err != nil {
 			return AttemptResult{}, err
 		}
+		if err := a.approvalLinks(ctx, d, ev); err != nil {
+			return AttemptResult{}, err
+		}
 		req, err := notify.BuildChannelRequest(&c, sec, ev, d.ID, time.Now())
 		if err != nil {
 			return a.once(ctx, d, in, notify.Request{Method: c.Method, URL: c.TargetURL}, failed(err.Error()))
@@ -133,6 +138,33 @@ func (a *Deliverer) attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		return a.once(ctx, d, in, req, func(ctx context.Context) sendResult { return a.sendWith(ctx, client, req) })
 	}
 	return AttemptResult{}, nonRetryable(fmt.Errorf("unknown target kind %q", d.TargetKind), "BadDelivery")
+}
+
+// approvalLinks adds the decision links to a request for a channel
+// approver (an approval event whose approver is this channel). Each attempt
+// mints its own pair, stored hashed: the raw tokens exist only in the
+// signed request (attempts record its size and SHA-256, not the body).
+func (a *Deliverer) approvalLinks(ctx context.Context, d store.Delivery, ev *notify.Event) error {
+	if ev.EventObjectType != domain.ObjectTypeApproval {
+		return nil
+	}
+	approver, _ := ev.Object["approver"].(string)
+	if approver == "" || approver != portal.ChannelApprover(d.TargetID) {
+		return nil
+	}
+	approvalID, _ := ev.Object["approvalId"].(string)
+	var expires *time.Time
+	if s, ok := ev.Object["expiresAt"].(string); ok {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			expires = &t
+		}
+	}
+	links, exp, err := IssueApprovalLinks(ctx, a.DB, a.PublicURL, approvalID, approver, expires)
+	if err != nil {
+		return err
+	}
+	ev.Object["links"] = portal.ApprovalLinksObject{Approve: links[portal.Approved], Reject: links[portal.Rejected], ExpiresAt: exp}
+	return nil
 }
 
 // sendResult is what one request or email fan-out came to. Its fields are

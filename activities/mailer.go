@@ -213,3 +213,42 @@ func hostOf(u string) string {
 	}
 	return "gatehouse"
 }
+
+// SendRejectionInput names the user an approval rejected.
+type SendRejectionInput struct {
+	SiteID string
+	UserID string
+	Key    string // fixed by the workflow: the email's Message-ID, the same for every retry
+}
+
+// SendRejectionResult names the template used; "" when the site has none
+// (nothing is sent).
+type SendRejectionResult struct {
+	Template string
+}
+
+// SendRejection sends the site's webhookRejectedEmailTemplate, if it has one.
+func (a *Mailer) SendRejection(ctx context.Context, in SendRejectionInput) (SendRejectionResult, error) {
+	st, _, err := a.DB.GetSite(ctx, in.SiteID)
+	if err != nil {
+		return SendRejectionResult{}, classify(err, ErrTypeSiteNotFound)
+	}
+	tmplID := st.Registration.RejectedTemplate
+	if tmplID == "" {
+		return SendRejectionResult{}, nil
+	}
+	u, err := a.DB.GetUser(ctx, in.SiteID, in.UserID)
+	if err != nil {
+		return SendRejectionResult{}, classify(err, ErrTypeUserNotFound)
+	}
+	t, err := a.DB.EmailTemplate(ctx, in.SiteID, tmplID)
+	if err != nil {
+		return SendRejectionResult{}, fmt.Errorf("template %q: %w", tmplID, err)
+	}
+	r := t.Render(u.Language, values(st, u, st.PortalURL))
+	err = a.Sender.Send(ctx, gmail.Message{
+		MessageID: fmt.Sprintf("rejected.%s.%s@gatehouse", u.ID, in.Key),
+		To:        []string{u.Email}, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+	})
+	return SendRejectionResult{Template: tmplID}, classify(err, "")
+}

@@ -6,6 +6,7 @@ import (
 
 	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 )
@@ -20,6 +21,10 @@ type SiteSummary struct {
 	LinkExpiry time.Duration
 	EventStart *time.Time
 	EventEnd   *time.Time
+	// RequireApproval holds new registrations for Approval with this
+	// policy (read when the registration is held, like the other settings).
+	RequireApproval bool           `json:",omitempty"`
+	Approval        *portal.Policy `json:",omitempty"`
 }
 
 func summarize(s site.Site) SiteSummary {
@@ -30,6 +35,10 @@ func summarize(s site.Site) SiteSummary {
 		LinkExpiry: time.Duration(s.Registration.LinkExpirySeconds) * time.Second,
 		EventStart: s.LoginLogFrom,
 		EventEnd:   s.LoginLogTo,
+		// Without a policy nobody could decide: Validate refuses that
+		// combination, and a summary never holds without one.
+		RequireApproval: s.Registration.RequireApproval && s.Registration.Approval != nil,
+		Approval:        s.Registration.Approval,
 	}
 }
 
@@ -114,4 +123,19 @@ func (a *Store) RecordUserEvent(ctx context.Context, in RecordUserEventInput) er
 	e := store.UserEvent(in.EventType, u, nil, "registration", in.At)
 	e.ID = in.EventID
 	return a.DB.RecordEvent(ctx, e)
+}
+
+// RejectRegistrantInput names the user an approval rejected.
+type RejectRegistrantInput struct {
+	SiteID  string
+	UserID  string
+	EventID string // fixed by the workflow, so a retry records it once
+	At      time.Time
+}
+
+// RejectRegistrant blocks the user (its links stop working) and records
+// UserUpdated; a user already blocked is left as it is.
+func (a *Store) RejectRegistrant(ctx context.Context, in RejectRegistrantInput) error {
+	_, err := a.DB.BlockUser(ctx, in.SiteID, in.UserID, in.EventID, "approval", in.At)
+	return classify(err, ErrTypeUserNotFound)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -53,7 +54,9 @@ func ApprovalID(portalID string, kind portal.Kind, entityID string) string {
 }
 
 // ApprovalInput starts an approval. The policy is the one in force when the
-// request arrived: editing the portal changes only later approvals.
+// request arrived: editing the portal changes only later approvals. For
+// KindSiteRegistration PortalID is the site's id (the Registration
+// workflow starts it as a child and acts on its result).
 type ApprovalInput struct {
 	PortalID    string
 	Kind        portal.Kind
@@ -137,6 +140,9 @@ func Approval(ctx workflow.Context, in ApprovalInput) (ApprovalState, error) {
 		Required: max(in.Policy.RequiredApprovals, 1), Approvers: approverList(in.Policy.Approvers.Emails)}}
 	if err := workflow.SetQueryHandler(ctx, ApprovalStateQuery, func() (ApprovalState, error) { return a.st, nil }); err != nil {
 		return ApprovalState{}, err
+	}
+	if len(in.Policy.Approvers.Channels) > 0 && workflow.GetVersion(ctx, changeApprovalChannels, workflow.DefaultVersion, 1) == 1 {
+		a.st.Approvers = append(a.st.Approvers, channelApprovers(in.Policy.Approvers.Channels)...)
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ApprovalDecideUpdate, a.decide,
 		workflow.UpdateHandlerOptions{Validator: a.validate}); err != nil {
@@ -331,6 +337,8 @@ func (a *approval) needsCallback() bool {
 		return false // recorded only: creating organisations is not wired yet
 	case a.in.Kind == portal.KindUserRegistration:
 		return a.st.Decision == portal.Approved
+	case a.in.Kind == portal.KindSiteRegistration:
+		return false // the parent Registration acts on the result
 	}
 	return true
 }
@@ -421,7 +429,7 @@ func (a *approval) check(in DecideInput) error {
 	if a.st.Status == domain.ApprovalUnresolved {
 		return temporal.NewApplicationError("the request could not be identified in the portal ("+a.st.Unresolved+"); decide it in the portal", ErrTypeUnresolved)
 	}
-	who := strings.ToLower(strings.TrimSpace(in.Approver))
+	who := approverName(in.Approver)
 	if !slices.Contains(a.st.Approvers, who) {
 		return temporal.NewApplicationError(fmt.Sprintf("%q is not an approver of this request", clampText(in.Approver, 254)), ErrTypeNotAnApprover)
 	}
@@ -446,7 +454,7 @@ func (a *approval) decide(ctx workflow.Context, in DecideInput) (ApprovalState, 
 	if err := a.check(in); err != nil {
 		return a.st, err
 	}
-	v := ApprovalVote{Approver: strings.ToLower(strings.TrimSpace(in.Approver)), Decision: in.Decision,
+	v := ApprovalVote{Approver: approverName(in.Approver), Decision: in.Decision,
 		Reason: clampText(in.Reason, 1000), At: workflow.Now(ctx), Via: in.Via, DecisionID: in.DecisionID}
 	a.st.Votes = append(a.st.Votes, v)
 	approvals := 0
@@ -514,6 +522,14 @@ func (a *approval) eventObject() *portal.ApprovalEventObject {
 
 func (a *approval) notify(ctx workflow.Context, to []string, notice string) error {
 	for _, e := range to {
+		if ch, ok := strings.CutPrefix(e, portal.ChannelApproverPrefix); ok {
+			if err := a.requestChannel(ctx, ch, notice); err != nil {
+				if err := a.step(ctx, "notifyFailed", e, errText(err), "", nil, nil); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		err := workflow.ExecuteActivity(approvalMailCtx(ctx), approvalActs.NotifyApprover, activities.NotifyApproverInput{
 			ApprovalID: a.st.ID, Approver: e, Notice: notice, ExpiresAt: a.st.ExpiresAt, Kind: a.in.Kind,
 			PortalID: a.in.PortalID, Summary: a.in.Message,
@@ -528,10 +544,56 @@ func (a *approval) notify(ctx workflow.Context, to []string, notice string) erro
 	return nil
 }
 
+// requestChannel sends a channel approver the request through the channel
+// delivery machinery: an event for that channel only and its Delivery
+// (signed, retried on the channel's schedule, attempts recorded), which
+// adds single-use decision links when it sends. The Delivery outlives the
+// approval if it must (ParentClosePolicy abandon); the approval waits only
+// for it to start.
+func (a *approval) requestChannel(ctx workflow.Context, channelID, notice string) error {
+	eventID, err := newEventID(ctx)
+	if err != nil {
+		return err
+	}
+	eventType := domain.EventApprovalRequested
+	switch notice {
+	case activities.NoticeReminder:
+		eventType = domain.EventApprovalReminded
+	case activities.NoticeEscalated:
+		eventType = domain.EventApprovalEscalated
+	}
+	deliveryID := DeliveryID(eventID, domain.TargetChannel, channelID)
+	obj := a.eventObject()
+	obj.Request = a.in.Message
+	var res activities.RequestChannelApprovalResult
+	err = workflow.ExecuteActivity(storeCtx(ctx), approvalActs.RequestChannelApproval, activities.RequestChannelApprovalInput{
+		ChannelID: channelID, EventID: eventID, EventType: eventType, DeliveryID: deliveryID, Object: *obj, At: workflow.Now(ctx),
+	}).Get(ctx, &res)
+	if err != nil {
+		return err
+	}
+	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        deliveryID,
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattr.Target.ValueSet(domain.TargetChannel+":"+channelID),
+			searchattr.EventType.ValueSet(eventType),
+			searchattr.Status.ValueSet(domain.DeliveryPending),
+		),
+	})
+	return workflow.ExecuteChildWorkflow(child, Delivery, DeliveryInput{DeliveryID: deliveryID, EventID: eventID, EventType: eventType,
+		TargetKind: domain.TargetChannel, TargetID: channelID, Schedule: res.Schedule, FirstAttempt: 1,
+	}).GetChildWorkflowExecution().Get(ctx, nil)
+}
+
 func (a *approval) upsertSearch(ctx workflow.Context) {
+	owner := searchattr.Portal.ValueSet(a.in.PortalID)
+	if a.in.Kind == portal.KindSiteRegistration {
+		owner = searchattr.Site.ValueSet(a.in.PortalID)
+	}
 	upd := []temporal.SearchAttributeUpdate{
 		searchattr.Status.ValueSet(a.st.Status),
-		searchattr.Portal.ValueSet(a.in.PortalID),
+		owner,
 		searchattr.ApprovalKind.ValueSet(string(a.in.Kind)),
 	}
 	if a.st.ExpiresAt != nil && !a.st.Decided() {
@@ -551,6 +613,27 @@ func approverList(emails []string) []string {
 		}
 	}
 	return out
+}
+
+// channelApprovers are a policy's channels as approvers, ids as configured.
+func channelApprovers(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if n := portal.ChannelApprover(strings.TrimSpace(id)); id != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// approverName is how an approver is compared and recorded: an email in
+// lower case, a channel ("channel:{id}") as its id is spelled.
+func approverName(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, portal.ChannelApproverPrefix) {
+		return s
+	}
+	return strings.ToLower(s)
 }
 
 func reasonSuffix(r string) string {

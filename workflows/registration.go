@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"gatehouse/activities"
 	"gatehouse/internal/domain"
 	"gatehouse/internal/mapping"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/searchattr"
 	"gatehouse/internal/site"
 )
@@ -98,6 +100,8 @@ const (
 	StatusMissing      = "missing"       // an update for a user that does not exist
 	StatusSiteDeleted  = "site-deleted"  // the site or the user was removed meanwhile
 	StatusEmailRefused = "email-refused" // the SMTP server refused the address for good
+	StatusHeld         = "held"          // waiting for the site's approval: nothing sent yet
+	StatusRejected     = "rejected"      // the site's approval rejected the user: blocked
 )
 
 // RegistrationState is what the state query and the result show.
@@ -285,9 +289,83 @@ func (r *registration) submit(ctx workflow.Context, s Submission) error {
 	case !sendEmail:
 		r.note(ctx, "sendEmail is off: user created without email")
 		r.setStatus(ctx, StatusCreated)
+	case res.Site.RequireApproval && workflow.GetVersion(ctx, changeRegistrationApproval, workflow.DefaultVersion, 1) == 1:
+		return r.hold(ctx, s, res.Status)
 	default:
 		return r.sendLink(ctx)
 	}
+	return nil
+}
+
+// hold runs the site's Approval as a child workflow and sends the link
+// only once it approves; a rejection blocks the user and sends the site's
+// rejection email (if it has one). Signals arriving meanwhile wait in their
+// channels and are handled afterwards (a resend of a rejected user is
+// ignored: the user is blocked).
+func (r *registration) hold(ctx workflow.Context, s Submission, status string) error {
+	if status == domain.UserBlocked {
+		r.note(ctx, "the user is blocked (rejected before): nothing sent")
+		r.setStatus(ctx, StatusRejected)
+		return nil
+	}
+	r.setStatus(ctx, StatusHeld)
+	r.note(ctx, "the site requires approval: no email until approved")
+	summary, err := json.Marshal(map[string]string{"SiteID": r.in.SiteID, "UserID": r.in.UserID, "Email": s.Registrant.Email,
+		"First": s.Registrant.FirstName, "Last": s.Registrant.LastName})
+	if err != nil {
+		return err
+	}
+	id := ApprovalID(r.in.SiteID, portal.KindSiteRegistration, r.in.UserID)
+	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: id,
+		// A user registering again after an approval closed is held again.
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattr.Status.ValueSet(domain.ApprovalPending),
+			searchattr.Site.ValueSet(r.in.SiteID),
+			searchattr.ApprovalKind.ValueSet(string(portal.KindSiteRegistration)),
+		),
+	})
+	// The approval's "event" is the webhook request that registered the
+	// user: a registration held again is a new request, not a retry.
+	trigger := s.RequestID
+	if trigger == "" {
+		if trigger, err = newEventID(ctx); err != nil {
+			return err
+		}
+	}
+	var st ApprovalState
+	err = workflow.ExecuteChildWorkflow(child, Approval, ApprovalInput{PortalID: r.in.SiteID, Kind: portal.KindSiteRegistration,
+		EntityID: r.in.UserID, EventID: trigger, Message: summary, Policy: *r.site.Approval}).Get(ctx, &st)
+	if err != nil {
+		return err
+	}
+	if st.Decision == portal.Approved {
+		r.note(ctx, "approved by %s via %s", st.DecidedBy, st.Via)
+		return r.sendLink(ctx)
+	}
+	r.note(ctx, "rejected by %s via %s%s", st.DecidedBy, st.Via, reasonSuffix(st.Reason))
+	eventID, err := newEventID(ctx)
+	if err != nil {
+		return err
+	}
+	err = workflow.ExecuteActivity(storeCtx(ctx), storeActs.RejectRegistrant, activities.RejectRegistrantInput{
+		SiteID: r.in.SiteID, UserID: r.in.UserID, EventID: eventID, At: workflow.Now(ctx)}).Get(ctx, nil)
+	if err != nil {
+		return r.gone(ctx, err)
+	}
+	var sent activities.SendRejectionResult
+	err = workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendRejection, activities.SendRejectionInput{
+		SiteID: r.in.SiteID, UserID: r.in.UserID, Key: eventID}).Get(ctx, &sent)
+	if err != nil {
+		return r.gone(ctx, err)
+	}
+	if sent.Template != "" {
+		r.note(ctx, "rejection sent with %s", sent.Template)
+	} else {
+		r.note(ctx, "the site has no webhookRejectedEmailTemplate: no email")
+	}
+	r.setStatus(ctx, StatusRejected)
 	return nil
 }
 

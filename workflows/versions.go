@@ -10,4 +10,11 @@ const (
 	// changeDeliveryMarkStopped: a delivery that ends in an error records
 	// its row as failed (MarkDelivery) before the workflow fails.
 	changeDeliveryMarkStopped = "delivery-mark-stopped"
+	// changeRegistrationApproval: a registration on a site with
+	// requireApproval is held for an Approval child workflow before any
+	// email is sent.
+	changeRegistrationApproval = "registration-approval"
+	// changeApprovalChannels: an approval policy's approvers.channels vote
+	// too; each is sent a signed request with decision links (a Delivery).
+	changeApprovalChannels = "approval-channel-approvers"
 )

@@ -19,6 +19,7 @@ import (
 	"gatehouse/gateway/web"
 	"gatehouse/internal/domain"
 	"gatehouse/internal/portal"
+	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 	"gatehouse/workflows"
 )
@@ -135,11 +136,15 @@ func (s *server) listApprovals(c *gin.Context) {
 		errs = append(errs, domain.FieldError{Field: "status", Message: "must be one of " + strings.Join(approvalStatuses, ", ")})
 	}
 	if f.Kind != "" {
-		if _, err := portal.ParseKind(f.Kind); err != nil {
-			errs = append(errs, domain.FieldError{Field: "kind", Message: err.Error()})
+		if !slices.Contains(portal.AllKinds(), portal.Kind(f.Kind)) {
+			names := make([]string, 0, 4)
+			for _, k := range portal.AllKinds() {
+				names = append(names, string(k))
+			}
+			errs = append(errs, domain.FieldError{Field: "kind", Message: portal.UnknownName("kind", f.Kind, names).Error()})
 		}
 	}
-	if f.PortalID != "" && !portal.ValidID(f.PortalID) {
+	if f.PortalID != "" && !portal.ValidID(f.PortalID) && !site.ValidID(f.PortalID) {
 		errs = append(errs, domain.FieldError{Field: "portal", Message: portal.IDRule})
 	}
 	if cur := c.Query("cursor"); cur != "" {

@@ -2,10 +2,13 @@ package admin
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,11 +52,27 @@ func (s *server) putPortal(c *gin.Context) {
 		s.Unavailable(c, err)
 		return
 	}
-	if probs := p.Validate(old.AdminToken != ""); len(probs) > 0 {
-		fields := make([]domain.FieldError, len(probs))
-		for i, pr := range probs {
-			fields[i] = domain.FieldError{Field: pr.Field, Message: pr.Reason}
+	probs := p.Validate(old.AdminToken != "")
+	fields := make([]domain.FieldError, len(probs))
+	for i, pr := range probs {
+		fields[i] = domain.FieldError{Field: pr.Field, Message: pr.Reason}
+	}
+	if len(probs) == 0 {
+		kinds := make([]string, 0, len(p.Approvals))
+		for k := range p.Approvals {
+			kinds = append(kinds, string(k))
 		}
+		slices.Sort(kinds)
+		for _, k := range kinds {
+			missing, err := s.missingChannels(c, p.Approvals[portal.Kind(k)], "approvals."+k)
+			if err != nil {
+				s.Unavailable(c, err)
+				return
+			}
+			fields = append(fields, missing...)
+		}
+	}
+	if len(fields) > 0 {
 		web.AbortFields(c, http.StatusBadRequest, "invalid_portal", fields)
 		return
 	}
@@ -108,4 +127,21 @@ func (s *server) generateInboundSecret(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"inboundSecret": secret})
+}
+
+// missingChannels names every approver channel of pol that does not exist:
+// an approval would otherwise wait for a vote nobody is asked for.
+func (s *server) missingChannels(ctx context.Context, pol *portal.Policy, field string) ([]domain.FieldError, error) {
+	var out []domain.FieldError
+	fields, ids := pol.ChannelFields(field)
+	for i, id := range ids {
+		_, _, err := s.Store.GetChannel(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			out = append(out, domain.FieldError{Field: fields[i], Message: fmt.Sprintf("no channel %q (create it with POST /api/v1/channels)", id)})
+		case err != nil:
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -80,8 +80,17 @@ func (s *server) putSite(c *gin.Context) {
 		s.Unavailable(c, err)
 		return
 	}
-	if errs := st.Validate(func(t string) bool { return slices.Contains(ids, t) }); len(errs) > 0 {
-		web.AbortFields(c, http.StatusBadRequest, "invalid_site", siteFieldErrors(errs))
+	errs := siteFieldErrors(st.Validate(func(t string) bool { return slices.Contains(ids, t) }))
+	if len(errs) == 0 {
+		missing, err := s.missingChannels(c, st.Registration.Approval, "webhooksiteregistration.approval")
+		if err != nil {
+			s.Unavailable(c, err)
+			return
+		}
+		errs = missing
+	}
+	if len(errs) > 0 {
+		web.AbortFields(c, http.StatusBadRequest, "invalid_site", errs)
 		return
 	}
 	var keyHash []byte
@@ -191,6 +200,7 @@ func (s *server) deleteEmailTemplate(c *gin.Context) {
 		"webhookSetPassEmailTemplate": r.SetPassTemplate, "iCalEmailTemplate": r.ICalTemplate,
 		"webhookConfirmedEmailTemplate": r.ConfirmedTemplate, "webhookSetPassEmailTemplatePostEvent": r.SetPassTemplatePostEvent,
 		"webhookConfirmedEmailTemplatePostEvent": r.ConfirmedTemplatePostEvent,
+		"webhookRejectedEmailTemplate":           r.RejectedTemplate,
 	} {
 		if used == id {
 			web.Abort(c, http.StatusConflict, "template_in_use", "the site's "+slot+" uses this template; point it elsewhere first")

@@ -46,8 +46,8 @@ func (s *server) limited(c *gin.Context) {
 }
 
 type linkPage struct {
-	Title, Message, Decision, Verb, Approver, ApprovalID, Kind, PortalID, Request string
-	Form                                                                          bool
+	Title, Message, Decision, Verb, Approver, ApprovalID, Kind, Where, PortalID, Request string
+	Form                                                                                 bool
 }
 
 var page = template.Must(template.New("link").Parse(`<!doctype html>
@@ -56,7 +56,7 @@ var page = template.Must(template.New("link").Parse(`<!doctype html>
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}pre{white-space:pre-wrap;background:#f4f4f4;padding:.5rem}button{font-size:1.1rem;padding:.5rem 1.5rem}</style>
 </head><body><h1>{{.Title}}</h1>
 {{if .Message}}<p id="message">{{.Message}}</p>{{end}}
-{{if .Form}}<p>{{.Approver}}, you are about to <strong>{{.Verb}}</strong> this {{.Kind}} on portal {{.PortalID}}.</p>
+{{if .Form}}<p>{{.Approver}}, you are about to <strong>{{.Verb}}</strong> this {{.Kind}} on {{.Where}} {{.PortalID}}.</p>
 <pre>{{.Request}}</pre>
 <form method="post"><button type="submit" id="confirm">{{.Verb}}</button></form>{{end}}
 </body></html>`))
@@ -117,12 +117,21 @@ func (s *server) confirm(c *gin.Context) {
 		return
 	}
 	a, _, _, err := s.Store.GetApproval(c, l.ApprovalID)
-	if err != nil {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		gone(c)
 		return
+	case err != nil:
+		s.Log.Warn("approval link", "err", err)
+		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
+		return
+	}
+	where := "portal"
+	if a.Kind == string(portal.KindSiteRegistration) {
+		where = "site"
 	}
 	render(c, http.StatusOK, linkPage{Title: verb(l.Decision) + " request?", Form: true, Verb: verb(l.Decision), Decision: l.Decision,
-		Approver: l.Approver, ApprovalID: a.ID, Kind: a.Kind, PortalID: a.PortalID, Request: string(a.Summary)})
+		Approver: l.Approver, ApprovalID: a.ID, Kind: a.Kind, Where: where, PortalID: a.PortalID, Request: string(a.Summary)})
 }
 
 // decide votes with the link's approver and decision. The Update id is

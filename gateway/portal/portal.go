@@ -55,9 +55,10 @@ func unauthorized(c *gin.Context) {
 }
 
 // ingest accepts one portal event. The checks run cheapest first; the
-// answer is 202 once the event and its outbox row are committed together,
+// answer is 202 once the event and its outbox row are committed together
+// (and, for an event that starts an approval, its workflow is started),
 // 200 with the first event's id for a duplicate, 503 with nothing stored
-// when MySQL fails.
+// when MySQL fails or an approval's workflow cannot be started.
 func (s *server) ingest(c *gin.Context) {
 	if ok, wait := s.limiter.Allow(c.ClientIP(), time.Now()); !ok {
 		c.Header("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
@@ -121,10 +122,15 @@ func (s *server) ingest(c *gin.Context) {
 		web.Abort(c, http.StatusBadRequest, "invalid_event", err.Error())
 		return
 	}
-	s.accept(c, id, ev)
+	s.accept(c, p, ev)
 }
 
-func (s *server) accept(c *gin.Context, portalID string, ev *portal.Event) {
+// startTimeout bounds the approval's start inside the event's transaction
+// (the transaction holds a connection and the dedup key meanwhile).
+const startTimeout = 5 * time.Second
+
+func (s *server) accept(c *gin.Context, p portal.Portal, ev *portal.Event) {
+	portalID := p.ID
 	now := time.Now().UTC()
 	eventID := domain.NewEventID(now)
 	key := ev.DedupKey()
@@ -133,8 +139,29 @@ func (s *server) accept(c *gin.Context, portalID string, ev *portal.Event) {
 	de := domain.Event{ID: eventID, EventType: ev.Name, EventObjectType: domain.ObjectTypePortalEvent,
 		ObjectID: ev.ObjectID(portalID), Object: ev.Message, Source: "portal:" + portalID, OccurredAt: now,
 		SentTimestamp: ev.RawTimestamp}
-	firstID, created, err := s.Store.AcceptPortalEvent(c, pe, de)
+	// An event that starts an approval is accepted only with its workflow:
+	// the start runs inside the transaction, and a failed start stores
+	// nothing, so the portal's retry is a new event, not a duplicate of a
+	// half-stored one. Other events are durable once committed: the relay
+	// starts their deliveries if the fast path below fails.
+	var durable func(context.Context) error
+	var startErr error
+	if st, ok := ev.StartsApproval(); ok && p.Approvals[st.Kind] != nil {
+		durable = func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, startTimeout)
+			defer cancel()
+			startErr = s.Dispatcher.StartApproval(ctx, domain.StoredEvent{Event: de})
+			return startErr
+		}
+	}
+	firstID, created, err := s.Store.AcceptPortalEventWith(c, pe, de, durable)
 	if err != nil {
+		c.Header("Retry-After", "30")
+		if startErr != nil {
+			s.Log.Warn("portal event: approval not started", "portal", portalID, "event", ev.Name, "error", err)
+			web.Abort(c, http.StatusServiceUnavailable, "unavailable", "Temporal is unavailable; the approval was not started and nothing was stored, retry")
+			return
+		}
 		s.Log.Warn("portal event: store", "portal", portalID, "event", ev.Name, "error", err)
 		web.Abort(c, http.StatusServiceUnavailable, "unavailable", "MySQL is unavailable; nothing was stored, retry")
 		return

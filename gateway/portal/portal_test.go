@@ -231,3 +231,46 @@ func TestMySQLDownAnswers503(t *testing.T) {
 		t.Fatalf("after restore: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestTemporalDownOnApprovalAnswers503: an event that starts an approval is
+// accepted only with its workflow. With Temporal unreachable it gets 503
+// with Retry-After and nothing is stored; the portal's retry is then a new
+// event (202, not a duplicate) and the approval waits. An event that only
+// forwards is durable once committed and keeps its 202.
+func TestTemporalDownOnApprovalAnswers503(t *testing.T) {
+	env := testkit.Get(t)
+	temporalProxy := testkit.NewProxy(t, env.Temporal(t).FrontendAddr())
+	app := env.StartApp(t, func(c *config.Config) { c.Temporal.Address = temporalProxy.Addr() })
+	id, secret := newPortal(t, app, map[string]any{"approvals": map[string]any{
+		"userRegistration": map[string]any{"approvers": map[string]any{"emails": []string{gatewaytest.Email("boss")}}}}})
+	held := []byte(`{"Event":"UserRegistered","Message":{"ID":41,"Email":"held@example.test","Status":"inactive"},"Timestamp":"2024-04-22T16:38:54Z"}`)
+	forwarded := []byte(`{"Event":"PasswordReset","Message":{"ID":41,"Email":"held@example.test"},"Timestamp":"2024-04-22T16:38:55Z"}`)
+	temporalProxy.Cut()
+	r := post(t, app, id, held, header+": "+secret)
+	if r.Status != 503 || r.Header.Get("Retry-After") == "" || !strings.Contains(r.Body, "Temporal") {
+		t.Fatalf("temporal down, approval: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	ctx := context.Background()
+	if n, err := app.Store.CountPortalEvents(ctx, id); err != nil || n != 0 {
+		t.Fatalf("%d portal events after a 503 (%v)", n, err)
+	}
+	if r := post(t, app, id, forwarded, header+": "+secret); r.Status != 202 || r.JSON(t)["dispatch"] != "queued" {
+		t.Fatalf("temporal down, forward only: %d %s", r.Status, r.Body)
+	}
+	temporalProxy.Restore()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r = post(t, app, id, held, header+": "+secret)
+		if r.Status != 503 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r.Status != 202 || r.JSON(t)["status"] != "accepted" {
+		t.Fatalf("retry after restore: %d %s", r.Status, r.Body)
+	}
+	gatewaytest.WaitApproval(t, app, "Approval:"+id+":userRegistration:41", "pending")
+	if r := post(t, app, id, held, header+": "+secret); r.Status != 200 || r.JSON(t)["status"] != "duplicate" {
+		t.Fatalf("third delivery: %d %s", r.Status, r.Body)
+	}
+}

@@ -53,6 +53,14 @@ func (d *Dispatcher) approvals(ctx context.Context, se domain.StoredEvent) error
 	return nil
 }
 
+// StartApproval starts the approval a portal event asks for, if its
+// portal holds that kind; other events start nothing. Ingest calls it
+// inside the event's transaction (an approval is answered 202 only once
+// its workflow exists); dispatching the event later finds it started.
+func (d *Dispatcher) StartApproval(ctx context.Context, se domain.StoredEvent) error {
+	return d.approvals(ctx, se)
+}
+
 func (d *Dispatcher) startApproval(ctx context.Context, se domain.StoredEvent, portalID string, ev *portal.Event, s portal.Start) error {
 	p, _, err := d.Store.GetPortal(ctx, portalID)
 	if errors.Is(err, store.ErrNotFound) {

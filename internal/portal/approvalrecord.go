@@ -62,7 +62,27 @@ type ApprovalEventObject struct {
 	ExpiresAt  *time.Time              `json:"expiresAt,omitempty"`
 	Decision   *ApprovalDecisionObject `json:"decision,omitempty"`
 	Callback   *ApprovalCallbackObject `json:"callback,omitempty"`
+	// Approver is set on the request sent to one channel approver
+	// ("channel:{channelId}"); that request goes to that channel only, and
+	// Links are added when it is sent (minted per attempt, stored hashed).
+	Approver string               `json:"approver,omitempty"`
+	Links    *ApprovalLinksObject `json:"links,omitempty"`
 }
+
+// ApprovalLinksObject are a channel approver's single-use decision URLs:
+// GET shows a confirmation page, POST decides.
+type ApprovalLinksObject struct {
+	Approve   string    `json:"approve"`
+	Reject    string    `json:"reject"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// ChannelApproverPrefix marks a channel among an approval's approvers:
+// "channel:{channelId}" (the id as configured; emails are lowercased).
+const ChannelApproverPrefix = "channel:"
+
+// ChannelApprover is the approver name of a channel.
+func ChannelApprover(channelID string) string { return ChannelApproverPrefix + channelID }
 
 // ApprovalDecisionObject is the decision in an event.
 type ApprovalDecisionObject struct {

@@ -118,30 +118,35 @@ func (p *Portal) ApplyDefaults() {
 		p.Approvals = map[Kind]*Policy{}
 	}
 	for k, pol := range p.Approvals {
-		if pol == nil {
-			continue
-		}
-		if pol.RequiredApprovals == 0 {
-			pol.RequiredApprovals = 1
-		}
-		if pol.OnExpiry == "" {
-			pol.OnExpiry = OnExpiryReject
-		}
-		if pol.OnPortalError == "" {
-			pol.OnPortalError = OnPortalErrorFail
-		}
-		if k == KindOrganisationRequest && pol.OrganisationApproval == "" {
-			pol.OrganisationApproval = OrganisationRecord
-		}
-		if pol.Approvers.Emails == nil {
-			pol.Approvers.Emails = []string{}
-		}
-		if pol.Approvers.Channels == nil {
-			pol.Approvers.Channels = []string{}
-		}
-		if pol.EscalateTo == nil {
-			pol.EscalateTo = []string{}
-		}
+		pol.ApplyDefaults(k)
+	}
+}
+
+// ApplyDefaults fills what a policy of kind k may leave out (nil: nothing).
+func (pol *Policy) ApplyDefaults(k Kind) {
+	if pol == nil {
+		return
+	}
+	if pol.RequiredApprovals == 0 {
+		pol.RequiredApprovals = 1
+	}
+	if pol.OnExpiry == "" {
+		pol.OnExpiry = OnExpiryReject
+	}
+	if pol.OnPortalError == "" {
+		pol.OnPortalError = OnPortalErrorFail
+	}
+	if k == KindOrganisationRequest && pol.OrganisationApproval == "" {
+		pol.OrganisationApproval = OrganisationRecord
+	}
+	if pol.Approvers.Emails == nil {
+		pol.Approvers.Emails = []string{}
+	}
+	if pol.Approvers.Channels == nil {
+		pol.Approvers.Channels = []string{}
+	}
+	if pol.EscalateTo == nil {
+		pol.EscalateTo = []string{}
 	}
 }
 
@@ -219,6 +224,10 @@ func (p *Portal) Validate(adminTokenStored bool) []Problem {
 	return probs
 }
 
+// Validate checks a policy of kind k after ApplyDefaults; field prefixes
+// the names of bad fields.
+func (pol *Policy) Validate(k Kind, field string) []Problem { return pol.validate(k, field) }
+
 func (pol *Policy) validate(k Kind, field string) []Problem {
 	var probs []Problem
 	bad := func(f, format string, a ...any) {
@@ -250,8 +259,9 @@ func (pol *Policy) validate(k Kind, field string) []Problem {
 	switch {
 	case pol.RequiredApprovals < 1:
 		bad("requiredApprovals", "must be at least 1")
-	case len(pol.Approvers.Emails) > 0 && pol.RequiredApprovals > len(pol.Approvers.Emails):
-		bad("requiredApprovals", "is %d but only %d approvers.emails can vote", pol.RequiredApprovals, len(pol.Approvers.Emails))
+	case len(pol.Approvers.Emails)+len(pol.Approvers.Channels) > 0 && pol.RequiredApprovals > len(pol.Approvers.Emails)+len(pol.Approvers.Channels):
+		bad("requiredApprovals", "is %d but only %d approvers (emails and channels) can vote", pol.RequiredApprovals,
+			len(pol.Approvers.Emails)+len(pol.Approvers.Channels))
 	}
 	if d, err := ParseDuration(pol.RemindEvery); err != nil {
 		bad("remindEvery", "%s", err.Error())
@@ -279,7 +289,9 @@ func (pol *Policy) validate(k Kind, field string) []Problem {
 		bad("onExpiry", "must be one of reject, approve, escalate")
 	}
 	emails("escalateTo", pol.EscalateTo)
-	if auto {
+	if auto && k == KindSiteRegistration {
+		bad("autoApprove", "applies to portal approvals only; a site's registrations are held for people")
+	} else if auto {
 		if _, err := CompileAutoApprove(pol.AutoApprove); err != nil {
 			bad("autoApprove", "%s", err.Error())
 		}
@@ -341,4 +353,17 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, bad
 	}
 	return v, nil
+}
+
+// ChannelFields lists every channel a policy names, with the field that
+// names it (the PUT checks that each exists).
+func (pol *Policy) ChannelFields(field string) (fields, ids []string) {
+	if pol == nil {
+		return nil, nil
+	}
+	for i, c := range pol.Approvers.Channels {
+		fields = append(fields, fmt.Sprintf("%s.approvers.channels[%d]", field, i))
+		ids = append(ids, c)
+	}
+	return fields, ids
 }

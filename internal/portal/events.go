@@ -80,10 +80,19 @@ const (
 	KindUserRegistration    Kind = "userRegistration"
 )
 
-// Kinds returns the approval kinds.
+// KindSiteRegistration is a registration on a Gatehouse site with
+// requireApproval: not a portal kind (a site names its policy under
+// webhooksiteregistration.approval), but the same Approval workflow, with
+// the site's id where a portal's would be.
+const KindSiteRegistration Kind = "siteRegistration"
+
+// Kinds returns the approval kinds a portal's policy names.
 func Kinds() []Kind {
 	return []Kind{KindAccessRequest, KindOrganisationRequest, KindUserRegistration}
 }
+
+// AllKinds are Kinds and KindSiteRegistration: what approvals list.
+func AllKinds() []Kind { return append(Kinds(), KindSiteRegistration) }
 
 // ParseKind checks a kind name (from an URL or a policy key).
 func ParseKind(s string) (Kind, error) {

@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/internal/domain"
 	"gatehouse/internal/iprules"
+	"gatehouse/internal/portal"
 )
 
 // Site is what PUT /api/v1/sites/{siteId} stores and GET returns.
@@ -65,6 +66,13 @@ type Webhooksiteregistration struct {
 	ConfirmedTemplatePostEvent   string          `json:"webhookConfirmedEmailTemplatePostEvent"`
 	AuthMethod                   string          `json:"authMethod"`
 	LinkExpirySeconds            int             `json:"linkExpirySeconds"`
+	// RequireApproval holds every new registration for Approval (same
+	// shape as a portal kind's policy): no set-password email or calendar
+	// invitation until approved; a rejected user is blocked and gets
+	// RejectedTemplate when one is set.
+	RequireApproval  bool           `json:"requireApproval"`
+	Approval         *portal.Policy `json:"approval,omitempty"`
+	RejectedTemplate string         `json:"webhookRejectedEmailTemplate"`
 }
 
 // KeyHeaderInfo says where the key travels when getRegistrationKeyFromHeader is on.
@@ -181,6 +189,7 @@ func (s *Site) ApplyDefaults() {
 	if r.LinkExpirySeconds == 0 {
 		r.LinkExpirySeconds = 86400
 	}
+	r.Approval.ApplyDefaults(portal.KindSiteRegistration)
 	if r.AuthMethod == AuthMagicLink {
 		def(&r.SetPassTemplate, TemplateMagicLink)
 	} else {
@@ -321,7 +330,16 @@ func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError
 		!strings.HasPrefix(r.CompleteButtonURL, "https://") {
 		bad(p+"completeButtonUrl", "must be a path or an http(s) URL")
 	}
+	if r.RequireApproval && r.Approval == nil {
+		bad(p+"approval", "is required when requireApproval is on (approvers, as in a portal's approval policy)")
+	}
+	if r.Approval != nil {
+		for _, pr := range r.Approval.Validate(portal.KindSiteRegistration, p+"approval") {
+			bad(pr.Field, "%s", pr.Reason)
+		}
+	}
 	for field, id := range map[string]string{
+		"webhookRejectedEmailTemplate":           r.RejectedTemplate,
 		"webhookSetPassEmailTemplate":            r.SetPassTemplate,
 		"iCalEmailTemplate":                      r.ICalTemplate,
 		"webhookConfirmedEmailTemplate":          r.ConfirmedTemplate,

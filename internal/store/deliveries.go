@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"gatehouse/internal/domain"
 )
 
@@ -51,6 +53,23 @@ func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) error {
 	}
 	_, err := s.db.ExecContext(ctx, b.String(), args...)
 	return err
+}
+
+// RecordTargetedEvent stores an event meant for one target and its
+// delivery in one transaction. The event is stored dispatched, so neither
+// the relay nor a fast path fans it out to subscribers; a repeated call
+// writes nothing twice.
+func (s *Store) RecordTargetedEvent(ctx context.Context, ev domain.Event, d Delivery) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error {
+		now := time.Now().UTC()
+		if _, err := insertEventPrevious(ctx, tx, ev, now); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT IGNORE INTO deliveries (id, event_id, event_type, target_kind, target_id, url, status, manual,
+			created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ID, d.EventID, d.EventType, d.TargetKind, d.TargetID,
+			ClampChars(d.URL, URLColumn), domain.DeliveryPending, d.Manual, now, now)
+		return err
+	})
 }
 
 // GetDelivery reads one delivery.

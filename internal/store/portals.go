@@ -202,6 +202,17 @@ var errPortalDuplicate = errors.New("duplicate portal event")
 // in one transaction. A delivery already stored (same portal and dedup
 // key) stores nothing and returns the first one's id with created false.
 func (s *Store) AcceptPortalEvent(ctx context.Context, pe PortalEvent, ev domain.Event) (firstID string, created bool, err error) {
+	return s.AcceptPortalEventWith(ctx, pe, ev, nil)
+}
+
+// AcceptPortalEventWith is AcceptPortalEvent with durable run inside the
+// transaction, after the rows are written and before the commit: when it
+// fails nothing is stored. Ingest starts an event's approval workflow
+// there, so the event and its workflow are durable together (the relay
+// cannot see the rows before the commit; a duplicate arriving meanwhile
+// waits on the dedup key). durable may run again when MySQL retries a
+// deadlock, so it must be idempotent.
+func (s *Store) AcceptPortalEventWith(ctx context.Context, pe PortalEvent, ev domain.Event, durable func(context.Context) error) (firstID string, created bool, err error) {
 	if pe.ID != ev.ID {
 		return "", false, fmt.Errorf("portal event %s and its event %s must share an id", pe.ID, ev.ID)
 	}
@@ -217,7 +228,10 @@ func (s *Store) AcceptPortalEvent(ctx context.Context, pe PortalEvent, ev domain
 		if err != nil {
 			return err
 		}
-		return insertEvent(ctx, tx, ev)
+		if err := insertEvent(ctx, tx, ev); err != nil || durable == nil {
+			return err
+		}
+		return durable(ctx)
 	})
 	switch {
 	case err == nil:

@@ -360,3 +360,40 @@ func (s *Store) DeleteUser(ctx context.Context, siteID, userID, source string) e
 		return insertEvent(ctx, tx, UserEvent(domain.EventUserDeleted, u, nil, source, time.Now().UTC()))
 	})
 }
+
+// BlockUser sets a user's status to blocked (an approval rejected the
+// registration), revokes its links and records UserUpdated under eventID.
+// It reports whether the status changed; a blocked user stays as it is.
+func (s *Store) BlockUser(ctx context.Context, siteID, userID, eventID, source string, at time.Time) (bool, error) {
+	changed := false
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		var row userRow
+		if err := tx.GetContext(ctx, &row, "SELECT "+userColumns+" FROM users WHERE id = ? AND site_id = ? FOR UPDATE", userID, siteID); err != nil {
+			return notFound(err)
+		}
+		if row.Status == domain.UserBlocked {
+			return nil
+		}
+		now := at.UTC()
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET status = ?, updated_at = ? WHERE id = ?", domain.UserBlocked, now, userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE link_tokens SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL", now, userID); err != nil {
+			return err
+		}
+		groups, err := userGroups(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		row.Status, row.UpdatedAt = domain.UserBlocked, now
+		u, err := row.user(groups)
+		if err != nil {
+			return err
+		}
+		changed = true
+		e := UserEvent(domain.EventUserUpdated, u, []string{"status"}, source, now)
+		e.ID = eventID
+		return insertEvent(ctx, tx, e)
+	})
+	return changed, err
+}

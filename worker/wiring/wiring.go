@@ -52,6 +52,7 @@ func register(r worker.Registry, d Deps) {
 		DefaultSecret: d.Config.SigningSecret,
 		DisableAfter:  d.Config.DisableAfter,
 		Log:           d.Log,
+		PublicURL:     d.Config.PublicURL,
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/notify"
+	"gatehouse/internal/portal"
 	"gatehouse/internal/signing"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
@@ -233,4 +234,69 @@ func TestIntegrationDeliveryErrorMarksFailed(t *testing.T) {
 		t.Fatalf("row %+v %v", row, err)
 	}
 	saveHistory(t, app.Temporal, id, run.GetRunID(), "delivery_error_marked_failed.json")
+}
+
+// TestIntegrationRegistrationHeld runs a registration on a site with
+// requireApproval: held for the Approval child (no email), approved, then
+// the link, an activation and the confirmation. Its history and the
+// child's are replay test inputs.
+func TestIntegrationRegistrationHeld(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st := site.Site{ID: "replay-held", EventName: "Held Summit"}
+	st.Registration.Enabled = true
+	st.Registration.RequireApproval = true
+	st.Registration.Approval = &portal.Policy{Approvers: portal.Approvers{Emails: []string{"gate@example.test"}}}
+	st.ApplyDefaults()
+	if _, _, err := app.Store.PutSite(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	addr := "held-" + time.Now().Format("150405.000") + "@example.test"
+	userID := mapping.UserID(st.ID, addr)
+	id := workflows.RegistrationID(st.ID, userID)
+	signal := func(name string, arg any) {
+		t.Helper()
+		_, err := app.Temporal.SignalWithStartWorkflow(ctx, id, name, arg, client.StartWorkflowOptions{TaskQueue: app.Config.Temporal.TaskQueue},
+			workflows.Registration, workflows.RegistrationInput{SiteID: st.ID, UserID: userID, Email: addr})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	signal(workflows.RegistrationSubmitSignal, workflows.Submission{RequestID: "held-r1", ReceivedAt: time.Now(), Action: domain.ActionRegister,
+		Registrant: mapping.Registrant{Email: addr, FirstName: "Held", LastName: "Back", Role: "viewerRole", Language: "en"}, Source: "test"})
+	sink := testkit.Get(t).Mail
+	// The approver's email says the registration is held; none went to the user.
+	if _, err := sink.Wait(ctx, func(m mailsink.Message) bool {
+		return mailsink.To("gate@example.test")(m) && strings.Contains(m.Text, userID)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sink.MessagesTo(addr)); n != 0 {
+		t.Fatalf("%d emails to a held user", n)
+	}
+	approvalID := workflows.ApprovalID(st.ID, portal.KindSiteRegistration, userID)
+	ast, err := workflows.DecideApproval(ctx, app.Temporal, approvalID, workflows.DecideInput{DecisionID: "held-d1",
+		Approver: "gate@example.test", Decision: portal.Approved, Via: domain.ViaAPI})
+	if err != nil || ast.Decision != portal.Approved {
+		t.Fatalf("decide: %+v %v", ast, err)
+	}
+	m, err := sink.Wait(ctx, mailsink.To(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := regexp.MustCompile(`token=([A-Za-z0-9_-]+)`).FindStringSubmatch(m.Text)[1]
+	if _, err := app.Store.ActivateWithToken(ctx, linktoken.Hash(tok), domain.PurposePassword, "$argon2id$test", "test"); err != nil {
+		t.Fatal(err)
+	}
+	signal(workflows.RegistrationActivatedSignal, workflows.Activated{Method: "password"})
+	var res workflows.RegistrationState
+	if err := app.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != workflows.StatusActive || res.LinksSent != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	saveHistory(t, app.Temporal, id, "", "registration_held_approved.json")
+	saveHistory(t, app.Temporal, approvalID, "", "approval_site_registration.json")
 }
