@@ -254,7 +254,7 @@ func TestTemporalDownOnApprovalAnswers503(t *testing.T) {
 	if n, err := app.Store.CountPortalEvents(ctx, id); err != nil || n != 0 {
 		t.Fatalf("%d portal events after a 503 (%v)", n, err)
 	}
-	if r := post(t, app, id, forwarded, header+": "+secret); r.Status != 202 || r.JSON(t)["dispatch"] != "queued" {
+	if r := post(t, app, id, forwarded, header+": "+secret); r.Status != 202 || r.JSON(t)["status"] != "accepted" {
 		t.Fatalf("temporal down, forward only: %d %s", r.Status, r.Body)
 	}
 	temporalProxy.Restore()
