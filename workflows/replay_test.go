@@ -16,7 +16,10 @@ import (
 // recorded from the real server by
 // `go test ./workflows/integration -run Integration -record`
 // (approval_two_of_three.json: an Approval with a retried vote, two of
-// three approvals and a callback that failed once).
+// three approvals and a callback that failed once;
+// registration_held_approved.json and approval_site_registration.json: a
+// registration on a site with requireApproval held for its Approval child,
+// approved, then the link and the activation).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/histories/*.json")
 	if err != nil {
