@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -310,11 +311,8 @@ func (r *registration) hold(ctx workflow.Context, s Submission, status string) e
 	}
 	r.setStatus(ctx, StatusHeld)
 	r.note(ctx, "the site requires approval: no email until approved")
-	summary, err := json.Marshal(map[string]string{"SiteID": r.in.SiteID, "UserID": r.in.UserID, "Email": s.Registrant.Email,
-		"First": s.Registrant.FirstName, "Last": s.Registrant.LastName})
-	if err != nil {
-		return err
-	}
+	summary := jsonObject("Email", s.Registrant.Email, "First", s.Registrant.FirstName, "Last", s.Registrant.LastName,
+		"SiteID", r.in.SiteID, "UserID", r.in.UserID)
 	id := ApprovalID(r.in.SiteID, portal.KindSiteRegistration, r.in.UserID)
 	child := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID: id,
@@ -330,12 +328,13 @@ func (r *registration) hold(ctx workflow.Context, s Submission, status string) e
 	// user: a registration held again is a new request, not a retry.
 	trigger := s.RequestID
 	if trigger == "" {
+		var err error
 		if trigger, err = newEventID(ctx); err != nil {
 			return err
 		}
 	}
 	var st ApprovalState
-	err = workflow.ExecuteChildWorkflow(child, Approval, ApprovalInput{PortalID: r.in.SiteID, Kind: portal.KindSiteRegistration,
+	err := workflow.ExecuteChildWorkflow(child, Approval, ApprovalInput{PortalID: r.in.SiteID, Kind: portal.KindSiteRegistration,
 		EntityID: r.in.UserID, EventID: trigger, Message: summary, Policy: *r.site.Approval}).Get(ctx, &st)
 	if err != nil {
 		return err
@@ -595,4 +594,43 @@ func mailCtx(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout:    time.Minute,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
+}
+
+// jsonObject writes {"k1":"v1",...} from string pairs, keys in the order
+// given. encoding/json is off limits in workflow code (workflowcheck: its
+// reflection caches), and strings need only JSON's escapes.
+func jsonObject(kv ...string) json.RawMessage {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := 0; i+1 < len(kv); i += 2 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		jsonString(&b, kv[i])
+		b.WriteByte(':')
+		jsonString(&b, kv[i+1])
+	}
+	b.WriteByte('}')
+	return json.RawMessage(b.String())
+}
+
+func jsonString(b *strings.Builder, s string) {
+	const hex = "0123456789abcdef"
+	b.WriteByte('"')
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x2028 || r == 0x2029:
+			b.WriteString("\\u")
+			b.WriteByte(hex[r>>12&0xf])
+			b.WriteByte(hex[r>>8&0xf])
+			b.WriteByte(hex[r>>4&0xf])
+			b.WriteByte(hex[r&0xf])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -327,5 +328,19 @@ func TestMergeSubmissions(t *testing.T) {
 	}
 	if got := mergeSendEmail(&no, &yes); got == nil || !*got {
 		t.Fatal("an explicit yes wins")
+	}
+}
+
+// jsonObject builds valid JSON from any strings (no encoding/json in
+// workflow code).
+func TestJSONObject(t *testing.T) {
+	odd := "a\"b\\c\n\x01\u2028<é>\xff"
+	raw := jsonObject("Email", odd, "First", "")
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	if want := strings.ToValidUTF8(odd, "\uFFFD"); m["Email"] != want || m["First"] != "" || len(m) != 2 {
+		t.Fatalf("round trip %q", m)
 	}
 }
