@@ -189,3 +189,36 @@ func TestEmailTemplates(t *testing.T) {
 		t.Fatalf("templates %v", list["totalCount"])
 	}
 }
+
+// requireApproval needs an approval policy; its channels must exist, its
+// rejection template too, and autoApprove is a portal-only setting.
+func TestSiteApprovalSettings(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	id := gatewaytest.Unique("site")
+	put := func(reg map[string]any) gatewaytest.Resp {
+		reg["enabled"] = true
+		return gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/"+id, map[string]any{"webhooksiteregistration": reg})
+	}
+	const p = "webhooksiteregistration."
+	r := put(map[string]any{"requireApproval": true, "webhookRejectedEmailTemplate": "nope"})
+	if got := fieldsOf(t, r); r.Status != 400 || got[p+"approval"] == "" || got[p+"webhookRejectedEmailTemplate"] == "" {
+		t.Fatalf("no policy: %d %s", r.Status, r.Body)
+	}
+	r = put(map[string]any{"requireApproval": true, "approval": map[string]any{"autoApprove": "{Message.PlanID} == 3",
+		"approvers": map[string]any{"emails": []string{"x@example.test"}}}})
+	if got := fieldsOf(t, r); r.Status != 400 || got[p+"approval.autoApprove"] == "" {
+		t.Fatalf("autoApprove: %d %s", r.Status, r.Body)
+	}
+	r = put(map[string]any{"requireApproval": true, "approval": map[string]any{"approvers": map[string]any{"channels": []string{"no-such-channel"}}}})
+	if got := fieldsOf(t, r); r.Status != 400 || !strings.Contains(got[p+"approval.approvers.channels[0]"], "no-such-channel") {
+		t.Fatalf("unknown channel: %d %s", r.Status, r.Body)
+	}
+	r = put(map[string]any{"requireApproval": true, "approval": map[string]any{"approvers": map[string]any{"emails": []string{"x@example.test"}}}})
+	if r.Status != 201 {
+		t.Fatalf("valid: %d %s", r.Status, r.Body)
+	}
+	reg := r.JSON(t)["webhooksiteregistration"].(map[string]any)
+	if pol := reg["approval"].(map[string]any); reg["requireApproval"] != true || pol["requiredApprovals"] != float64(1) || pol["onExpiry"] != "reject" {
+		t.Fatalf("saved %v", reg)
+	}
+}
