@@ -19,7 +19,8 @@ import (
 // three approvals and a callback that failed once;
 // registration_held_approved.json and approval_site_registration.json: a
 // registration on a site with requireApproval held for its Approval child,
-// approved, then the link and the activation).
+// approved, then the link and the activation; approval_channel_approver.json:
+// a channel approver sent its request as a child Delivery, then voting).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/histories/*.json")
 	if err != nil {
