@@ -16,7 +16,10 @@ import (
 // recorded from the real server by
 // `go test ./workflows/integration -run Integration -record`
 // (approval_two_of_three.json: an Approval with a retried vote, two of
-// three approvals and a callback that failed once).
+// three approvals and a callback that failed once, from before the callback
+// was a Delivery; approval_callback_delivery.json and
+// delivery_portal_callback.json: the same with the callback a child
+// Delivery that failed twice).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/histories/*.json")
 	if err != nil {

@@ -365,6 +365,12 @@ func (j *JSONText) Scan(src any) error {
 	return nil
 }
 
+// UnmarshalJSON keeps a copy of the JSON as is (API clients, tests).
+func (j *JSONText) UnmarshalJSON(b []byte) error {
+	*j = append((*j)[:0], b...)
+	return nil
+}
+
 // MarshalJSON answers the stored JSON as is (null when empty).
 func (j JSONText) MarshalJSON() ([]byte, error) {
 	if len(j) == 0 {

@@ -210,6 +210,7 @@ func TestIntegrationApproval(t *testing.T) {
 		t.Fatalf("retry of a portal callback: %d", code)
 	}
 	saveHistory(t, app.Temporal, id, "", "approval_callback_delivery.json")
+	saveHistory(t, app.Temporal, wantDelivery, "", "delivery_portal_callback.json")
 }
 
 // TestIntegrationApprovalPortal422: a 422 is read back; already in the
