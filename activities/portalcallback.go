@@ -47,7 +47,9 @@ func (a *Deliverer) portalAttempt(ctx context.Context, d store.Delivery, in Atte
 	if err != nil {
 		return AttemptResult{}, err
 	}
-	req := notify.Request{Method: call.method, URL: strings.TrimRight(p.BaseURL, "/") + tykportal.APIPrefix + call.path}
+	// The row shows the request as sent; the admin token only as masked.
+	req := notify.Request{Method: call.method, URL: strings.TrimRight(p.BaseURL, "/") + tykportal.APIPrefix + call.path,
+		Header: http.Header{"Authorization": {notify.Masked}}}
 	c, err := tykportal.New(p.BaseURL, sec.AdminToken, a.HTTP)
 	if err != nil {
 		return a.once(ctx, d, in, req, failed(err.Error()))

@@ -144,7 +144,8 @@ func TestPortalCallbackReads422Back(t *testing.T) {
 			t.Fatalf("%s: %+v", onErr, res)
 		}
 		atts, _ := d.DB.Attempts(context.Background(), del.ID)
-		if len(atts) != 1 || atts[0].Method != "PUT" || !strings.HasSuffix(atts[0].URL, fmt.Sprintf("/portal-api/access_requests/%d/approve", id)) {
+		if len(atts) != 1 || atts[0].Method != "PUT" || !strings.HasSuffix(atts[0].URL, fmt.Sprintf("/portal-api/access_requests/%d/approve", id)) ||
+			atts[0].RequestHeaders["Authorization"] != notify.Masked {
 			t.Fatalf("attempt rows %+v", atts)
 		}
 	}
