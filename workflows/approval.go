@@ -422,9 +422,9 @@ func (a *approval) callback(ctx workflow.Context) error {
 }
 
 // callbackDelivery calls the portal back through a Delivery of the engine
-// (child workflow Delivery:{requestEventId}:portal:{portalId}): signed,
-// retried on its schedule, each attempt claimed once and recorded, listed
-// in GET /api/v1/deliveries. The approval waits for it and copies its
+// (child workflow Delivery:{requestEventId}:portal:{portalId}): sent with
+// the portal's admin token, retried on its schedule, each attempt claimed
+// once and recorded, listed in GET /api/v1/deliveries. The approval waits for it and copies its
 // attempts into the audit.
 func (a *approval) callbackDelivery(ctx workflow.Context) error {
 	if a.in.Kind != portal.KindOrganisationRequest && a.in.ObjectID == 0 {
