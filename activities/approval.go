@@ -353,3 +353,78 @@ func clampRaw(raw json.RawMessage, n int) string {
 	}
 	return s
 }
+
+// StartPortalCallbackInput records the decision's hand-over to the
+// portal's Delivery: the audit entry (its row change carries the decision
+// and the delivery id) and the delivery's row.
+type StartPortalCallbackInput struct {
+	Step       ApprovalStepInput
+	DeliveryID string
+	EventID    string // the request's event
+	PortalID   string
+}
+
+// StartPortalCallback writes the step and the delivery row in one
+// transaction; a retry writes nothing twice.
+func (a *Approvals) StartPortalCallback(ctx context.Context, in StartPortalCallbackInput) error {
+	url := ""
+	if p, _, err := a.DB.GetPortal(ctx, in.PortalID); err == nil {
+		url = strings.TrimRight(p.BaseURL, "/") + tykportal.APIPrefix
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return a.DB.StartApprovalCallback(ctx, in.Step, store.Delivery{ID: in.DeliveryID, EventID: in.EventID,
+		EventType: domain.EventApprovalDecided, TargetKind: domain.TargetPortal, TargetID: in.PortalID, URL: url})
+}
+
+// PortalCallbackAttempt is one attempt of the callback, for the audit.
+type PortalCallbackAttempt struct {
+	Attempt    int
+	Outcome    string
+	HTTPStatus int
+	Detail     string
+}
+
+// PortalCallbackOutcomeResult is how the callback's Delivery went.
+type PortalCallbackOutcomeResult struct {
+	Status   string // the delivery's
+	Message  string // the last attempt's answer or error
+	Attempts []PortalCallbackAttempt
+}
+
+// PortalCallbackOutcome reads the callback's delivery and its attempts.
+func (a *Approvals) PortalCallbackOutcome(ctx context.Context, deliveryID string) (PortalCallbackOutcomeResult, error) {
+	d, err := a.DB.GetDelivery(ctx, deliveryID)
+	if err != nil {
+		return PortalCallbackOutcomeResult{}, classify(err, "DeliveryNotFound")
+	}
+	atts, err := a.DB.Attempts(ctx, deliveryID)
+	if err != nil {
+		return PortalCallbackOutcomeResult{}, err
+	}
+	res := PortalCallbackOutcomeResult{Status: d.Status}
+	for _, at := range atts {
+		pa := PortalCallbackAttempt{Attempt: at.Attempt, Outcome: at.Outcome}
+		if at.ResponseStatus != nil {
+			pa.HTTPStatus = *at.ResponseStatus
+		}
+		switch {
+		case at.Error != nil && *at.Error != "":
+			pa.Detail = *at.Error
+		case at.ResponseBody != nil:
+			pa.Detail = *at.ResponseBody
+		}
+		pa.Detail = store.ClampChars(pa.Detail, 512)
+		res.Attempts = append(res.Attempts, pa)
+	}
+	switch {
+	case len(res.Attempts) > 0:
+		res.Message = res.Attempts[len(res.Attempts)-1].Detail
+	case d.LastError != nil:
+		res.Message = store.ClampChars(*d.LastError, 512)
+	}
+	if d.LastError != nil && d.Status == domain.DeliveryFailed && strings.Contains(*d.LastError, "no retries left") {
+		res.Message = store.ClampChars(*d.LastError, 512)
+	}
+	return res, nil
+}

@@ -92,6 +92,9 @@ func (a *Deliverer) attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	if res, done, err := a.existing(ctx, d, in); done || err != nil {
 		return res, err
 	}
+	if d.TargetKind == domain.TargetPortal {
+		return a.portalAttempt(ctx, d, in)
+	}
 	se, err := a.DB.GetEvent(ctx, d.EventID)
 	if err != nil {
 		return AttemptResult{}, classify(err, "EventNotFound")
@@ -393,6 +396,9 @@ func (a *Deliverer) finish(ctx context.Context, d store.Delivery, in AttemptInpu
 // DisableAfter, and emits an operational event saying so. It is idempotent:
 // a retried activity runs it again after the attempt's record.
 func (a *Deliverer) streak(ctx context.Context, d store.Delivery, r sendResult) error {
+	if d.TargetKind == domain.TargetPortal {
+		return nil // a portal is not disabled: its approvals need their callbacks
+	}
 	switch r.Outcome {
 	case notify.Delivered:
 		return a.DB.TargetSucceeded(ctx, d.TargetKind, d.TargetID)

@@ -48,6 +48,15 @@ const (
 	approvalRetryRoundWait   = 10 * time.Minute
 )
 
+// Waits between the attempts of the portal callback's Delivery: the same
+// budget as the rounds above (5 attempts; onPortalError retry: 10, with a
+// 10-minute pause in the middle, and a portal refusal is retried too).
+var (
+	portalCallbackSchedule      = []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second}
+	portalCallbackRetrySchedule = []time.Duration{5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second,
+		approvalRetryRoundWait, 5 * time.Second, 10 * time.Second, 20 * time.Second, 40 * time.Second}
+)
+
 // ApprovalID is the workflow id of the approval of one portal entity.
 func ApprovalID(portalID string, kind portal.Kind, entityID string) string {
 	return "Approval:" + portalID + ":" + string(kind) + ":" + entityID
@@ -119,6 +128,9 @@ type ApprovalState struct {
 	Reason          string
 	Callback        string // domain.Callback*; "" while pending
 	CallbackMessage string
+	// CallbackDelivery is the portal callback's Delivery (workflow and
+	// GET /api/v1/deliveries/{id}); "" on the old path or without a callback.
+	CallbackDelivery string `json:",omitempty"`
 }
 
 // Decided reports whether a decision has been taken.
@@ -279,9 +291,16 @@ func (a *approval) expire(ctx workflow.Context) error {
 	if pol.OnExpiry == portal.OnExpiryEscalate && !a.st.Escalated {
 		a.st.Escalated = true
 		a.st.Status = domain.ApprovalEscalated
-		at := workflow.Now(ctx).Add(pol.Expiry())
+		wait := pol.Expiry()
+		if workflow.GetVersion(ctx, changeEscalationExpiry, workflow.DefaultVersion, 1) == 1 {
+			wait = pol.EscalationExpiry()
+		}
+		at := workflow.Now(ctx).Add(wait)
 		a.st.ExpiresAt = &at
-		added := approverList(pol.EscalateTo)
+		added := approverList(pol.EscalateTo.Emails)
+		if len(pol.EscalateTo.Channels) > 0 && workflow.GetVersion(ctx, changeApprovalChannels, workflow.DefaultVersion, 1) == 1 {
+			added = append(added, channelApprovers(pol.EscalateTo.Channels)...)
+		}
 		for _, e := range added {
 			if !slices.Contains(a.st.Approvers, e) {
 				a.st.Approvers = append(a.st.Approvers, e)
@@ -309,8 +328,13 @@ func (a *approval) expire(ctx workflow.Context) error {
 // outcome with the ApprovalDecided event.
 func (a *approval) finish(ctx workflow.Context) error {
 	a.st.Callback = domain.CallbackNone
-	if a.needsCallback() {
-		if err := a.callback(ctx); err != nil {
+	asDelivery := workflow.GetVersion(ctx, changeCallbackDelivery, workflow.DefaultVersion, 1) == 1
+	if a.needsCallback(asDelivery) {
+		call := a.callback
+		if asDelivery {
+			call = a.callbackDelivery
+		}
+		if err := call(ctx); err != nil {
 			return err
 		}
 	}
@@ -329,12 +353,13 @@ func (a *approval) finish(ctx workflow.Context) error {
 	}, nil)
 }
 
-func (a *approval) needsCallback() bool {
+func (a *approval) needsCallback(asDelivery bool) bool {
 	switch {
 	case a.st.Via == domain.ViaPortal:
 		return false
 	case a.in.Kind == portal.KindOrganisationRequest:
-		return false // recorded only: creating organisations is not wired yet
+		// record: the portal has no endpoint to approve the request.
+		return asDelivery && a.in.Policy.OrganisationApproval == portal.OrganisationCreate && a.st.Decision == portal.Approved
 	case a.in.Kind == portal.KindUserRegistration:
 		return a.st.Decision == portal.Approved
 	case a.in.Kind == portal.KindSiteRegistration:
@@ -404,6 +429,72 @@ func (a *approval) callback(ctx workflow.Context) error {
 		}
 	}
 	a.st.Callback = domain.CallbackFailed
+	return nil
+}
+
+// callbackDelivery calls the portal back through a Delivery of the engine
+// (child workflow Delivery:{requestEventId}:portal:{portalId}): sent with
+// the portal's admin token, retried on its schedule, each attempt claimed
+// once and recorded, listed in GET /api/v1/deliveries. The approval waits for it and copies its
+// attempts into the audit.
+func (a *approval) callbackDelivery(ctx workflow.Context) error {
+	if a.in.Kind != portal.KindOrganisationRequest && a.in.ObjectID == 0 {
+		a.st.Callback, a.st.CallbackMessage = domain.CallbackFailed, "the portal's object is unknown ("+a.st.Unresolved+"); decide it in the portal"
+		return a.step(ctx, "callbackFailed", "system", a.st.CallbackMessage, "", nil, nil)
+	}
+	id := DeliveryID(a.in.EventID, domain.TargetPortal, a.in.PortalID)
+	a.seq++
+	err := workflow.ExecuteActivity(storeCtx(ctx), approvalActs.StartPortalCallback, activities.StartPortalCallbackInput{
+		Step: activities.ApprovalStepInput{ApprovalID: a.st.ID, Seq: a.seq, At: workflow.Now(ctx), Action: "callbackStarted",
+			Actor: "system", Detail: "delivery " + id, Change: &portal.ApprovalChange{Decision: a.st.Decision, DecidedBy: a.st.DecidedBy,
+				Via: a.st.Via, Reason: a.st.Reason, DecidedAt: a.st.DecidedAt, Callback: domain.CallbackPending, CallbackDelivery: id}},
+		DeliveryID: id, EventID: a.in.EventID, PortalID: a.in.PortalID,
+	}).Get(ctx, nil)
+	if err != nil {
+		return err
+	}
+	a.st.Callback, a.st.CallbackDelivery = domain.CallbackPending, id
+	schedule := portalCallbackSchedule
+	if a.in.Policy.OnPortalError == portal.OnPortalErrorRetry {
+		schedule = portalCallbackRetrySchedule
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: id,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			searchattr.Target.ValueSet(domain.TargetPortal+":"+a.in.PortalID),
+			searchattr.EventType.ValueSet(domain.EventApprovalDecided),
+			searchattr.Status.ValueSet(domain.DeliveryPending),
+		),
+	})
+	var res DeliveryResult
+	childErr := workflow.ExecuteChildWorkflow(cctx, Delivery, DeliveryInput{DeliveryID: id, EventID: a.in.EventID,
+		EventType: domain.EventApprovalDecided, TargetKind: domain.TargetPortal, TargetID: a.in.PortalID,
+		Schedule: schedule, FirstAttempt: 1}).Get(ctx, &res)
+	var out activities.PortalCallbackOutcomeResult
+	if err := workflow.ExecuteActivity(storeCtx(ctx), approvalActs.PortalCallbackOutcome, id).Get(ctx, &out); err != nil {
+		return err
+	}
+	for _, at := range out.Attempts {
+		detail := fmt.Sprintf("attempt %d: %s", at.Attempt, at.Outcome)
+		if at.HTTPStatus != 0 {
+			detail += fmt.Sprintf(" (HTTP %d)", at.HTTPStatus)
+		}
+		if at.Detail != "" {
+			detail += ": " + at.Detail
+		}
+		if err := a.step(ctx, "callback", "system", detail, "", nil, nil); err != nil {
+			return err
+		}
+	}
+	a.st.Callback, a.st.CallbackMessage = domain.CallbackFailed, out.Message
+	switch {
+	case childErr != nil:
+		a.st.CallbackMessage = "the delivery stopped: " + errText(childErr)
+	case res.Status == domain.DeliveryDelivered:
+		a.st.Callback = domain.CallbackDone
+	case out.Message == "":
+		a.st.CallbackMessage = "the delivery ended " + res.Status
+	}
 	return nil
 }
 

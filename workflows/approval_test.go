@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"gatehouse/activities"
 	"gatehouse/internal/domain"
+	"gatehouse/internal/notify"
 	"gatehouse/internal/portal"
 )
 
@@ -23,10 +25,25 @@ type approvalWorld struct {
 	mu       sync.Mutex
 	steps    []activities.ApprovalStepInput
 	notified []activities.NotifyApproverInput
-	calls    []activities.CallPortalInput
-	// portal answers CallPortal with these outcomes in turn, then done.
-	portal  []activities.CallPortalResult
+	// started are the portal callbacks handed to a Delivery; calls are
+	// that delivery's attempts and results what they answered.
+	started []activities.StartPortalCallbackInput
+	calls   []activities.AttemptInput
+	results []activities.AttemptResult
+	// portal answers the attempts with these outcomes in turn, then 200.
+	portal  []activities.AttemptResult
 	resolve activities.ResolveAccessRequestResult
+}
+
+// decisions are the decisions handed to the portal callback.
+func (w *approvalWorld) decisions() []portal.Decision {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []portal.Decision
+	for _, s := range w.started {
+		out = append(out, s.Step.Change.Decision)
+	}
+	return out
 }
 
 func (w *approvalWorld) actions() []string {
@@ -76,17 +93,44 @@ func newApprovalEnv(t *testing.T, w *approvalWorld) *testsuite.TestWorkflowEnvir
 		func(_ context.Context, _ activities.ResolveAccessRequestInput) (activities.ResolveAccessRequestResult, error) {
 			return w.resolve, nil
 		})
-	env.OnActivity(approvalActs.CallPortal, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.CallPortalInput) (activities.CallPortalResult, error) {
+	env.RegisterWorkflow(Delivery)
+	env.OnActivity(approvalActs.StartPortalCallback, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.StartPortalCallbackInput) error {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.started = append(w.started, in)
+			return nil
+		})
+	env.OnActivity(delivererActs.Attempt, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			w.calls = append(w.calls, in)
+			r := activities.AttemptResult{Outcome: notify.Delivered, HTTPStatus: 200}
 			if len(w.portal) > 0 {
-				r := w.portal[0]
+				r = w.portal[0]
 				w.portal = w.portal[1:]
-				return r, nil
 			}
-			return activities.CallPortalResult{Outcome: activities.CallbackDone, HTTPStatus: 200}, nil
+			if r.Outcome == notify.Retry {
+				r.Wait = in.NextWait // 0: the schedule is exhausted
+			}
+			w.results = append(w.results, r)
+			return r, nil
+		})
+	env.OnActivity(approvalActs.PortalCallbackOutcome, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ string) (activities.PortalCallbackOutcomeResult, error) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			out := activities.PortalCallbackOutcomeResult{Status: domain.DeliveryFailed}
+			for i, r := range w.results {
+				out.Attempts = append(out.Attempts, activities.PortalCallbackAttempt{Attempt: i + 1, Outcome: string(r.Outcome),
+					HTTPStatus: r.HTTPStatus, Detail: r.Error})
+				out.Message = r.Error
+				if r.Outcome == notify.Delivered {
+					out.Status = domain.DeliveryDelivered
+				}
+			}
+			return out, nil
 		})
 	return env
 }
@@ -181,7 +225,7 @@ func TestApprovalApprovedAndRejected(t *testing.T) {
 
 func TestApprovalRefusesBadVotes(t *testing.T) {
 	// The first callback fails, so the workflow is still open for the late vote.
-	w := &approvalWorld{portal: []activities.CallPortalResult{{Outcome: activities.CallbackRetry, HTTPStatus: 503}}}
+	w := &approvalWorld{portal: []activities.AttemptResult{{Outcome: notify.Retry, HTTPStatus: 503}}}
 	env := newApprovalEnv(t, w)
 	pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io", "b@x.io", "c@x.io"}}, RequiredApprovals: 2}
 	var stranger, first, again, bad, second, late updateResult
@@ -259,8 +303,8 @@ func TestApprovalRemindersThenExpiry(t *testing.T) {
 			if fmt.Sprint(ev) != fmt.Sprint([]string{domain.EventApprovalReminded, domain.EventApprovalReminded, domain.EventApprovalExpired, domain.EventApprovalDecided}) {
 				t.Fatalf("events %v", ev)
 			}
-			if len(w.calls) != 1 || w.calls[0].Decision != wantDecision {
-				t.Fatalf("calls %+v", w.calls)
+			if len(w.calls) != 1 || fmt.Sprint(w.decisions()) != fmt.Sprint([]portal.Decision{wantDecision}) {
+				t.Fatalf("calls %+v decisions %v", w.calls, w.decisions())
 			}
 		})
 	}
@@ -268,7 +312,7 @@ func TestApprovalRemindersThenExpiry(t *testing.T) {
 
 func TestApprovalEscalation(t *testing.T) {
 	pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}, ExpireAfter: "2h",
-		OnExpiry: portal.OnExpiryEscalate, EscalateTo: []string{"chief@x.io"}}
+		OnExpiry: portal.OnExpiryEscalate, EscalateTo: portal.Escalation{Emails: []string{"chief@x.io"}}}
 
 	t.Run("escalated approver decides", func(t *testing.T) {
 		w := &approvalWorld{}
@@ -321,23 +365,46 @@ func TestApprovalDecidedInPortal(t *testing.T) {
 }
 
 func TestApprovalCallbackRetriesThenFails(t *testing.T) {
-	w := &approvalWorld{portal: []activities.CallPortalResult{{Outcome: activities.CallbackRetry, HTTPStatus: 500, Message: "boom"}}}
-	env := newApprovalEnv(t, w)
-	var r updateResult
-	vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
-	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}}))
-	st := result(t, env)
+	pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}}
+	run := func(pol portal.Policy, answers ...activities.AttemptResult) (*approvalWorld, ApprovalState) {
+		t.Helper()
+		w := &approvalWorld{portal: answers}
+		env := newApprovalEnv(t, w)
+		var r updateResult
+		vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
+		env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+		return w, result(t, env)
+	}
+	w, st := run(pol, activities.AttemptResult{Outcome: notify.Retry, HTTPStatus: 500, Error: "boom"})
 	if st.Status != domain.ApprovalApproved || st.Callback != domain.CallbackDone || len(w.calls) != 2 {
 		t.Fatalf("500 then 200: %+v calls %d", st, len(w.calls))
 	}
+	if st.CallbackDelivery != "Delivery:ev_1:portal:p1" || len(w.started) != 1 || w.started[0].DeliveryID != st.CallbackDelivery {
+		t.Fatalf("delivery %q started %+v", st.CallbackDelivery, w.started)
+	}
+	// callbackStarted is written with the delivery row (StartPortalCallback).
+	if got := fmt.Sprint(w.actions()); got != "[voted callback callback decided]" {
+		t.Fatalf("audit %s", got)
+	}
 
-	w = &approvalWorld{portal: []activities.CallPortalResult{{Outcome: activities.CallbackFailed, HTTPStatus: 422, Message: "Access request is already rejected"}}}
-	env = newApprovalEnv(t, w)
-	vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
-	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}}))
-	st = result(t, env)
+	w, st = run(pol, activities.AttemptResult{Outcome: notify.Failed, HTTPStatus: 422, Error: "Access request is already rejected"})
 	if st.Status != domain.ApprovalPortalError || st.CallbackMessage != "Access request is already rejected" || len(w.calls) != 1 {
 		t.Fatalf("422: %+v calls %d", st, len(w.calls))
+	}
+	if ev := w.events(); fmt.Sprint(ev) != fmt.Sprint([]string{domain.EventApprovalDecided}) {
+		t.Fatalf("events %v", ev)
+	}
+
+	// The schedule: 5 attempts, then portal-error; onPortalError retry: 10.
+	fail := activities.AttemptResult{Outcome: notify.Retry, HTTPStatus: 503, Error: "down"}
+	w, st = run(pol, slices.Repeat([]activities.AttemptResult{fail}, 20)...)
+	if st.Status != domain.ApprovalPortalError || len(w.calls) != 5 {
+		t.Fatalf("fail: %+v calls %d", st, len(w.calls))
+	}
+	pol.OnPortalError = portal.OnPortalErrorRetry
+	w, st = run(pol, slices.Repeat([]activities.AttemptResult{fail}, 20)...)
+	if st.Status != domain.ApprovalPortalError || len(w.calls) != 10 {
+		t.Fatalf("retry: %+v calls %d", st, len(w.calls))
 	}
 }
 
@@ -367,5 +434,54 @@ func TestApprovalAutoApproved(t *testing.T) {
 	st := result(t, env)
 	if st.Status != domain.ApprovalApproved || st.Via != domain.ViaAuto || len(w.calls) != 1 || len(w.notified) != 0 {
 		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestApprovalCreateOrganisation(t *testing.T) {
+	for _, d := range []portal.Decision{portal.Approved, portal.Rejected} {
+		t.Run(string(d), func(t *testing.T) {
+			w := &approvalWorld{}
+			env := newApprovalEnv(t, w)
+			var r updateResult
+			vote(env, time.Minute, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: d, Via: domain.ViaAPI}, &r)
+			in := approvalInput(portal.KindOrganisationRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}},
+				OrganisationApproval: portal.OrganisationCreate})
+			in.ObjectID, in.RequesterID = 0, 7 // organisation requests have no id: AdminID
+			env.ExecuteWorkflow(Approval, in)
+			st := result(t, env)
+			if d == portal.Rejected {
+				if len(w.started) != 0 || st.Status != domain.ApprovalRejected || st.Callback != domain.CallbackNone {
+					t.Fatalf("rejected: %+v started %+v", st, w.started)
+				}
+				return
+			}
+			if len(w.calls) != 1 || st.Status != domain.ApprovalApproved || st.Callback != domain.CallbackDone {
+				t.Fatalf("approved: %+v calls %+v", st, w.calls)
+			}
+		})
+	}
+}
+
+// escalateTo's own expireAfter: the escalation waits 48h, not the
+// policy's 2h; without one it waits the policy's (TestApprovalEscalation).
+func TestApprovalEscalationOwnExpiry(t *testing.T) {
+	pol := portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}, ExpireAfter: "2h", OnExpiry: portal.OnExpiryEscalate,
+		EscalateTo: portal.Escalation{Emails: []string{"chief@x.io"}, ExpireAfter: "48h"}}
+	w := &approvalWorld{}
+	env := newApprovalEnv(t, w)
+	var r updateResult
+	vote(env, 40*time.Hour, DecideInput{DecisionID: "c1", Approver: "chief@x.io", Decision: portal.Rejected, Via: domain.ViaAPI}, &r)
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+	st := result(t, env)
+	if r.err != nil || st.Status != domain.ApprovalRejected || st.DecidedBy != "chief@x.io" || !st.Escalated {
+		t.Fatalf("vote at 40h: %v, state %+v", r.err, st)
+	}
+
+	w = &approvalWorld{}
+	env = newApprovalEnv(t, w)
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, pol))
+	st = result(t, env)
+	if st.Status != domain.ApprovalExpired || st.DecidedAt.Sub(testStart) != 50*time.Hour {
+		t.Fatalf("state %+v, decided after %v", st, st.DecidedAt.Sub(testStart))
 	}
 }

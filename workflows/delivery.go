@@ -39,7 +39,7 @@ type DeliveryInput struct {
 	DeliveryID   string
 	EventID      string
 	EventType    string
-	TargetKind   string // domain.TargetTemplate | domain.TargetChannel
+	TargetKind   string // domain.TargetTemplate | domain.TargetChannel | domain.TargetPortal
 	TargetID     string
 	Schedule     []time.Duration // waits before retries; the first attempt is immediate
 	FirstAttempt int             // 1, or after a manual retry the next number

@@ -16,11 +16,14 @@ import (
 // recorded from the real server by
 // `go test ./workflows/integration -run Integration -record`
 // (approval_two_of_three.json: an Approval with a retried vote, two of
-// three approvals and a callback that failed once;
-// registration_held_approved.json and approval_site_registration.json: a
-// registration on a site with requireApproval held for its Approval child,
-// approved, then the link and the activation; approval_channel_approver.json:
-// a channel approver sent its request as a child Delivery, then voting).
+// three approvals and a callback that failed once, from before the callback
+// was a Delivery; approval_callback_delivery.json and
+// delivery_portal_callback.json: the same with the callback a child
+// Delivery that failed twice; registration_held_approved.json and
+// approval_site_registration.json: a registration on a site with
+// requireApproval held for its Approval child, approved, then the link and
+// the activation; approval_channel_approver.json: a channel approver sent
+// its request as a child Delivery, then voting).
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/histories/*.json")
 	if err != nil {

@@ -10,6 +10,13 @@ const (
 	// changeDeliveryMarkStopped: a delivery that ends in an error records
 	// its row as failed (MarkDelivery) before the workflow fails.
 	changeDeliveryMarkStopped = "delivery-mark-stopped"
+	// changeCallbackDelivery: the portal callback is a Delivery (child
+	// workflow, target kind portal) instead of the approval's own CallPortal
+	// loop; organisationApproval create-organisation calls the portal too.
+	changeCallbackDelivery = "approval-callback-delivery"
+	// changeEscalationExpiry: an escalation waits escalateTo.expireAfter
+	// when set (before: always the policy's expireAfter).
+	changeEscalationExpiry = "approval-escalation-expiry"
 	// changeRegistrationApproval: a registration on a site with
 	// requireApproval is held for an Approval child workflow before any
 	// email is sent.

@@ -56,7 +56,7 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 			if ar, _ := fp.AccessRequest(arID); ar.Status != d {
 				t.Fatalf("portal access request: %+v", ar)
 			}
-			if got := audit(m); got != "requested,voted,callback,decided" {
+			if got := audit(m); got != "requested,voted,callbackStarted,callback,decided" {
 				t.Fatalf("audit %s", got)
 			}
 			// The same POST again is the same Update (its id is derived from
@@ -166,7 +166,7 @@ func TestApprovalPortalFailures(t *testing.T) {
 		t.Fatalf("decide: %d %s", r.Status, r.Body)
 	}
 	m := gatewaytest.WaitApproval(t, app, id, "approved")
-	if got := audit(m); got != "requested,voted,callback,callback,decided" || !strings.Contains(string(mustJSON(m["audit"])), "HTTP 500") {
+	if got := audit(m); got != "requested,voted,callbackStarted,callback,callback,decided" || !strings.Contains(string(mustJSON(m["audit"])), "HTTP 500") {
 		t.Fatalf("500 then 200: %s", mustJSON(m["audit"]))
 	}
 

@@ -27,8 +27,8 @@ func deliveryFilter(c *gin.Context) (store.DeliveryFilter, bool) {
 		if !ok {
 			kind, id = "", t
 		}
-		if kind != "" && kind != domain.TargetTemplate && kind != domain.TargetChannel {
-			errs = append(errs, domain.FieldError{Field: "target", Message: "must be template:<id>, channel:<id> or an id"})
+		if kind != "" && kind != domain.TargetTemplate && kind != domain.TargetChannel && kind != domain.TargetPortal {
+			errs = append(errs, domain.FieldError{Field: "target", Message: "must be template:<id>, channel:<id>, portal:<id> or an id"})
 		}
 		f.TargetKind, f.TargetID = kind, id
 	}
@@ -90,6 +90,8 @@ func (s *server) retryDelivery(c *gin.Context) {
 		c.JSON(http.StatusAccepted, gin.H{"delivery": d, "action": "retry-now signalled"})
 	case errors.Is(err, store.ErrNotFound):
 		web.Abort(c, http.StatusNotFound, "delivery_not_found", "no such delivery")
+	case errors.Is(err, dispatch.ErrApprovalCallback):
+		web.Abort(c, http.StatusConflict, "approval_callback", err.Error())
 	case err != nil:
 		s.Log.Warn("retry delivery", "err", err)
 		web.Abort(c, http.StatusServiceUnavailable, "unavailable", "the retry could not be started; retry")

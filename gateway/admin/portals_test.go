@@ -99,3 +99,35 @@ func TestChannelEventsAreCheckedAgainstTheCatalogue(t *testing.T) {
 		t.Fatalf("misspelt events: %d %s", r.Status, r.Body)
 	}
 }
+
+// TestPortalEscalateTo: escalateTo is a list of emails or an object with
+// its own expireAfter; it is answered as the object; bad parts are named.
+func TestPortalEscalateTo(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	path := "/api/v1/portals/" + gatewaytest.Unique("portal")
+	put := func(escalateTo any) gatewaytest.Resp {
+		return gatewaytest.Admin(t, app, "PUT", path, map[string]any{"name": "P", "baseUrl": "https://p.example.com", "adminToken": "tok",
+			"approvals": map[string]any{"accessRequest": map[string]any{"approvers": map[string]any{"emails": []string{"ops@example.test"}},
+				"expireAfter": "2h", "onExpiry": "escalate", "escalateTo": escalateTo}}})
+	}
+	bad := put(map[string]any{"emails": []string{"nope"}, "channels": []string{"bad id"}, "expireAfter": "later"})
+	for _, field := range []string{`"approvals.accessRequest.escalateTo.emails[0]"`, `"approvals.accessRequest.escalateTo.channels[0]"`,
+		`"approvals.accessRequest.escalateTo.expireAfter"`} {
+		if bad.Status != 400 || !strings.Contains(bad.Body, field) {
+			t.Errorf("400 does not name %s: %d %s", field, bad.Status, bad.Body)
+		}
+	}
+	if r := put(map[string]any{"emails": []string{"chief@example.test"}, "deadline": "1h"}); r.Status != 400 || !strings.Contains(r.Body, "escalateTo") {
+		t.Errorf("unknown escalateTo field: %d %s", r.Status, r.Body)
+	}
+	for _, form := range []any{[]string{"chief@example.test"}, map[string]any{"emails": []string{"chief@example.test"}, "expireAfter": "48h"}} {
+		r := put(form)
+		if r.Status != 200 && r.Status != 201 {
+			t.Fatalf("%v: %d %s", form, r.Status, r.Body)
+		}
+		esc := r.JSON(t)["approvals"].(map[string]any)["accessRequest"].(map[string]any)["escalateTo"].(map[string]any)
+		if esc["emails"].([]any)[0] != "chief@example.test" {
+			t.Fatalf("answered %v", esc)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
@@ -28,7 +29,8 @@ type App struct {
 	Worker   *wiring.Worker // running, with its event relay
 	Handler  http.Handler
 
-	conns boot.Conns
+	conns    boot.Conns
+	stopOnce sync.Once
 }
 
 // StartApp connects to MySQL and Temporal (already migrated and running),
@@ -63,9 +65,12 @@ func StartApp(ctx context.Context, cfg config.Config, log *slog.Logger, extra fu
 
 // Stop stops the worker and its relay (in-flight activities finish within
 // the shutdown timeout) and closes the clients.
+// A test may stop an app early (a worker restart); its cleanup stops it again.
 func (a *App) Stop() {
-	if a.Worker != nil {
-		a.Worker.Stop()
-	}
-	a.conns.Close()
+	a.stopOnce.Do(func() {
+		if a.Worker != nil {
+			a.Worker.Stop()
+		}
+		a.conns.Close()
+	})
 }

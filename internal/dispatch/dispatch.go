@@ -234,12 +234,19 @@ func (d *Dispatcher) startWorkflow(ctx context.Context, in workflows.DeliveryInp
 // told to retry now instead.
 var ErrRunning = errors.New("delivery is running")
 
+// ErrApprovalCallback: a finished portal callback cannot be started again
+// on its own; its approval recorded the outcome (decide again in the portal).
+var ErrApprovalCallback = errors.New("a finished portal callback belongs to its approval and is not restarted")
+
 // Retry starts a finished delivery again (attempt numbers continue) or,
 // when it is still running, signals it to retry now.
 func (d *Dispatcher) Retry(ctx context.Context, id string) (store.Delivery, error) {
 	del, err := d.Store.GetDelivery(ctx, id)
 	if err != nil {
 		return del, err
+	}
+	if del.TargetKind == domain.TargetPortal && domain.Finished(del.Status) {
+		return del, ErrApprovalCallback
 	}
 	if !domain.Finished(del.Status) {
 		err := d.Temporal.SignalWorkflow(ctx, id, "", workflows.DeliveryRetryNowSignal, nil)
@@ -320,6 +327,9 @@ func (d *Dispatcher) Recover(ctx context.Context, targetKind, targetID string, s
 			return res, err
 		}
 		for _, del := range page {
+			if del.TargetKind == domain.TargetPortal {
+				continue // its approval ended portal-error; see ErrApprovalCallback
+			}
 			if _, err := d.Retry(ctx, del.ID); err != nil && !errors.Is(err, ErrRunning) {
 				res.Failed = append(res.Failed, del.ID)
 				continue

@@ -23,9 +23,10 @@ const (
 
 // Callback status of an approval (approvals.callback_status).
 const (
-	CallbackNone   = "none"
-	CallbackDone   = "done"
-	CallbackFailed = "failed"
+	CallbackNone    = "none"
+	CallbackPending = "pending" // the portal's Delivery is under way
+	CallbackDone    = "done"
+	CallbackFailed  = "failed"
 )
 
 // Approval events written to the outbox (object type ObjectTypeApproval).

@@ -4,6 +4,9 @@ package domain
 const (
 	TargetTemplate = "template"
 	TargetChannel  = "channel"
+	// TargetPortal: an approval's call back to its Tyk portal (target id
+	// = the portal id); started by the Approval workflow, not by matching.
+	TargetPortal = "portal"
 )
 
 // Delivery statuses (deliveries.status).

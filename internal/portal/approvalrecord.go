@@ -32,6 +32,8 @@ type ApprovalChange struct {
 	Callback        string
 	CallbackMessage string
 	ExpiresAt       *time.Time
+	// CallbackDelivery is the id of the portal callback's Delivery.
+	CallbackDelivery string
 }
 
 // ApprovalStep is one audit entry with what comes with it, written in one

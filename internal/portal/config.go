@@ -1,6 +1,8 @@
 package portal
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -54,8 +56,8 @@ type Policy struct {
 	// ExpireAfter ends an undecided approval as OnExpiry says; empty never.
 	ExpireAfter string `json:"expireAfter,omitempty"`
 	OnExpiry    string `json:"onExpiry"`
-	// EscalateTo are the emails asked when OnExpiry is escalate.
-	EscalateTo []string `json:"escalateTo"`
+	// EscalateTo is who is asked when OnExpiry is escalate, and for how long.
+	EscalateTo Escalation `json:"escalateTo"`
 	// AutoApprove is a condition over the event's Message ({Message.X} or
 	// {event.object.X}); when true the approval starts decided.
 	AutoApprove   string `json:"autoApprove,omitempty"`
@@ -70,6 +72,42 @@ type Policy struct {
 type Approvers struct {
 	Emails   []string `json:"emails"`
 	Channels []string `json:"channels"`
+}
+
+// Escalation is the second approver list of onExpiry escalate. Its JSON is
+// an object {"emails", "channels", "expireAfter"} or, as first documented,
+// a list of emails; it is answered as the object.
+type Escalation struct {
+	Emails   []string `json:"emails"`
+	Channels []string `json:"channels"`
+	// ExpireAfter is the escalation's own expiry; empty: the policy's.
+	ExpireAfter string `json:"expireAfter,omitempty"`
+}
+
+// UnmarshalJSON reads the object or the list of emails.
+func (e *Escalation) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*e = Escalation{}
+		return nil
+	case len(b) > 0 && b[0] == '[':
+		var emails []string
+		if err := json.Unmarshal(b, &emails); err != nil {
+			return fmt.Errorf("escalateTo: a list of emails or an object {emails, channels, expireAfter}: %w", err)
+		}
+		*e = Escalation{Emails: emails}
+		return nil
+	}
+	type plain Escalation // without this method
+	var v plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("escalateTo: a list of emails or an object {emails, channels, expireAfter}: %w", err)
+	}
+	*e = Escalation(v)
+	return nil
 }
 
 // Policy values.
@@ -145,8 +183,11 @@ func (pol *Policy) ApplyDefaults(k Kind) {
 	if pol.Approvers.Channels == nil {
 		pol.Approvers.Channels = []string{}
 	}
-	if pol.EscalateTo == nil {
-		pol.EscalateTo = []string{}
+	if pol.EscalateTo.Emails == nil {
+		pol.EscalateTo.Emails = []string{}
+	}
+	if pol.EscalateTo.Channels == nil {
+		pol.EscalateTo.Channels = []string{}
 	}
 }
 
@@ -243,15 +284,18 @@ func (pol *Policy) validate(k Kind, field string) []Problem {
 			}
 		}
 	}
-	emails("approvers.emails", pol.Approvers.Emails)
-	if len(pol.Approvers.Channels) > maxApprovers {
-		bad("approvers.channels", "at most %d", maxApprovers)
-	}
-	for i, c := range pol.Approvers.Channels {
-		if !channelIDPat.MatchString(c) {
-			bad(fmt.Sprintf("approvers.channels[%d]", i), "%q is not a channel id", clamp(c, 64))
+	channels := func(f string, list []string) {
+		if len(list) > maxApprovers {
+			bad(f, "at most %d", maxApprovers)
+		}
+		for i, c := range list {
+			if !channelIDPat.MatchString(c) {
+				bad(fmt.Sprintf("%s[%d]", f, i), "%q is not a channel id", clamp(c, 64))
+			}
 		}
 	}
+	emails("approvers.emails", pol.Approvers.Emails)
+	channels("approvers.channels", pol.Approvers.Channels)
 	auto := strings.TrimSpace(pol.AutoApprove) != ""
 	if len(pol.Approvers.Emails) == 0 && len(pol.Approvers.Channels) == 0 && !auto {
 		bad("approvers", "name at least one email or channel, or set autoApprove")
@@ -279,8 +323,8 @@ func (pol *Policy) validate(k Kind, field string) []Problem {
 	switch pol.OnExpiry {
 	case OnExpiryReject, OnExpiryApprove:
 	case OnExpiryEscalate:
-		if len(pol.EscalateTo) == 0 {
-			bad("escalateTo", "is required when onExpiry is escalate")
+		if len(pol.EscalateTo.Emails) == 0 && len(pol.EscalateTo.Channels) == 0 {
+			bad("escalateTo", "is required when onExpiry is escalate (a list of emails or {emails, channels, expireAfter})")
 		}
 		if d, err := ParseDuration(pol.ExpireAfter); err == nil && d == 0 {
 			bad("expireAfter", "is required when onExpiry is escalate")
@@ -288,7 +332,13 @@ func (pol *Policy) validate(k Kind, field string) []Problem {
 	default:
 		bad("onExpiry", "must be one of reject, approve, escalate")
 	}
-	emails("escalateTo", pol.EscalateTo)
+	emails("escalateTo.emails", pol.EscalateTo.Emails)
+	channels("escalateTo.channels", pol.EscalateTo.Channels)
+	if d, err := ParseDuration(pol.EscalateTo.ExpireAfter); err != nil {
+		bad("escalateTo.expireAfter", "%s", err.Error())
+	} else if d > maxExpireAfter {
+		bad("escalateTo.expireAfter", "must be at most 366d")
+	}
 	if auto && k == KindSiteRegistration {
 		bad("autoApprove", "applies to portal approvals only; a site's registrations are held for people")
 	} else if auto {
@@ -333,6 +383,15 @@ func (pol *Policy) Expiry() time.Duration {
 	return d
 }
 
+// EscalationExpiry is how long the escalation waits: escalateTo's own
+// expireAfter, else the policy's.
+func (pol *Policy) EscalationExpiry() time.Duration {
+	if d, _ := ParseDuration(pol.EscalateTo.ExpireAfter); d > 0 {
+		return d
+	}
+	return pol.Expiry()
+}
+
 // ParseDuration reads a policy duration: Go's syntax ("90m", "1h30m") or
 // whole days ("2d"); "" and "0" are 0. Negative spans are refused.
 func ParseDuration(s string) (time.Duration, error) {
@@ -363,6 +422,10 @@ func (pol *Policy) ChannelFields(field string) (fields, ids []string) {
 	}
 	for i, c := range pol.Approvers.Channels {
 		fields = append(fields, fmt.Sprintf("%s.approvers.channels[%d]", field, i))
+		ids = append(ids, c)
+	}
+	for i, c := range pol.EscalateTo.Channels {
+		fields = append(fields, fmt.Sprintf("%s.escalateTo.channels[%d]", field, i))
 		ids = append(ids, c)
 	}
 	return fields, ids

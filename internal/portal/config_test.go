@@ -61,3 +61,51 @@ func TestPortalDefaultsAndDurations(t *testing.T) {
 		t.Fatal("SecretMatches")
 	}
 }
+
+// escalateTo: the first documented form (a list of emails) and the object
+// with its own expiry; both answer as the object; bad parts are named.
+func TestEscalateToForms(t *testing.T) {
+	for _, body := range []string{`["chief@x.io"]`, `{"emails":["chief@x.io"],"channels":["ops"],"expireAfter":"48h"}`} {
+		var pol portal.Policy
+		if err := json.Unmarshal([]byte(`{"approvers":{"emails":["a@x.io"]},"expireAfter":"2h","onExpiry":"escalate","escalateTo":`+body+`}`), &pol); err != nil {
+			t.Fatal(err)
+		}
+		p := portal.Portal{ID: "p1", Name: "P", BaseURL: "https://portal.example.com", AdminToken: "t",
+			Approvals: map[portal.Kind]*portal.Policy{portal.KindAccessRequest: &pol}}
+		p.ApplyDefaults()
+		if probs := p.Validate(false); len(probs) > 0 {
+			t.Fatalf("%s: %+v", body, probs)
+		}
+		want := 2 * time.Hour
+		if strings.HasPrefix(body, "{") {
+			want = 48 * time.Hour
+		}
+		if pol.EscalateTo.Emails[0] != "chief@x.io" || pol.EscalationExpiry() != want {
+			t.Fatalf("%s: %+v expiry %v", body, pol.EscalateTo, pol.EscalationExpiry())
+		}
+		out, _ := json.Marshal(pol.EscalateTo)
+		if !strings.HasPrefix(string(out), `{"emails":["chief@x.io"],"channels":[`) {
+			t.Fatalf("answered as %s", out)
+		}
+	}
+	var pol portal.Policy
+	if err := json.Unmarshal([]byte(`{"escalateTo":{"emails":[],"expireAfter":"later","channel":["x"]}}`), &pol); err == nil ||
+		!strings.Contains(err.Error(), "escalateTo") {
+		t.Fatalf("unknown field: %v", err)
+	}
+	pol = portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}, ExpireAfter: "2h", OnExpiry: portal.OnExpiryEscalate,
+		EscalateTo: portal.Escalation{Emails: []string{"nope"}, Channels: []string{"bad id"}, ExpireAfter: "later"}}
+	p := portal.Portal{ID: "p1", Name: "P", BaseURL: "https://portal.example.com", AdminToken: "t",
+		Approvals: map[portal.Kind]*portal.Policy{portal.KindAccessRequest: &pol}}
+	p.ApplyDefaults()
+	got := map[string]bool{}
+	for _, pr := range p.Validate(false) {
+		got[pr.Field] = true
+	}
+	for _, f := range []string{"approvals.accessRequest.escalateTo.emails[0]", "approvals.accessRequest.escalateTo.channels[0]",
+		"approvals.accessRequest.escalateTo.expireAfter"} {
+		if !got[f] {
+			t.Errorf("%s not named: %v", f, got)
+		}
+	}
+}

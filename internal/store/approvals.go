@@ -37,13 +37,18 @@ type Approval struct {
 	EventID           string     `db:"event_id" json:"eventId"`
 	CallbackStatus    *string    `db:"callback_status" json:"callbackStatus"`
 	CallbackMessage   *string    `db:"callback_message" json:"callbackMessage"`
-	ExpiresAt         *time.Time `db:"expires_at" json:"expiresAt"`
-	CreatedAt         time.Time  `db:"created_at" json:"createdAt"`
-	UpdatedAt         time.Time  `db:"updated_at" json:"updatedAt"`
+	// CallbackDelivery is the portal callback's delivery (GET /api/v1/deliveries/{id}).
+	CallbackDelivery *string    `db:"callback_delivery_id" json:"callbackDeliveryId"`
+	ExpiresAt        *time.Time `db:"expires_at" json:"expiresAt"`
+	CreatedAt        time.Time  `db:"created_at" json:"createdAt"`
+	UpdatedAt        time.Time  `db:"updated_at" json:"updatedAt"`
 }
 
-const approvalColumns = `id, portal_id, kind, entity_id, portal_object_id, requester_id, status, decided_via, decided_by, reason,
+// approvalInsertColumns are the columns CreateApproval writes, in order.
+const approvalInsertColumns = `id, portal_id, kind, entity_id, portal_object_id, requester_id, status, decided_via, decided_by, reason,
 	decided_at, required_approvals, policy, summary, event_id, callback_status, callback_message, expires_at, created_at, updated_at`
+
+const approvalColumns = approvalInsertColumns + `, callback_delivery_id`
 
 // ApprovalAudit is one audit entry.
 type ApprovalAudit struct {
@@ -101,12 +106,13 @@ func (s *Store) CreateApproval(ctx context.Context, a NewApproval) (seq int, err
 			return err
 		}
 		at := a.At.UTC()
-		_, err = tx.ExecContext(ctx, `INSERT INTO approvals (`+approvalColumns+`)
+		_, err = tx.ExecContext(ctx, `INSERT INTO approvals (`+approvalInsertColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)
 			ON DUPLICATE KEY UPDATE portal_object_id = VALUES(portal_object_id), requester_id = VALUES(requester_id),
 				status = VALUES(status), decided_via = NULL, decided_by = NULL, reason = NULL, decided_at = NULL,
 				required_approvals = VALUES(required_approvals), policy = VALUES(policy), summary = VALUES(summary),
-				event_id = VALUES(event_id), callback_status = NULL, callback_message = NULL,
+				event_id = VALUES(event_id), callback_status = NULL, callback_message = NULL, decision = NULL,
+				callback_delivery_id = NULL, org_create_started_at = NULL, portal_org_id = NULL,
 				expires_at = VALUES(expires_at), created_at = VALUES(created_at), updated_at = VALUES(updated_at)`,
 			a.ID, a.PortalID, a.Kind, a.EntityID, nullInt(a.ObjectID), nullInt(a.RequesterID), domain.ApprovalPending,
 			a.Required, policy, []byte(a.Summary), a.EventID, utcPtr(a.ExpiresAt), at, at)
@@ -130,52 +136,73 @@ func (s *Store) CreateApproval(ctx context.Context, a NewApproval) (seq int, err
 // RecordApprovalStep writes one step. The audit entry's (approval, seq)
 // key makes a retry a no-op: the whole step committed together.
 func (s *Store) RecordApprovalStep(ctx context.Context, st portal.ApprovalStep) error {
-	errDone := errors.New("step already recorded")
-	err := s.tx(ctx, func(tx *sqlx.Tx) error {
-		at := st.At.UTC()
-		_, err := tx.ExecContext(ctx, `INSERT INTO approval_audit (approval_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-			st.ApprovalID, st.Seq, at, st.Action, nullable(ClampChars(st.Actor, 254)), nullable(ClampBytes(st.Detail, 60000)))
-		var me *mysql.MySQLError
-		if asMySQL(err, &me) && me.Number == 1062 {
-			return errDone
-		}
-		if err != nil {
-			return err
-		}
-		if c := st.Change; c != nil {
-			if err := changeApproval(ctx, tx, st.ApprovalID, at, c); err != nil {
-				return err
-			}
-		}
-		if v := st.Vote; v != nil {
-			if len(v.LinkHash) > 0 {
-				// The workflow accepted the vote (its Update id is derived from
-				// the link, so a link counts once); spending is bookkeeping.
-				if _, err := tx.ExecContext(ctx, `UPDATE approval_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`, at, v.LinkHash); err != nil {
-					return err
-				}
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, approver, decision, decision_id, reason, voted_at) VALUES (?, ?, ?, ?, ?, ?)`,
-				st.ApprovalID, ClampChars(v.Approver, 254), v.Decision, ClampChars(v.DecisionID, 64), v.Reason, v.VotedAt.UTC())
-			if err != nil {
-				return err
-			}
-		}
-		if st.Event != "" && st.Object != nil {
-			o := *st.Object
-			var summary []byte
-			if err := tx.GetContext(ctx, &summary, `SELECT summary FROM approvals WHERE id = ?`, st.ApprovalID); err != nil {
-				return fmt.Errorf("approval %s: %w", st.ApprovalID, err)
-			}
-			o.Request = summary
-			return insertEvent(ctx, tx, approvalEvent(st.Event, st.Seq, at, o))
-		}
-		return nil
-	})
-	if errors.Is(err, errDone) {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error { return recordApprovalStep(ctx, tx, st) })
+	if errors.Is(err, errStepDone) {
 		return nil
 	}
 	return err
+}
+
+// StartApprovalCallback records the step that hands the decision to the
+// portal's Delivery (its row change names the delivery) and the delivery's
+// row, in one transaction: the attempt activity finds both or neither.
+func (s *Store) StartApprovalCallback(ctx context.Context, st portal.ApprovalStep, d Delivery) error {
+	err := s.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := insertDeliveries(ctx, tx, []Delivery{d}); err != nil {
+			return err
+		}
+		return recordApprovalStep(ctx, tx, st)
+	})
+	if errors.Is(err, errStepDone) {
+		return nil
+	}
+	return err
+}
+
+// errStepDone: the step's audit entry exists, so the transaction rolls
+// back and the caller answers success.
+var errStepDone = errors.New("step already recorded")
+
+func recordApprovalStep(ctx context.Context, tx *sqlx.Tx, st portal.ApprovalStep) error {
+	at := st.At.UTC()
+	_, err := tx.ExecContext(ctx, `INSERT INTO approval_audit (approval_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		st.ApprovalID, st.Seq, at, st.Action, nullable(ClampChars(st.Actor, 254)), nullable(ClampBytes(st.Detail, 60000)))
+	var me *mysql.MySQLError
+	if asMySQL(err, &me) && me.Number == 1062 {
+		return errStepDone
+	}
+	if err != nil {
+		return err
+	}
+	if c := st.Change; c != nil {
+		if err := changeApproval(ctx, tx, st.ApprovalID, at, c); err != nil {
+			return err
+		}
+	}
+	if v := st.Vote; v != nil {
+		if len(v.LinkHash) > 0 {
+			// The workflow accepted the vote (its Update id is derived from
+			// the link, so a link counts once); spending is bookkeeping.
+			if _, err := tx.ExecContext(ctx, `UPDATE approval_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL`, at, v.LinkHash); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO approval_votes (approval_id, approver, decision, decision_id, reason, voted_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			st.ApprovalID, ClampChars(v.Approver, 254), v.Decision, ClampChars(v.DecisionID, 64), v.Reason, v.VotedAt.UTC())
+		if err != nil {
+			return err
+		}
+	}
+	if st.Event != "" && st.Object != nil {
+		o := *st.Object
+		var summary []byte
+		if err := tx.GetContext(ctx, &summary, `SELECT summary FROM approvals WHERE id = ?`, st.ApprovalID); err != nil {
+			return fmt.Errorf("approval %s: %w", st.ApprovalID, err)
+		}
+		o.Request = summary
+		return insertEvent(ctx, tx, approvalEvent(st.Event, st.Seq, at, o))
+	}
+	return nil
 }
 
 func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c *portal.ApprovalChange) error {
@@ -189,6 +216,7 @@ func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c
 		add("portal_object_id", c.ObjectID)
 	}
 	if c.Decision != "" {
+		add("decision", string(c.Decision))
 		add("decided_by", ClampChars(c.DecidedBy, 254))
 		add("decided_via", c.Via)
 		add("reason", nullable(ClampChars(c.Reason, 1000)))
@@ -200,6 +228,9 @@ func changeApproval(ctx context.Context, tx *sqlx.Tx, id string, at time.Time, c
 	}
 	if c.ExpiresAt != nil {
 		add("expires_at", c.ExpiresAt.UTC())
+	}
+	if c.CallbackDelivery != "" {
+		add("callback_delivery_id", c.CallbackDelivery)
 	}
 	args = append(args, id)
 	res, err := tx.ExecContext(ctx, "UPDATE approvals SET "+strings.Join(sets, ", ")+" WHERE id = ?", args...)
@@ -331,6 +362,12 @@ func (j *JSONText) Scan(src any) error {
 	default:
 		return fmt.Errorf("JSONText: cannot scan %T", src)
 	}
+	return nil
+}
+
+// UnmarshalJSON keeps a copy of the JSON as is (API clients, tests).
+func (j *JSONText) UnmarshalJSON(b []byte) error {
+	*j = append((*j)[:0], b...)
 	return nil
 }
 

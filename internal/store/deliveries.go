@@ -37,6 +37,10 @@ const deliveryColumns = `id, job_id, event_id, event_type, target_kind, target_i
 // CreateDeliveries records deliveries before their workflows start; ids
 // already present are left alone.
 func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) error {
+	return insertDeliveries(ctx, s.db, ds)
+}
+
+func insertDeliveries(ctx context.Context, db execer, ds []Delivery) error {
 	if len(ds) == 0 {
 		return nil
 	}
@@ -51,7 +55,7 @@ func (s *Store) CreateDeliveries(ctx context.Context, ds []Delivery) error {
 		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, d.ID, d.EventID, d.EventType, d.TargetKind, d.TargetID, ClampChars(d.URL, URLColumn), domain.DeliveryPending, d.Manual, now, now)
 	}
-	_, err := s.db.ExecContext(ctx, b.String(), args...)
+	_, err := db.ExecContext(ctx, b.String(), args...)
 	return err
 }
 

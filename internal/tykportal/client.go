@@ -22,6 +22,9 @@ import (
 	"unicode/utf8"
 )
 
+// APIPrefix is the admin API's path under the portal's baseUrl.
+const APIPrefix = "/portal-api"
+
 // DefaultTimeout bounds one call when the context has no earlier deadline.
 const DefaultTimeout = 30 * time.Second
 
@@ -52,7 +55,7 @@ func New(baseURL, token string, hc *http.Client) (*Client, error) {
 	if hc == nil {
 		return nil, errors.New("tykportal: nil *http.Client (pass the outbound client)")
 	}
-	base := strings.TrimRight(u.String(), "/") + "/portal-api"
+	base := strings.TrimRight(u.String(), "/") + APIPrefix
 	return &Client{base: base, token: token, hc: hc, timeout: DefaultTimeout}, nil
 }
 
