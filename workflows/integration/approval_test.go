@@ -350,8 +350,9 @@ func TestIntegrationApprovalChannel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	rc := testkit.NewReceiver(t)
+	// Subscribed to nothing the other tests emit: it is asked as an approver only.
 	ch := &notify.Channel{ID: "ch_approver", Name: "approver", TargetURL: rc.URL, Method: "POST", TimeoutSeconds: 5,
-		Events: []string{"ReplayEvent"}, RetrySchedule: "1s", Status: notify.ChannelActive}
+		Events: []string{"ApproverOnlyEvent"}, RetrySchedule: "1s", Status: notify.ChannelActive}
 	if _, err := app.Store.PutChannel(ctx, ch, signing.NewSecret()); err != nil {
 		t.Fatal(err)
 	}
