@@ -160,6 +160,9 @@ func Load(lookup Lookup) (Config, error) {
 	if r.err == nil && (c.Temporal.TLSCertPath == "") != (c.Temporal.TLSKeyPath == "") {
 		r.fail("TEMPORAL_TLS_CLIENT_KEY_PATH", "must be set together with TEMPORAL_TLS_CLIENT_CERT_PATH")
 	}
+	if r.err == nil && c.SigningKeyRotation < time.Hour {
+		r.fail("GATEHOUSE_SIGNING_KEY_ROTATION", "must be at least 1h")
+	}
 	if r.err == nil && c.KalturaKS != "" && c.KalturaKS == c.AdminToken {
 		r.fail("GATEHOUSE_KALTURA_KS", "must differ from GATEHOUSE_ADMIN_TOKEN: it is the narrower credential")
 	}

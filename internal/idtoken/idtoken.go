@@ -156,7 +156,6 @@ func (is *Issuer) Discovery() map[string]any {
 	return map[string]any{
 		"issuer":                                is.URL,
 		"jwks_uri":                              is.URL + "/.well-known/jwks.json",
-		"authorization_endpoint":                is.URL + "/sign-in",
 		"response_types_supported":              []string{"id_token"},
 		"response_modes_supported":              []string{"query", "form_post"},
 		"subject_types_supported":               []string{"public"},

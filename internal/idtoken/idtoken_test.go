@@ -113,7 +113,7 @@ func TestRotation(t *testing.T) {
 	if got := kids(t, a); len(got) != 1 || got[0] != now[0] {
 		t.Fatalf("a day after rotation %v", got)
 	}
-	if _, err := b.Sign(context.Background(), p); err != nil {
+	if _, _, err := b.Sign(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
 
