@@ -2,6 +2,7 @@ package idtoken_test
 
 import (
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -67,8 +68,9 @@ func verify(t *testing.T, is *idtoken.Issuer, tok string, at time.Time) (idtoken
 // Two gateways (two issuers) share the keys.
 func TestRotation(t *testing.T) {
 	db := testkit.Get(t).Store(t)
-	clk := &clock{t: time.Date(2031, 3, 1, 10, 0, 0, 0, time.UTC)}
 	const rotation = 7 * 24 * time.Hour
+	// An hour into a rotation period.
+	clk := &clock{t: time.Unix(0, 0).UTC().Add(3000*rotation + time.Hour)}
 	newIssuer := func() *idtoken.Issuer {
 		return &idtoken.Issuer{Store: db, Ring: ring(t, codectest.Keys), URL: "https://gatehouse.example", Rotation: rotation, Now: clk.now}
 	}
@@ -95,7 +97,8 @@ func TestRotation(t *testing.T) {
 		t.Fatal("an expired token verified")
 	}
 
-	// The next period: a new key signs, the old one is still published.
+	// An hour into the next period: a new key signs, the old one is still
+	// published.
 	clk.t = clk.t.Add(rotation)
 	tok2, _, err := b.Sign(context.Background(), p)
 	if err != nil {
@@ -108,7 +111,7 @@ func TestRotation(t *testing.T) {
 	if _, err := verify(t, a, tok2, clk.t); err != nil {
 		t.Fatal(err)
 	}
-	// A day later the old key is gone.
+	// A day after its period ended the old key is gone.
 	clk.t = clk.t.Add(idtoken.Grace + time.Minute)
 	if got := kids(t, a); len(got) != 1 || got[0] != now[0] {
 		t.Fatalf("a day after rotation %v", got)
@@ -128,7 +131,7 @@ func TestRotation(t *testing.T) {
 		}
 	}
 	// An issuer whose ring does not hold the sealing key cannot sign.
-	other := &idtoken.Issuer{Store: db, Ring: ring(t, "other:"+strings.Repeat("A", 43)+"="), URL: "https://gatehouse.example",
+	other := &idtoken.Issuer{Store: db, Ring: ring(t, "other:"+base64.StdEncoding.EncodeToString([]byte("another installation key: 32 byt"))), URL: "https://gatehouse.example",
 		Rotation: rotation, Now: clk.now}
 	if _, _, err := other.Sign(context.Background(), p); err == nil {
 		t.Fatal("signed with a key it cannot open")
