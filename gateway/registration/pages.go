@@ -7,10 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/domain"
+	"gatehouse/internal/idtoken"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/password"
 	"gatehouse/internal/site"
@@ -32,17 +35,21 @@ type pageData struct {
 	// the magic link's POST redirects to the site's complete URL, and
 	// browsers apply form-action to that redirect.
 	FormTarget string
+	// CSRF is the form's anti-forgery token (web.CSRF); SiteID and
+	// Message serve the sign-in and message pages.
+	CSRF, SiteID, Message string
 }
 
 func renderPage(c *gin.Context, status int, name string, d pageData) {
 	if d.Lang == "" {
 		d.Lang = "en"
 	}
+	d.CSRF = web.CSRFToken(c)
 	formAction := "'self'"
 	if d.FormTarget != "" {
 		formAction += " " + d.FormTarget
 	}
-	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'")
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	c.Header("Referrer-Policy", "no-referrer") // the token is in the URL
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Content-Type-Options", "nosniff")
@@ -166,25 +173,31 @@ func (s *server) magicLinkForm(c *gin.Context) {
 	}
 	if st, u, ok := s.linkPerson(c, info); ok {
 		renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: u.Language, Title: "Sign in", EventName: st.EventName,
-			Email: u.Email, Token: token, FormTarget: cspOrigin(st.CompleteURL(s.Config.PublicURL))})
+			Email: u.Email, Token: token, FormTarget: cspOrigin(st.SignInCallback(s.Config.PublicURL))})
 	}
 }
 
-// magicLink is POST /magic-link: it activates the user with the single-use
-// token and redirects to completeButtonUrl.
+// magicLink is POST /magic-link: it spends the single-use token
+// (activating a pending user) and sends the person to the site's sign-in
+// callback with an ID token (amr "email"): registration and sign-in links
+// alike end signed in at the portal.
 func (s *server) magicLink(c *gin.Context) {
 	token := c.Request.PostForm.Get("token") // parsed by web.PageForm
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
 		return
 	}
-	_, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposeMagicLink, nil, "magic-link", "magic link")
+	u, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposeMagicLink, nil, "magic-link", "magic link")
 	if !ok {
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("Referrer-Policy", "no-referrer")
-	c.Redirect(http.StatusSeeOther, st.CompleteURL(s.Config.PublicURL))
+	if u.Status != domain.UserActive {
+		invalidLink(c)
+		return
+	}
+	p := web.SignInPerson(u, idtoken.AMREmail)
+	p.AuthTime = time.Now()
+	s.DeliverSignIn(c, st, p)
 }
 
 // notifyActivated signals the workflow after the activation committed. If
@@ -209,6 +222,15 @@ func (s *server) pageUnavailable(c *gin.Context, err error) {
 // claimed), tells the registration workflow and reads the site for the
 // page that follows. It answers the request itself when it fails.
 func (s *server) activate(c *gin.Context, hash []byte, purpose string, pwHash func() (string, error), source, method string) (store.User, site.Site, bool) {
+	// A sign-in link spent by an active user signs in and changes nothing:
+	// the registration workflow hears only of activations (a finished one
+	// would start again and confirm a second time).
+	wasActive := false
+	if info, err := s.Store.PeekToken(c, hash, purpose); err == nil {
+		if before, err := s.Store.GetUser(c, info.SiteID, info.UserID); err == nil {
+			wasActive = before.Status == domain.UserActive
+		}
+	}
 	u, err := s.Store.ClaimToken(c, hash, purpose, source, pwHash)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
@@ -218,7 +240,9 @@ func (s *server) activate(c *gin.Context, hash []byte, purpose string, pwHash fu
 		s.pageUnavailable(c, err)
 		return u, site.Site{}, false
 	}
-	s.notifyActivated(c, u, method)
+	if !wasActive {
+		s.notifyActivated(c, u, method)
+	}
 	st, _, err := s.Store.GetSite(c, u.SiteID)
 	if err != nil {
 		s.pageUnavailable(c, err)

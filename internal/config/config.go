@@ -52,9 +52,15 @@ type Config struct {
 	// UIOrigin is the Temporal Web UI's origin (GATEHOUSE_UI_ORIGIN,
 	// scheme://host[:port]) that may call the codec server across origins.
 	UIOrigin    string
-	RateWebhook Rate           // GATEHOUSE_RATE_WEBHOOK: per site and client address
-	RatePages   Rate           // GATEHOUSE_RATE_PAGES: form posts per client address
-	Temporal    TemporalConfig // TEMPORAL_*, GATEHOUSE_PAYLOAD_KEYS
+	RateWebhook Rate // GATEHOUSE_RATE_WEBHOOK: per site and client address
+	RatePages   Rate // GATEHOUSE_RATE_PAGES: form posts per client address
+	// Sign-in attempts (password checks, link and reset requests) per
+	// account (site and email, known or not) and per client address: the
+	// lockout after repeated failures.
+	RateSignInAccount  Rate           // GATEHOUSE_RATE_SIGNIN_ACCOUNT
+	RateSignInAddress  Rate           // GATEHOUSE_RATE_SIGNIN_ADDRESS
+	SigningKeyRotation time.Duration  // GATEHOUSE_SIGNING_KEY_ROTATION: how long one ID-token key signs
+	Temporal           TemporalConfig // TEMPORAL_*, GATEHOUSE_PAYLOAD_KEYS
 }
 
 // Rate is a token bucket: Burst requests at once, then PerMinute a minute.
@@ -96,6 +102,10 @@ const (
 	// the fault suite sends about 8 registrations a second.
 	DefaultRateWebhook = "600/min burst 300"
 	DefaultRatePages   = "60/min burst 30"
+	// Five attempts at once, then one a minute per account; an address
+	// (an office behind one NAT) gets more.
+	DefaultRateSignInAccount = "1/min burst 5"
+	DefaultRateSignInAddress = "10/min burst 20"
 )
 
 // Lookup reads one variable; tests pass a map, processes pass os.LookupEnv.
@@ -131,6 +141,9 @@ func Load(lookup Lookup) (Config, error) {
 		UIOrigin:           r.origin("GATEHOUSE_UI_ORIGIN"),
 		RateWebhook:        r.rate("GATEHOUSE_RATE_WEBHOOK", DefaultRateWebhook),
 		RatePages:          r.rate("GATEHOUSE_RATE_PAGES", DefaultRatePages),
+		RateSignInAccount:  r.rate("GATEHOUSE_RATE_SIGNIN_ACCOUNT", DefaultRateSignInAccount),
+		RateSignInAddress:  r.rate("GATEHOUSE_RATE_SIGNIN_ADDRESS", DefaultRateSignInAddress),
+		SigningKeyRotation: r.duration("GATEHOUSE_SIGNING_KEY_ROTATION", 30*24*time.Hour),
 		Temporal: TemporalConfig{
 			Address:       r.hostPort("TEMPORAL_ADDRESS", DefaultAddress),
 			Namespace:     r.name("TEMPORAL_NAMESPACE", DefaultNamespace),
@@ -146,6 +159,9 @@ func Load(lookup Lookup) (Config, error) {
 	}
 	if r.err == nil && (c.Temporal.TLSCertPath == "") != (c.Temporal.TLSKeyPath == "") {
 		r.fail("TEMPORAL_TLS_CLIENT_KEY_PATH", "must be set together with TEMPORAL_TLS_CLIENT_CERT_PATH")
+	}
+	if r.err == nil && c.SigningKeyRotation < time.Hour {
+		r.fail("GATEHOUSE_SIGNING_KEY_ROTATION", "must be at least 1h")
 	}
 	if r.err == nil && c.KalturaKS != "" && c.KalturaKS == c.AdminToken {
 		r.fail("GATEHOUSE_KALTURA_KS", "must differ from GATEHOUSE_ADMIN_TOKEN: it is the narrower credential")

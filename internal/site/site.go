@@ -65,6 +65,8 @@ type Webhooksiteregistration struct {
 	ConfirmedTemplatePostEvent   string          `json:"webhookConfirmedEmailTemplatePostEvent"`
 	AuthMethod                   string          `json:"authMethod"`
 	LinkExpirySeconds            int             `json:"linkExpirySeconds"`
+	SignInCallbackURL            string          `json:"signInCallbackUrl"`  // see signin.go
+	SignInResponseMode           string          `json:"signInResponseMode"` // query | form_post
 }
 
 // KeyHeaderInfo says where the key travels when getRegistrationKeyFromHeader is on.
@@ -181,6 +183,7 @@ func (s *Site) ApplyDefaults() {
 	if r.LinkExpirySeconds == 0 {
 		r.LinkExpirySeconds = 86400
 	}
+	def(&r.SignInResponseMode, ResponseQuery)
 	if r.AuthMethod == AuthMagicLink {
 		def(&r.SetPassTemplate, TemplateMagicLink)
 	} else {
@@ -321,6 +324,7 @@ func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError
 		!strings.HasPrefix(r.CompleteButtonURL, "https://") {
 		bad(p+"completeButtonUrl", "must be a path or an http(s) URL")
 	}
+	errs = append(errs, s.validateSignIn()...)
 	for field, id := range map[string]string{
 		"webhookSetPassEmailTemplate":            r.SetPassTemplate,
 		"iCalEmailTemplate":                      r.ICalTemplate,

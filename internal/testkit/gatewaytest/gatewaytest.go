@@ -166,7 +166,7 @@ func MailsTo(t *testing.T, to string) []mailsink.Message {
 	return out
 }
 
-var linkRE = regexp.MustCompile(`https?://\S+/(set-password|magic-link)\?token=[A-Za-z0-9_-]+`)
+var linkRE = regexp.MustCompile(`https?://\S+/(set-password|magic-link|reset-password)\?token=[A-Za-z0-9_-]+`)
 
 // LinkIn returns the set-password or magic link in a mail.
 func LinkIn(t *testing.T, m mailsink.Message) string {
@@ -344,4 +344,33 @@ func SelfSigned(t *testing.T, cn string) (certPEM, keyPEM string) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+}
+
+// CSRF returns a browser's CSRF cookie ("name=value", for a Cookie header)
+// and the token the pages' forms carry, as any page's GET sets them.
+func CSRF(t *testing.T, app *testkit.App) (cookie, token string) {
+	t.Helper()
+	r := Send(t, "GET", app.URL+"/sign-in", "", nil)
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == "gatehouse_csrf" {
+			return c.Name + "=" + c.Value, c.Value
+		}
+	}
+	t.Fatalf("no CSRF cookie from GET /sign-in: %v", r.Header)
+	return "", ""
+}
+
+// PostPage posts a page's form (name, value pairs) as a browser does: with
+// the CSRF cookie and token.
+func PostPage(t *testing.T, app *testkit.App, path string, kv ...string) Resp {
+	t.Helper()
+	return PostPageWith(t, app, path, nil, kv...)
+}
+
+// PostPageWith is PostPage with extra headers ("Name: value").
+func PostPageWith(t *testing.T, app *testkit.App, path string, headers []string, kv ...string) Resp {
+	t.Helper()
+	cookie, token := CSRF(t, app)
+	return Send(t, "POST", app.URL+path, "application/x-www-form-urlencoded", Form(append(kv, "csrf", token)...),
+		append(headers, "Cookie: "+cookie)...)
 }
