@@ -194,7 +194,7 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath, cpuProfile stri
 		s.Stop()
 		return nil, err
 	}
-	if s.Store, err = store.Open(ctx, dsn); err != nil {
+	if s.Store, err = store.Open(ctx, s.Config.MySQLDSN); err != nil {
 		s.Stop()
 		return nil, err
 	}

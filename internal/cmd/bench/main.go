@@ -39,6 +39,7 @@ func main() {
 	drain := flag.Duration("drain", 3*time.Minute, "how long a phase's work may take to finish after its load; longer marks the phase FAILED")
 	only := flag.String("only", "", "run only the phases whose names start with one of these (comma-separated: engine, events, deliveries, registration, portal)")
 	suffix := flag.String("name", "", "suffix of the report's file name (e.g. before)")
+	note := flag.String("note", "", "a note kept in the report (what ran, how busy the machine was)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the stack process (gateway, worker, embedded Temporal) to this file")
 	flag.Parse()
 	if *serve {
@@ -71,13 +72,13 @@ func main() {
 			*cpuProfile = abs
 		}
 	}
-	if err := run(*out, *suffix, *cpuProfile, o); err != nil {
+	if err := run(*out, *suffix, *cpuProfile, *note, *short, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(outDir, suffix, cpuProfile string, o bench.Options) error {
+func run(outDir, suffix, cpuProfile, note string, short bool, o bench.Options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	exe, err := os.Executable()
@@ -120,6 +121,12 @@ func run(outDir, suffix, cpuProfile string, o bench.Options) error {
 		"temporal": "embedded go.temporal.io/server, SQLite files", "database": "MariaDB (the machine's server)",
 		"loadAvg1AtStart": load1, "loadAvg5AtStart": load5, "loadAvg1AtEnd": end1,
 	}
+	if note != "" {
+		rep.Machine["note"] = note
+	}
+	if short {
+		rep.Machine["short"] = true
+	}
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
@@ -129,7 +136,12 @@ func run(outDir, suffix, cpuProfile string, o bench.Options) error {
 		stem += "-" + suffix
 	}
 	name := filepath.Join(outDir, stem+".json")
-	for _, p := range []string{name, filepath.Join(outDir, "latest.json")} {
+	paths := []string{name}
+	if !short {
+		// A short run is a sanity check: latest.json keeps the last full run.
+		paths = append(paths, filepath.Join(outDir, "latest.json"))
+	}
+	for _, p := range paths {
 		if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
 			return err
 		}
