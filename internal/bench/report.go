@@ -19,8 +19,10 @@ type Report struct {
 	// Phases: every run of every phase, in the order they ran.
 	Phases  []PhaseResult `json:"phases"`
 	Summary []Summary     `json:"summary"`
-	// Ratios of Gatehouse's figures to the engine baselines of the same run.
-	Ratios map[string]float64 `json:"ratios"`
+	// Ratios of Gatehouse's figures to the engine baselines of the same run
+	// (means over the rounds), and the same within each round.
+	Ratios      map[string]float64   `json:"ratios"`
+	RoundRatios []map[string]float64 `json:"roundRatios"`
 	// Failed lists the phase runs without figures.
 	Failed []string `json:"failed,omitempty"`
 }
@@ -91,6 +93,15 @@ func Run(ctx context.Context, st *Stack, o Options, progress io.Writer) (Report,
 	}
 	rep.Summary = summarizePhases(rep.Phases)
 	rep.Ratios = ratios(rep.Summary)
+	for round := 1; round <= max(o.Rounds, 1); round++ {
+		var in []PhaseResult
+		for _, r := range rep.Phases {
+			if r.Round == round {
+				in = append(in, r)
+			}
+		}
+		rep.RoundRatios = append(rep.RoundRatios, ratios(summarizePhases(in)))
+	}
 	return rep, nil
 }
 
@@ -205,7 +216,7 @@ func ratios(ss []Summary) map[string]float64 {
 	put("cpuPerDeliveryToEngineFloor", by["deliveries-closed-loop"].CPUmsPerUnit, start.CPUmsPerUnit)
 	put("cpuPerIngestedEventToEngineFloor", by["events-ingest"].CPUmsPerUnit, start.CPUmsPerUnit)
 	put("cpuPerRegistrationToEngineFloor", by["registration-webhook"].CPUmsPerUnit, start.CPUmsPerUnit)
-	put("registrationsToOneActivityStart", by["registration-webhook"].CallsPerSecond, oneAct.CallsPerSecond)
+	put("registrationsToEngineStart", by["registration-webhook"].CallsPerSecond, start.CallsPerSecond)
 	put("registrationsToDirect", by["registration-webhook"].CallsPerSecond, by["registration-direct"].CallsPerSecond)
 	put("portalAcceptedToEngineStart", by["portal-ingest"].CallsPerSecond, start.CallsPerSecond)
 	return out
@@ -235,9 +246,17 @@ func PrintSummary(w io.Writer, rep Report) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	fmt.Fprintln(w, "\nratios to the engine baselines of this run:")
+	fmt.Fprintln(w, "\nratios to the engine baselines of this run (mean; each round):")
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %-36s %.2f\n", k, rep.Ratios[k])
+		fmt.Fprintf(w, "  %-36s %.2f ", k, rep.Ratios[k])
+		for _, rr := range rep.RoundRatios {
+			if v, ok := rr[k]; ok {
+				fmt.Fprintf(w, " %.2f", v)
+			} else {
+				fmt.Fprint(w, " -")
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	for _, f := range rep.Failed {
 		fmt.Fprintln(w, "FAILED:", f)
