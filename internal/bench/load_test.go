@@ -2,6 +2,7 @@ package bench
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -112,5 +113,44 @@ func TestSummaryLeavesFailedRoundsOut(t *testing.T) {
 	all := summarizePhases([]PhaseResult{{Name: "portal-ingest", Round: 1, Failed: "x"}})
 	if len(ratios(all)) != 0 || all[0].Failed != 1 {
 		t.Fatalf("an all-failed phase has no figure: %+v", all)
+	}
+}
+
+func TestTargetsAndTable(t *testing.T) {
+	yes := true
+	ss := []Summary{
+		{Name: "engine-start", Rounds: 1, CallsPerSecond: 100, CPUmsPerUnit: 5},
+		{Name: "engine-one-activity", Rounds: 1, UnitsPerSecond: 40},
+		{Name: "events-ingest", Rounds: 1, CallsPerSecond: 250, CallP99ms: 40},
+		{Name: "deliveries-closed-loop", Rounds: 1, UnitsPerSecond: 50, CPUmsPerUnit: 20, EffectP50ms: 30},
+		{Name: "events-at-50", Rounds: 1, EffectP99ms: 200},
+		{Name: "events-at-100", Rounds: 1, Failed: 1},
+		{Name: "portal-ingest", Rounds: 1, CallsPerSecond: 80, Sustained: &yes, Backlog: "p50 1 → 2 ms"},
+	}
+	rep := Report{Summary: ss, Ratios: ratios(ss), Failed: []string{"events-at-100 round 1: timeout"}}
+	rep.Targets = targets(ss, rep.Ratios)
+	met := map[string]bool{}
+	for _, tg := range rep.Targets {
+		met[tg.What] = tg.Met
+	}
+	want := map[string]bool{
+		"events accepted ÷ bare StartWorkflow rate":         true, // 2.5
+		"events POST p99 ms at 20 callers":                  true,
+		"closed-loop deliveries ÷ one-activity completions": false, // 1.25
+		"event → first attempt p99 ms at 50/s":              false,
+		"100/s sustained (1 = no growing backlog)":          false, // failed phase
+		"CPU ms per delivered event (stack + MariaDB)":      true,
+	}
+	for k, v := range want {
+		if got, ok := met[k]; !ok || got != v {
+			t.Errorf("%s: met %v (present %v), want %v", k, got, ok, v)
+		}
+	}
+	var buf strings.Builder
+	PrintSummary(&buf, rep)
+	for _, s := range []string{"events-at-100", "FAILED", "eventsAcceptedToEngineStart", "2.50", "not met"} {
+		if !strings.Contains(buf.String(), s) {
+			t.Errorf("table lacks %q:\n%s", s, buf.String())
+		}
 	}
 }

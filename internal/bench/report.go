@@ -23,6 +23,8 @@ type Report struct {
 	// (means over the rounds), and the same within each round.
 	Ratios      map[string]float64   `json:"ratios"`
 	RoundRatios []map[string]float64 `json:"roundRatios"`
+	// Targets: issue 11's targets on this machine class, met or not.
+	Targets []Target `json:"targets"`
 	// Failed lists the phase runs without figures.
 	Failed []string `json:"failed,omitempty"`
 }
@@ -93,6 +95,7 @@ func Run(ctx context.Context, st *Stack, o Options, progress io.Writer) (Report,
 	}
 	rep.Summary = summarizePhases(rep.Phases)
 	rep.Ratios = ratios(rep.Summary)
+	rep.Targets = targets(rep.Summary, rep.Ratios)
 	for round := 1; round <= max(o.Rounds, 1); round++ {
 		var in []PhaseResult
 		for _, r := range rep.Phases {
@@ -222,6 +225,50 @@ func ratios(ss []Summary) map[string]float64 {
 	return out
 }
 
+// Target is one of issue 11's targets against this run's figure.
+type Target struct {
+	What  string  `json:"what"`
+	Value float64 `json:"value"`
+	Want  string  `json:"want"`
+	Met   bool    `json:"met"`
+}
+
+// targets checks the figures issue 11 sets targets for (the absolute
+// "2.5× today's delivery rate" needs the before run: compare by hand). A
+// phase without figures is not met.
+func targets(ss []Summary, ratios map[string]float64) []Target {
+	by := map[string]Summary{}
+	for _, s := range ss {
+		if s.Failed == 0 {
+			by[s.Name] = s
+		}
+	}
+	var out []Target
+	atLeast := func(what string, v, want float64, ok bool) {
+		out = append(out, Target{What: what, Value: v, Want: fmt.Sprintf("≥ %g", want), Met: ok && v >= want})
+	}
+	below := func(what string, v, want float64, ok bool) {
+		out = append(out, Target{What: what, Value: v, Want: fmt.Sprintf("< %g", want), Met: ok && v < want})
+	}
+	ing, ok := by["events-ingest"]
+	atLeast("events accepted ÷ bare StartWorkflow rate", ratios["eventsAcceptedToEngineStart"], 2, ok)
+	below("events POST p99 ms at 20 callers", ing.CallP99ms, 50, ok)
+	_, ok = by["deliveries-closed-loop"]
+	atLeast("closed-loop deliveries ÷ one-activity completions", ratios["deliveriesClosedLoopToOneActivity"], 1.5, ok)
+	r50, ok := by["events-at-50"]
+	below("event → first attempt p99 ms at 50/s", r50.EffectP99ms, 150, ok)
+	r100, ok := by["events-at-100"]
+	sus := 0.0
+	if ok && r100.Sustained != nil && *r100.Sustained {
+		sus = 1
+	}
+	atLeast("100/s sustained (1 = no growing backlog)", sus, 1, ok)
+	loop, ok := by["deliveries-closed-loop"]
+	out = append(out, Target{What: "CPU ms per delivered event (stack + MariaDB)", Value: loop.CPUmsPerUnit, Want: "≤ 20",
+		Met: ok && loop.CPUmsPerUnit <= 20})
+	return out
+}
+
 // PrintSummary writes the readable table.
 func PrintSummary(w io.Writer, rep Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -257,6 +304,14 @@ func PrintSummary(w io.Writer, rep Report) {
 			}
 		}
 		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "\nissue 11's targets:")
+	for _, t := range rep.Targets {
+		mark := "not met"
+		if t.Met {
+			mark = "met"
+		}
+		fmt.Fprintf(w, "  %-52s %9.2f  (want %s)  %s\n", t.What, t.Value, t.Want, mark)
 	}
 	for _, f := range rep.Failed {
 		fmt.Fprintln(w, "FAILED:", f)
