@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -198,7 +200,7 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath, cpuProfile stri
 		s.Stop()
 		return nil, err
 	}
-	s.DBPIDs = databasePIDs()
+	s.DBPIDs = databasePIDs(ctx, s.Store)
 	if len(s.DBPIDs) == 0 {
 		s.Stop()
 		return nil, errors.New("no mariadbd or mysqld process found in /proc: the whole-stack CPU needs the database server on this machine")
@@ -206,8 +208,25 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath, cpuProfile stri
 	return s, nil
 }
 
-// databasePIDs are the MariaDB/MySQL server processes on this machine.
-func databasePIDs() []int { return findProcs("mariadbd", "mysqld") }
+// databasePIDs are the MariaDB/MySQL server processes on this machine:
+// the one serving the bench's database when its pid file says which (a
+// second server, such as the fault suite's, is not ours), else all.
+func databasePIDs(ctx context.Context, st *store.Store) []int {
+	all := findProcs("mariadbd", "mysqld")
+	var pidFile string
+	if err := st.DB().QueryRowContext(ctx, "SELECT @@pid_file").Scan(&pidFile); err != nil {
+		return all
+	}
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return all
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || !slices.Contains(all, pid) {
+		return all
+	}
+	return []int{pid}
+}
 
 // Stop ends the stack process (SIGTERM, then SIGKILL after 30 s) and the
 // parent's clients.
