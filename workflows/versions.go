@@ -10,4 +10,10 @@ const (
 	// changeDeliveryMarkStopped: a delivery that ends in an error records
 	// its row as failed (MarkDelivery) before the workflow fails.
 	changeDeliveryMarkStopped = "delivery-mark-stopped"
+	// changeBlockedNoLink: a submission for a blocked user updates the data
+	// and ends without a link (before, it emailed a link that was refused).
+	changeBlockedNoLink = "blocked-no-link"
+	// changeSendEmailOffConfirmed: a site with sendEmail off sends
+	// webhookConfirmedEmailTemplate to a new user (password sites).
+	changeSendEmailOffConfirmed = "send-email-off-confirmed"
 )

@@ -17,7 +17,7 @@ import (
 )
 
 // Query parameters that steer the call rather than describe the contact.
-var wpfControl = []string{"wpf_action", "access_key", "send_notification", "role"}
+var wpfControl = []string{"wpf_action", "access_key", "send_notification", "role", "return_password"}
 
 // wpfWebhook is WP Fusion's webhook API for Kartra and other CRMs:
 // ?wpf_action=add|update|update_tags|test&access_key=<registrationKey>.
@@ -55,7 +55,7 @@ func (s *server) wpfWebhook(c *gin.Context) {
 			fields[k] = v[0]
 		}
 	}
-	fields = mapping.UnwrapLead(fields)
+	fields = mapping.KartraNames(st, mapping.UnwrapLead(fields))
 	r := mapping.Apply(st, fields)
 	if _, has := fields["tags"]; has {
 		r.Tags = mapping.ParseTags(fields["tags"])
@@ -63,12 +63,14 @@ func (s *server) wpfWebhook(c *gin.Context) {
 	sub := workflows.Submission{RequestID: web.RequestID(), ReceivedAt: receivedAt, Registrant: r, Source: "wpf"}
 	switch action {
 	case "add":
-		if errs := mapping.Validate(st, r); len(errs) > 0 {
+		// WP Fusion creates a user from an email alone: names are optional.
+		if errs := mapping.ValidateContact(st, r); len(errs) > 0 {
 			wpfInvalid(c, errs[0])
 			return
 		}
 		sub.Action = domain.ActionRegister
-		notify := c.Query("send_notification") == "true"
+		// return_password: the CRM sends the link itself, so Gatehouse does not.
+		notify := c.Query("send_notification") == "true" && c.Query("return_password") != "true"
 		sub.SendEmail = &notify
 		sub.ExplicitRole = s.wpfRole(c, st, &sub.Registrant)
 	case "update", "update_tags":
@@ -104,14 +106,26 @@ func (s *server) wpfWebhook(c *gin.Context) {
 			"message": "temporarily unavailable; nothing was accepted, retry later"})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"success": true, "status": "accepted", "action": action, "userId": userID, "workflowId": wfID})
+	answer := gin.H{"success": true, "status": "accepted", "action": action, "userId": userID, "workflowId": wfID}
+	if action == "add" && c.Query("return_password") == "true" && !s.returnLink(c, st, userID, answer) {
+		return
+	}
+	c.JSON(http.StatusOK, answer)
 }
+
+// wpfDefaultRole is WP Fusion's role for new users without ?role= ("By
+// default users will be assigned the role of subscriber"), used when the
+// site has it; otherwise the site's defaultRole.
+const wpfDefaultRole = "subscriber"
 
 // wpfRole applies ?role=: one of the site's roles, never an admin role.
 // It reports whether a role was chosen explicitly.
 func (s *server) wpfRole(c *gin.Context, st *site.Site, r *mapping.Registrant) bool {
 	role := c.Query("role")
 	switch {
+	case role == "" && c.Query("wpf_action") == "add" && slices.Contains(st.Roles, wpfDefaultRole):
+		r.Role = wpfDefaultRole // applies to new users only (not explicit)
+		return false
 	case role == "":
 		return false
 	case slices.Contains(site.AdminRoles, role):
