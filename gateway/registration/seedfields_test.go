@@ -40,7 +40,7 @@ func TestSeedFieldRules(t *testing.T) {
 	if r.Status != http.StatusAccepted {
 		t.Fatalf("complete payload: %d %s", r.Status, r.Body)
 	}
-	gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string))
+	gatewaytest.WaitState(t, app, r.JSON(t)["workflowId"].(string), gatewaytest.Status(workflows.StatusWaiting))
 	u := gatewaytest.Admin(t, app, "GET", "/api/v1/sites/"+siteID+"/users/"+r.JSON(t)["userId"].(string), nil).JSON(t)
 	if u["language"] != "de" || fmt.Sprint(u["groups"]) != "[german]" || u["userObject"].(map[string]any)["company"] != "ACME" {
 		t.Fatalf("user %v", u)
