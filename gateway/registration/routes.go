@@ -8,20 +8,26 @@
 package registration
 
 import (
+	"net/http"
+
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/outbound"
 	"gatehouse/internal/ratelimit"
 )
 
 type server struct {
 	*web.Deps
 	webhookLimit *ratelimit.Limiter // per site and client address; nil: off
+	kartraClient *http.Client       // Kartra's API (WP Fusion updates)
 }
 
 // Mount adds the webhook and page routes to r.
 func Mount(r *gin.Engine, d *web.Deps) {
-	s := &server{Deps: d, webhookLimit: web.NewLimiter(d.Config.RateWebhook)}
+	s := &server{Deps: d, webhookLimit: web.NewLimiter(d.Config.RateWebhook),
+		// SSRF-guarded like every outbound call: apiUrl is an admin's setting.
+		kartraClient: outbound.NewClient(outbound.Options{Allow: d.Config.OutboundAllowCIDRs, RootCAs: d.Config.OutboundRootCAs})}
 	r.POST("/webhooks/registration/:siteId", s.registrationWebhook)
 	r.GET("/webhooks/registration/:siteId", s.registrationStatus)
 	r.GET("/webhooks/wpf/:siteId", s.wpfWebhook)

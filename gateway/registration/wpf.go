@@ -78,6 +78,13 @@ func (s *server) wpfWebhook(c *gin.Context) {
 			wpfInvalid(c, domain.FieldError{Field: st.Registration.MandatoryFieldsMapping.EmailWebhookKey, Message: "is required"})
 			return
 		}
+		if st.Kartra.Configured() {
+			var ok bool
+			if fields, r, ok = s.pullFromKartra(c, st, fields, r); !ok {
+				return
+			}
+			sub.Registrant = r
+		}
 		if _, err := s.Store.GetUser(c, st.ID, mapping.UserID(st.ID, r.Email)); errors.Is(err, store.ErrNotFound) {
 			// 200 so the CRM does not retry a contact that is not a user here.
 			c.JSON(http.StatusOK, gin.H{"success": true, "status": "ignored", "message": "no user with that email on this site; nothing updated"})
@@ -139,6 +146,43 @@ func (s *server) wpfRole(c *gin.Context, st *site.Site, r *mapping.Registrant) b
 	}
 	r.Role = role
 	return true
+}
+
+// pullFromKartra is WP Fusion's update with the contact's data pulled
+// from Kartra: Kartra's fields and tags win over the request's (Kartra's
+// outbound API sends little more than the email). A contact Kartra does
+// not know keeps the request's fields; Kartra unreachable is a 503, so
+// the CRM retries and nothing half-applied is accepted.
+func (s *server) pullFromKartra(c *gin.Context, st *site.Site, fields mapping.Fields, r mapping.Registrant) (mapping.Fields, mapping.Registrant, bool) {
+	lead, err := s.kartraLead(c, st.Kartra, r.Email)
+	switch {
+	case errors.Is(err, errKartraNoLead):
+		return fields, r, true
+	case err != nil:
+		s.Log.Warn("wpf: kartra unavailable", "site", st.ID, "error", err)
+		c.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"success": false, "code": "kartra_unavailable",
+			"message": "could not read the contact from Kartra; nothing was accepted, retry later"})
+		return nil, r, false
+	}
+	email := fields[st.Registration.MandatoryFieldsMapping.EmailWebhookKey]
+	for k, v := range lead {
+		fields[k] = v
+	}
+	// Kartra's names fill the site's keys; the request's email names the user.
+	m := st.Registration.MandatoryFieldsMapping
+	for key, kartra := range map[string]string{m.FirstNameWebhookKey: "first_name", m.LastNameWebhookKey: "last_name"} {
+		if _, has := lead[kartra]; has && key != kartra {
+			delete(fields, key)
+		}
+	}
+	fields = mapping.KartraNames(st, fields)
+	fields[st.Registration.MandatoryFieldsMapping.EmailWebhookKey] = email
+	next := mapping.Apply(st, fields)
+	next.Notes = append(next.Notes, "contact data pulled from Kartra")
+	if _, has := fields["tags"]; has {
+		next.Tags = mapping.ParseTags(fields["tags"])
+	}
+	return fields, next, true
 }
 
 func wpfInvalid(c *gin.Context, e domain.FieldError) {

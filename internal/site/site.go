@@ -28,6 +28,7 @@ type Site struct {
 	DefaultLanguage string                  `json:"defaultLanguage"`
 	Roles           []string                `json:"roles"`
 	Registration    Webhooksiteregistration `json:"webhooksiteregistration"`
+	Kartra          *Kartra                 `json:"kartra,omitempty"`
 	CreatedAt       time.Time               `json:"createdAt"`
 	UpdatedAt       time.Time               `json:"updatedAt"`
 }
@@ -381,6 +382,7 @@ func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError
 			bad(p+field, "unknown template id %q", id)
 		}
 	}
+	errs = append(errs, s.Kartra.validate()...)
 	slices.SortFunc(errs, func(a, b domain.FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return errs
 }
