@@ -25,7 +25,7 @@ const (
 	BlockedText      = "blocked.text"
 	BlockedHint      = "blocked.hint"
 	SetPasswordTitle = "setPassword.title"
-	PasswordLabel    = "setPassword.password" // takes the minimum length: use Format
+	PasswordLabel    = "setPassword.password" // a format: the minimum length (pages: {{tf .Lang key n}})
 	ConfirmLabel     = "setPassword.confirm"
 	SetPasswordSend  = "setPassword.submit"
 	PasswordsDiffer  = "setPassword.differ"

@@ -13,8 +13,9 @@ const KartraAPI = "https://app.kartra.com/api"
 // update and update_tags actions pull the contact's tags and fields from
 // Kartra (seed 003: "update a user's tags and pull any new meta data from
 // Kartra"). api_key and api_password are write-only: answers leave them
-// out (credentialsSet says whether they are stored), and an update that
-// leaves them out keeps the stored ones ("" in both removes them).
+// out (credentialsSet says whether they are stored), an update that
+// leaves both out keeps the stored ones, and a site saved without a kartra
+// object has none.
 type Kartra struct {
 	AppID          string `json:"app_id"`
 	APIKey         string `json:"api_key,omitempty"`
@@ -47,8 +48,8 @@ func (s Site) Scrubbed() Site {
 	return s
 }
 
-// KeepSecrets fills write-only values an update left out from the stored
-// site. sentKartra says whether the update held a kartra object at all.
+// KeepSecrets fills the write-only values an update left out (both
+// empty) from the stored site.
 func (s *Site) KeepSecrets(stored Site) {
 	if s.Kartra == nil || stored.Kartra == nil {
 		return
