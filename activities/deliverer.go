@@ -431,7 +431,11 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 	hb := startHeartbeat(ctx, attemptProgress{Attempt: in.Attempt})
 	defer hb.stop()
 	smtpReq := notify.Request{Method: methodSMTP, URL: "smtp:"}
-	content, err := notify.BuildEmail(t, ev)
+	builtin, err := a.builtinValues(ctx, t, ev)
+	if err != nil {
+		return AttemptResult{}, err
+	}
+	content, err := notify.BuildEmailWith(t, ev, builtin)
 	if err != nil {
 		return a.once(ctx, d, in, smtpReq, failed("render: "+err.Error()))
 	}

@@ -17,4 +17,10 @@ const (
 	// changeEscalationExpiry: an escalation waits escalateTo.expireAfter
 	// when set (before: always the policy's expireAfter).
 	changeEscalationExpiry = "approval-escalation-expiry"
+	// changeBlockedNoLink: a submission for a blocked user updates the data
+	// and ends without a link (before, it emailed a link that was refused).
+	changeBlockedNoLink = "blocked-no-link"
+	// changeSendEmailOffConfirmed: a site with sendEmail off sends
+	// webhookConfirmedEmailTemplate to a new user (password sites).
+	changeSendEmailOffConfirmed = "send-email-off-confirmed"
 )

@@ -15,6 +15,7 @@ import (
 	"gatehouse/internal/domain"
 	"gatehouse/internal/idtoken"
 	"gatehouse/internal/linktoken"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/password"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
@@ -24,7 +25,7 @@ import (
 //go:embed pages/*.html
 var pageFiles embed.FS
 
-var pages = template.Must(template.ParseFS(pageFiles, "pages/*.html"))
+var pages = template.Must(template.New("pages").Funcs(pageFuncs).ParseFS(pageFiles, "pages/*.html"))
 
 type pageData struct {
 	Lang, Title, EventName, Email, Token, Error  string
@@ -80,7 +81,8 @@ var hashPassword = password.Hash
 // invalidLink is one page for unknown, expired, used and revoked tokens:
 // nothing tells a guesser which it hit.
 func invalidLink(c *gin.Context) {
-	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Title: "Link cannot be used"})
+	lang := pageLang(c, nil, "")
+	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.InvalidTitle)})
 }
 
 // peekLink checks a token without using it. When it is not live it
@@ -115,6 +117,10 @@ func (s *server) linkPerson(c *gin.Context, info store.TokenInfo) (site.Site, st
 		s.pageUnavailable(c, err)
 		return st, u, false
 	}
+	if u.Status == domain.UserBlocked {
+		blockedPage(c, pageLang(c, &st, u.Language), st.EventName)
+		return st, u, false
+	}
 	return st, u, true
 }
 
@@ -127,8 +133,9 @@ func (s *server) setPasswordForm(c *gin.Context) {
 
 func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
 	if st, u, ok := s.linkPerson(c, info); ok {
-		renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
-			Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+		lang := pageLang(c, &st, u.Language)
+		renderPage(c, status, "set_password.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.SetPasswordTitle), EventName: st.EventName,
+			Email: u.Email, Token: token, Error: errorText(lang, msg), MinLength: password.MinLength})
 	}
 }
 
@@ -149,17 +156,19 @@ func (s *server) setPassword(c *gin.Context) {
 		return
 	}
 	if pw != confirm {
-		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "The two passwords differ.")
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, pagetext.PasswordsDiffer)
 		return
 	}
 	u, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposePassword, func() (string, error) { return hashPassword(pw) }, "set-password", "password")
 	if !ok {
 		return
 	}
-	r := st.Registration
-	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: u.Language, Title: r.CompleteTitle,
-		CompleteTitle: r.CompleteTitle, CompleteText: r.CompleteText, CompleteSubText: r.CompleteSubText,
-		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: st.CompleteURL(s.Config.PublicURL)})
+	r, lang := st.Registration, pageLang(c, &st, u.Language)
+	in := func(t site.Text, key string) string { return t.In(lang, st.DefaultLanguage, key) }
+	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: lang, Title: in(r.CompleteTitle, pagetext.CompleteTitle),
+		CompleteTitle: in(r.CompleteTitle, pagetext.CompleteTitle), CompleteText: in(r.CompleteText, pagetext.CompleteText),
+		CompleteSubText:     in(r.CompleteSubText, pagetext.CompleteSubText),
+		CompleteButtonTitle: in(r.CompleteButtonTitle, pagetext.CompleteButton), CompleteButtonURL: st.CompleteURL(s.Config.PublicURL)})
 }
 
 // magicLinkForm is GET and HEAD /magic-link: a page with one button that
@@ -172,7 +181,8 @@ func (s *server) magicLinkForm(c *gin.Context) {
 		return
 	}
 	if st, u, ok := s.linkPerson(c, info); ok {
-		renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: u.Language, Title: "Sign in", EventName: st.EventName,
+		lang := pageLang(c, &st, u.Language)
+		renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.MagicLinkTitle), EventName: st.EventName,
 			Email: u.Email, Token: token, FormTarget: cspOrigin(st.SignInCallback(s.Config.PublicURL))})
 	}
 }
@@ -234,6 +244,10 @@ func (s *server) activate(c *gin.Context, hash []byte, purpose string, pwHash fu
 	u, err := s.Store.ClaimToken(c, hash, purpose, source, pwHash)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
+		return u, site.Site{}, false
+	}
+	if errors.Is(err, store.ErrUserBlocked) {
+		blockedPage(c, pageLang(c, nil, ""), "")
 		return u, site.Site{}, false
 	}
 	if err != nil {

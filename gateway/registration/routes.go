@@ -10,11 +10,13 @@
 package registration
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/gateway/web"
+	"gatehouse/internal/outbound"
 	"gatehouse/internal/ratelimit"
 )
 
@@ -22,12 +24,15 @@ type server struct {
 	*web.Deps
 	webhookLimit *ratelimit.Limiter // per site and client address; nil: off
 	signIn       signIn
+	kartraClient *http.Client // Kartra's API (WP Fusion updates)
 }
 
 // Mount adds the webhook and page routes to r.
 func Mount(r *gin.Engine, d *web.Deps) {
-	s := &server{Deps: d, webhookLimit: web.NewLimiter(d.Config.RateWebhook), signIn: signIn{
-		account: web.NewLimiter(d.Config.RateSignInAccount), address: web.NewLimiter(d.Config.RateSignInAddress)}}
+	s := &server{Deps: d, webhookLimit: web.NewLimiter(d.Config.RateWebhook),
+		signIn: signIn{account: web.NewLimiter(d.Config.RateSignInAccount), address: web.NewLimiter(d.Config.RateSignInAddress)},
+		// SSRF-guarded like every outbound call: apiUrl is an admin's setting.
+		kartraClient: outbound.NewClient(outbound.Options{Allow: d.Config.OutboundAllowCIDRs, RootCAs: d.Config.OutboundRootCAs})}
 	r.POST("/webhooks/registration/:siteId", s.registrationWebhook)
 	r.GET("/webhooks/registration/:siteId", s.registrationStatus)
 	r.POST("/webhooks/registration/:siteId/password-reset", s.resetWebhook)
