@@ -29,8 +29,7 @@ func TestTranslatedPages(t *testing.T) {
 		t.Fatalf("set-password page: %d %s", g.Status, g.Body)
 	}
 	form := func(pw, confirm string) gatewaytest.Resp {
-		return gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-			gatewaytest.Form("token", gatewaytest.Token(link), "password", pw, "confirm", confirm))
+		return gatewaytest.PostPage(t, app, "/set-password", "token", gatewaytest.Token(link), "password", pw, "confirm", confirm)
 	}
 	if r := form("correct horse battery", "correct horse battery!"); r.Status != 422 || !strings.Contains(r.Body, "stimmen nicht überein") {
 		t.Fatalf("mismatch: %d %s", r.Status, r.Body)
@@ -60,8 +59,7 @@ func TestTranslatedPages(t *testing.T) {
 	en := gatewaytest.Email("english")
 	gatewaytest.Register(t, app, siteID, "email", en, "firstName", "E", "lastName", "N")
 	l2 := gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, en, nil))
-	r = gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-		gatewaytest.Form("token", gatewaytest.Token(l2), "password", "correct horse battery", "confirm", "correct horse battery"))
+	r = gatewaytest.PostPage(t, app, "/set-password", "token", gatewaytest.Token(l2), "password", "correct horse battery", "confirm", "correct horse battery")
 	if !strings.Contains(r.Body, "All done") || !strings.Contains(r.Body, "Sign in to the site") {
 		t.Fatalf("English complete page: %s", r.Body)
 	}

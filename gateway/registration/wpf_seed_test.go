@@ -65,8 +65,7 @@ func TestWPFusionSeedDefaults(t *testing.T) {
 	if info := user(t, app, siteID, rp)["registrationInfo"].(map[string]any); info["return_password"] != nil {
 		t.Fatalf("control parameter stored: %v", info)
 	}
-	gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-		gatewaytest.Form("token", gatewaytest.Token(link), "password", "correct horse battery", "confirm", "correct horse battery"))
+	gatewaytest.PostPage(t, app, "/set-password", "token", gatewaytest.Token(link), "password", "correct horse battery", "confirm", "correct horse battery")
 	// An active user gets no link: it would replace their password.
 	r = wpf(t, app, siteID, "wpf_action=add&return_password=true&"+key, "lead[email]", rp)
 	if r.JSON(t)["passwordLink"] != nil || r.JSON(t)["userStatus"] != "active" {
