@@ -10,4 +10,8 @@ const (
 	// changeDeliveryMarkStopped: a delivery that ends in an error records
 	// its row as failed (MarkDelivery) before the workflow fails.
 	changeDeliveryMarkStopped = "delivery-mark-stopped"
+	// changeDeliveryFirstTask: a callback's first attempt is a local
+	// activity in the first workflow task (later ones stay activities after
+	// durable timers).
+	changeDeliveryFirstTask = "delivery-first-attempt-local"
 )

@@ -306,6 +306,11 @@ func dynamicConfig(overrides map[string]any) dynamicconfig.StaticClient {
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): 1,
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():        8192,
+		// Eager workflow start: a start from a process with a worker on the
+		// task queue (the relay; the dev stack's gateway) gets the first
+		// workflow task in its answer, skipping matching. The server's
+		// default is on; set here so a default change cannot turn it off.
+		dynamicconfig.EnableEagerWorkflowStart.Key(): true,
 		// The Web UI lists workflows through visibility; the default limit
 		// throttles it while the benchmark runs.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 200,
