@@ -38,9 +38,7 @@ func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	d := &web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
 		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger,
-			Workers: o.Config.DispatchWorkers, Grace: o.Config.RelayGrace,
-			// Eager only where this process also runs a worker (the dev stack).
-			EagerStart: true}}
+			Workers: o.Config.DispatchWorkers, Grace: o.Config.RelayGrace}}
 	r := gin.New()
 	// gin would also believe X-Real-IP (and fall back to it): its
 	// c.ClientIP() is the connection's peer only, and web.ClientIP(c) the
