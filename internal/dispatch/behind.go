@@ -19,10 +19,14 @@ import (
 // an event only for the relay's grace: an event still queued after it is
 // dropped (the relay has it by then), so the queue never holds more than the
 // relay would redo, and a process that dies with events queued loses nothing.
+// Newest first: after an outage the relay works through the backlog oldest
+// first while the fast path keeps new events on time, and the two meet in
+// the middle instead of redoing each other's work.
 const (
 	behindQueue   = 1024             // beyond it the relay takes an event ("queued")
 	behindBatch   = 32               // events per round of one worker
 	behindTimeout = 30 * time.Second // one round's deadline
+	behindStarts  = 8                // workflow starts in flight per round
 )
 
 type queued struct {
@@ -69,22 +73,26 @@ func (d *Dispatcher) drain() {
 	}
 }
 
-// take removes the next round's events, skipping those the relay owns
-// by now; nil (and one worker fewer) when nothing is left.
+// take removes the next round's events, newest first, after dropping
+// those the relay owns by now; nil (and one worker fewer) when nothing is
+// left.
 func (d *Dispatcher) take() []domain.StoredEvent {
 	f := &d.fast
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	stale := 0
+	for stale < len(f.queue) && d.Grace > 0 && time.Since(f.queue[stale].at) > d.Grace {
+		stale++
+	}
+	clear(f.queue[:stale])
+	f.queue = f.queue[stale:]
+	n := min(len(f.queue), behindBatch)
 	var out []domain.StoredEvent
-	for len(f.queue) > 0 && len(out) < behindBatch {
-		q := f.queue[0]
-		f.queue[0] = queued{}
-		f.queue = f.queue[1:]
-		if d.Grace > 0 && time.Since(q.at) > d.Grace {
-			continue
-		}
+	for _, q := range f.queue[len(f.queue)-n:] {
 		out = append(out, q.se)
 	}
+	clear(f.queue[len(f.queue)-n:])
+	f.queue = f.queue[:len(f.queue)-n]
 	if len(f.queue) == 0 {
 		f.queue = nil // let the array go
 	}
@@ -116,16 +124,26 @@ func (d *Dispatcher) dispatchBatch(ctx context.Context, events []domain.StoredEv
 		d.Log.Warn("dispatch events: left to the relay", "events", len(planned), "err", err)
 		return
 	}
+	// Starts run behindStarts at a time: one start is a round trip to
+	// Temporal, mostly waiting.
+	var mu sync.Mutex
 	failed := map[string]bool{}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, behindStarts)
 	for _, in := range ins {
-		if failed[in.EventID] {
-			continue
-		}
-		if err := d.startWorkflow(ctx, in, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE); err != nil {
-			d.Log.Warn("dispatch event: left to the relay", "event_id", in.EventID, "err", err)
-			failed[in.EventID] = true
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := d.startWorkflow(ctx, in, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE); err != nil {
+				d.Log.Warn("dispatch event: left to the relay", "event_id", in.EventID, "err", err)
+				mu.Lock()
+				failed[in.EventID] = true
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	done := planned[:0]
 	for _, id := range planned {
 		if !failed[id] {
