@@ -15,6 +15,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -46,6 +47,11 @@ type Deliverer struct {
 	DefaultSecret string        // GATEHOUSE_SIGNING_SECRET: Kaltura signing key when a template has none
 	DisableAfter  time.Duration // GATEHOUSE_DISABLE_AFTER
 	Log           *slog.Logger
+
+	// sent keeps the outcome of a request whose record failed, by
+	// "deliveryID/attempt", for the retry in this process: a local activity
+	// has no heartbeat details to carry it (see lostSend).
+	sent sync.Map
 }
 
 // AttemptInput names the attempt. NextWait is the scheduled wait before
@@ -183,7 +189,10 @@ func (a *Deliverer) existing(ctx context.Context, d store.Delivery, in AttemptIn
 		if row.Method == methodSMTP {
 			return AttemptResult{}, false, nil
 		}
-		res, err := a.finish(ctx, d, in, row, lostSend(ctx, in))
+		res, err := a.finish(ctx, d, in, row, a.lostSend(ctx, in))
+		if err == nil {
+			a.sent.Delete(sentKey(in))
+		}
 		return res, true, err
 	}
 	res = AttemptResult{Outcome: notify.Outcome(row.Outcome)}
@@ -206,8 +215,13 @@ func (a *Deliverer) existing(ctx context.Context, d store.Delivery, in AttemptIn
 }
 
 // lostSend is the outcome of a request whose run stopped before recording
-// it: the one the run reported in its last heartbeat, or unknown.
-func lostSend(ctx context.Context, in AttemptInput) sendResult {
+// it: the one a run in this process kept (a local activity's retry, or the
+// activity that continues it), the one the run reported in its last
+// heartbeat, or unknown.
+func (a *Deliverer) lostSend(ctx context.Context, in AttemptInput) sendResult {
+	if r, ok := a.sent.Load(sentKey(in)); ok {
+		return r.(sendResult)
+	}
 	var p attemptProgress
 	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &p) == nil &&
 		p.Attempt == in.Attempt && p.Sent != nil {
@@ -232,8 +246,15 @@ func (a *Deliverer) once(ctx context.Context, d store.Delivery, in AttemptInput,
 	r := send(ctx)
 	hb.set(attemptProgress{Attempt: in.Attempt, Sent: &r})
 	hb.stop()
-	return a.finish(ctx, d, in, att, r)
+	a.sent.Store(sentKey(in), r)
+	res, err := a.finish(ctx, d, in, att, r)
+	if err == nil {
+		a.sent.Delete(sentKey(in))
+	}
+	return res, err
 }
+
+func sentKey(in AttemptInput) string { return in.DeliveryID + "/" + strconv.Itoa(in.Attempt) }
 
 func (a *Deliverer) fromRow(ctx context.Context, d store.Delivery, in AttemptInput) (AttemptResult, error) {
 	res, done, err := a.existing(ctx, d, in)

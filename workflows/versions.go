@@ -23,4 +23,8 @@ const (
 	// changeSendEmailOffConfirmed: a site with sendEmail off sends
 	// webhookConfirmedEmailTemplate to a new user (password sites).
 	changeSendEmailOffConfirmed = "send-email-off-confirmed"
+	// changeDeliveryFirstTask: a callback's first attempt is a local
+	// activity in the first workflow task (later ones stay activities after
+	// durable timers).
+	changeDeliveryFirstTask = "delivery-first-attempt-local"
 )

@@ -38,7 +38,8 @@ type Options struct {
 func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	d := &web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
-		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger},
+		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger,
+			Workers: o.Config.DispatchWorkers, Grace: o.Config.RelayGrace},
 		IDTokens: &idtoken.Issuer{Store: o.Store, Ring: o.Config.Temporal.PayloadKeys, URL: o.Config.PublicURL,
 			Rotation: o.Config.SigningKeyRotation}}
 	r := gin.New()

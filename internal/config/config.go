@@ -44,6 +44,7 @@ type Config struct {
 	DisableAfter       time.Duration  // GATEHOUSE_DISABLE_AFTER
 	ShutdownTimeout    time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
 	RelayGrace         time.Duration  // GATEHOUSE_RELAY_GRACE: how long after storing an event the relay may take it
+	DispatchWorkers    int            // GATEHOUSE_DISPATCH_WORKERS: the gateway's fast path after the answer; 0: the relay only
 	// IndexEmail sets the GatehouseEmail search attribute (GATEHOUSE_INDEX_EMAIL).
 	// Off by default: Temporal's docs forbid personal data in search
 	// attributes; operators filter by site and find a person by user id
@@ -106,6 +107,9 @@ const (
 	// (an office behind one NAT) gets more.
 	DefaultRateSignInAccount = "1/min burst 5"
 	DefaultRateSignInAddress = "10/min burst 20"
+	// Enough to keep a 2-core machine's Temporal busy; more only queues
+	// inside the frontend.
+	DefaultDispatchWorkers = 8
 )
 
 // Lookup reads one variable; tests pass a map, processes pass os.LookupEnv.
@@ -137,6 +141,7 @@ func Load(lookup Lookup) (Config, error) {
 		OutboundRootCAs:    r.caFile("GATEHOUSE_OUTBOUND_CA_FILE"),
 		ShutdownTimeout:    r.duration("GATEHOUSE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		RelayGrace:         r.duration("GATEHOUSE_RELAY_GRACE", time.Second),
+		DispatchWorkers:    r.count("GATEHOUSE_DISPATCH_WORKERS", DefaultDispatchWorkers, 256),
 		IndexEmail:         r.boolean("GATEHOUSE_INDEX_EMAIL"),
 		UIOrigin:           r.origin("GATEHOUSE_UI_ORIGIN"),
 		RateWebhook:        r.rate("GATEHOUSE_RATE_WEBHOOK", DefaultRateWebhook),
@@ -433,6 +438,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// count reads a whole number from 0 to max.
+func (r *reader) count(name string, def, max int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > max {
+		r.fail(name, "%q is not a whole number from 0 to %d", v, max)
+		return def
+	}
+	return n
 }
 
 // rate reads "N/s", "N/min" or "N/h", optionally followed by " burst B"

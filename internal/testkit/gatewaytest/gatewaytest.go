@@ -293,6 +293,31 @@ func PostEvent(t *testing.T, app *testkit.App, ev map[string]any, headers ...str
 	return Send(t, "POST", app.URL+"/api/v1/events", "application/json", b, append(headers, "Authorization: Bearer "+testkit.AdminToken)...)
 }
 
+// EventDeliveries waits until GET /api/v1/events/{id} lists n deliveries
+// (they are recorded after POST /api/v1/events answers) and returns them.
+func EventDeliveries(t *testing.T, app *testkit.App, eventID string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := Admin(t, app, "GET", "/api/v1/events/"+url.PathEscape(eventID), nil)
+		if r.Status != 200 {
+			t.Fatalf("event %s: %d %s", eventID, r.Status, r.Body)
+		}
+		list, _ := r.JSON(t)["deliveries"].([]any)
+		if len(list) >= n {
+			out := make([]map[string]any, len(list))
+			for i, d := range list {
+				out[i] = d.(map[string]any)
+			}
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s has %d deliveries, want %d: %s", eventID, len(list), n, r.Body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // WaitRequests waits until a receiver has n requests.
 func WaitRequests(t *testing.T, rc *testkit.Receiver, n int) []testkit.Request {
 	t.Helper()
