@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: dev test lint chromium build migrate bench faults faults-short fmt fuzz
+.PHONY: dev test lint chromium build migrate bench bench-short faults faults-short fmt fuzz
 
 ## dev: the whole system in one process (embedded Temporal + UI, worker, gateway, mail sink)
 dev:
@@ -24,9 +24,14 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-## bench: load a dev stack of its own; JSON report in bench/results/
+## bench: load a dev stack of its own (a process of its own), 3 alternating rounds of every phase with the
+## CPU of Gatehouse + MariaDB per unit of work (about 15 minutes); JSON report in bench/results/
 bench:
 	$(GO) run ./internal/cmd/bench
+
+## bench-short: the same, one round of 3-second phases (under 2 minutes): a sanity check, not a figure
+bench-short:
+	$(GO) run ./internal/cmd/bench -short
 
 ## faults: the fault suite (own MariaDB, Temporal, 2 workers, 2 gateways; kills under load); report in faults/results/
 faults:

@@ -15,6 +15,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -48,6 +49,11 @@ type Deliverer struct {
 	DisableAfter  time.Duration // GATEHOUSE_DISABLE_AFTER
 	Log           *slog.Logger
 	PublicURL     string // GATEHOUSE_PUBLIC_URL: base of a channel approver's decision links
+
+	// sent keeps the outcome of a request whose record failed, by
+	// "deliveryID/attempt", for the retry in this process: a local activity
+	// has no heartbeat details to carry it (see lostSend).
+	sent sync.Map
 }
 
 // AttemptInput names the attempt. NextWait is the scheduled wait before
@@ -215,7 +221,10 @@ func (a *Deliverer) existing(ctx context.Context, d store.Delivery, in AttemptIn
 		if row.Method == methodSMTP {
 			return AttemptResult{}, false, nil
 		}
-		res, err := a.finish(ctx, d, in, row, lostSend(ctx, in))
+		res, err := a.finish(ctx, d, in, row, a.lostSend(ctx, in))
+		if err == nil {
+			a.sent.Delete(sentKey(in))
+		}
 		return res, true, err
 	}
 	res = AttemptResult{Outcome: notify.Outcome(row.Outcome)}
@@ -238,8 +247,13 @@ func (a *Deliverer) existing(ctx context.Context, d store.Delivery, in AttemptIn
 }
 
 // lostSend is the outcome of a request whose run stopped before recording
-// it: the one the run reported in its last heartbeat, or unknown.
-func lostSend(ctx context.Context, in AttemptInput) sendResult {
+// it: the one a run in this process kept (a local activity's retry, or the
+// activity that continues it), the one the run reported in its last
+// heartbeat, or unknown.
+func (a *Deliverer) lostSend(ctx context.Context, in AttemptInput) sendResult {
+	if r, ok := a.sent.Load(sentKey(in)); ok {
+		return r.(sendResult)
+	}
 	var p attemptProgress
 	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &p) == nil &&
 		p.Attempt == in.Attempt && p.Sent != nil {
@@ -264,8 +278,15 @@ func (a *Deliverer) once(ctx context.Context, d store.Delivery, in AttemptInput,
 	r := send(ctx)
 	hb.set(attemptProgress{Attempt: in.Attempt, Sent: &r})
 	hb.stop()
-	return a.finish(ctx, d, in, att, r)
+	a.sent.Store(sentKey(in), r)
+	res, err := a.finish(ctx, d, in, att, r)
+	if err == nil {
+		a.sent.Delete(sentKey(in))
+	}
+	return res, err
 }
+
+func sentKey(in AttemptInput) string { return in.DeliveryID + "/" + strconv.Itoa(in.Attempt) }
 
 func (a *Deliverer) fromRow(ctx context.Context, d store.Delivery, in AttemptInput) (AttemptResult, error) {
 	res, done, err := a.existing(ctx, d, in)
@@ -463,7 +484,11 @@ func (a *Deliverer) email(ctx context.Context, d store.Delivery, in AttemptInput
 	hb := startHeartbeat(ctx, attemptProgress{Attempt: in.Attempt})
 	defer hb.stop()
 	smtpReq := notify.Request{Method: methodSMTP, URL: "smtp:"}
-	content, err := notify.BuildEmail(t, ev)
+	builtin, err := a.builtinValues(ctx, t, ev)
+	if err != nil {
+		return AttemptResult{}, err
+	}
+	content, err := notify.BuildEmailWith(t, ev, builtin)
 	if err != nil {
 		return a.once(ctx, d, in, smtpReq, failed("render: "+err.Error()))
 	}

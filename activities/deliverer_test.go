@@ -189,13 +189,19 @@ func TestAttemptStoresWhateverTheReceiverAnswers(t *testing.T) {
 
 // TestAttemptNotSentAgainWhenRecordFails: MySQL fails between the request
 // and its record. The retry does not send again: with the last heartbeat's
-// details it records the real outcome, without them (the worker died) it
-// records an unknown outcome and the next attempt number goes out later.
+// details, or in the same process (a local activity has no heartbeats; the
+// Deliverer keeps the outcome), it records the real outcome; without either
+// (the worker died) it records an unknown outcome and the next attempt
+// number goes out later.
 func TestAttemptNotSentAgainWhenRecordFails(t *testing.T) {
-	d := newDeliverer(t)
 	rc := testkit.NewReceiver(t)
-	for _, carry := range []bool{true, false} {
-		t.Run(fmt.Sprintf("heartbeat=%v", carry), func(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		carry, same bool // heartbeat details carried; the retry runs in the same process
+	}{{"heartbeat", true, false}, {"same process", false, true}, {"worker died", false, false}} {
+		carry := tc.carry
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDeliverer(t)
 			before := len(rc.Requests())
 			del := channelDelivery(t, d.DB, rc.URL)
 			restore := failWrites(t, d.DB, "fail_delivered", "deliveries", "UPDATE", "NEW.status = 'delivered'")
@@ -208,6 +214,9 @@ func TestAttemptNotSentAgainWhenRecordFails(t *testing.T) {
 			if carry {
 				r.carried = r.lastBeat()
 			}
+			if !tc.same {
+				r.d = newDeliverer(t) // another worker
+			}
 			res, err := r.run(in)
 			if err != nil {
 				t.Fatal(err)
@@ -216,9 +225,9 @@ func TestAttemptNotSentAgainWhenRecordFails(t *testing.T) {
 				t.Fatalf("%d requests after the retry, want 1", n)
 			}
 			got, _ := d.DB.GetDelivery(context.Background(), del.ID)
-			if carry {
+			if tc.carry || tc.same {
 				if res.Outcome != notify.Delivered || got.Status != domain.DeliveryDelivered {
-					t.Fatalf("with the heartbeat: %+v, row %s", res, got.Status)
+					t.Fatalf("with the outcome known: %+v, row %s", res, got.Status)
 				}
 				return
 			}

@@ -69,9 +69,9 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 	if err != nil {
 		return SendLinkResult{}, classify(err, ErrTypeUserNotFound)
 	}
-	purpose, path := domain.PurposePassword, "/set-password"
+	purpose := domain.PurposePassword
 	if st.Registration.AuthMethod == site.AuthMagicLink {
-		purpose, path = domain.PurposeMagicLink, "/magic-link"
+		purpose = domain.PurposeMagicLink
 	}
 	token, hash, err := linktoken.New()
 	if err != nil {
@@ -80,7 +80,7 @@ func (a *Mailer) SendLink(ctx context.Context, in SendLinkInput) (SendLinkResult
 	if err := a.DB.IssueToken(ctx, in.SiteID, in.UserID, purpose, hash, in.ExpiresAt); err != nil {
 		return SendLinkResult{}, err
 	}
-	link := a.PublicURL + path + "?token=" + url.QueryEscape(token)
+	link := linktoken.URL(a.PublicURL, purpose, token)
 	var res SendLinkResult
 	for _, kind := range in.Emails {
 		tmplID := st.SetPassTemplateFor(in.Phase)

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,6 +45,9 @@ type DeliveryInput struct {
 	Schedule     []time.Duration // waits before retries; the first attempt is immediate
 	FirstAttempt int             // 1, or after a manual retry the next number
 	WaitForReady bool            // eventDelayedCondition=1
+	// FirstAttemptLocal: the first attempt runs as a local activity inside
+	// the first workflow task (callbacks; emails fan out for too long).
+	FirstAttemptLocal bool
 }
 
 // DeliveryResult is how the delivery ended.
@@ -104,6 +108,7 @@ func deliver(ctx workflow.Context, in DeliveryInput, st *DeliveryState) (Deliver
 	retryNow := workflow.GetSignalChannel(ctx, DeliveryRetryNowSignal)
 	cancel := workflow.GetSignalChannel(ctx, DeliveryCancelSignal)
 	cancelled := false
+	firstTask := workflow.GetVersion(ctx, changeDeliveryFirstTask, workflow.DefaultVersion, 1) == 1
 	w := waiter{retryNow: retryNow, cancel: cancel, cancelled: &cancelled}
 
 	finish := func(status string) (DeliveryResult, error) {
@@ -144,10 +149,14 @@ func deliver(ctx workflow.Context, in DeliveryInput, st *DeliveryState) (Deliver
 		if i < len(in.Schedule) {
 			wait = notify.Jitter(in.DeliveryID, st.Attempt, in.Schedule[i])
 		}
+		ain := activities.AttemptInput{DeliveryID: in.DeliveryID, Attempt: st.Attempt, NextWait: wait}
 		var res activities.AttemptResult
-		err := workflow.ExecuteActivity(attemptCtx(ctx), delivererActs.Attempt, activities.AttemptInput{
-			DeliveryID: in.DeliveryID, Attempt: st.Attempt, NextWait: wait,
-		}).Get(ctx, &res)
+		var err error
+		if i == 0 && firstTask && in.FirstAttemptLocal {
+			res, err = attemptLocal(ctx, ain)
+		} else {
+			err = workflow.ExecuteActivity(attemptCtx(ctx), delivererActs.Attempt, ain).Get(ctx, &res)
+		}
 		if err != nil {
 			return DeliveryResult{}, err
 		}
@@ -219,9 +228,41 @@ func waitForReady(ctx workflow.Context, in DeliveryInput, st *DeliveryState, w w
 	}
 }
 
+// upsertStatus sets GatehouseStatus. Only an upsert on a running workflow
+// costs a visibility write: the server skips the upsert's visibility task
+// when the workflow has closed by then (the close record carries the final
+// attributes), so the final status, set in the closing workflow task, is
+// free; "retrying" is the one that costs, and operators filter on it.
 func upsertStatus(ctx workflow.Context, status string) {
 	// Best effort: a failed upsert must not fail the delivery.
 	_ = workflow.UpsertTypedSearchAttributes(ctx, searchattr.Status.ValueSet(status))
+}
+
+// attemptLocal makes a callback's first attempt as a local activity, in
+// the workflow task that starts the delivery: no activity task, no second
+// workflow task. The attempt is claimed in MySQL before it is sent, so a
+// local activity run again (its worker died before the task completed)
+// answers from the stored row instead of sending again. When the local
+// activity fails (MySQL down beyond its short retries) the same attempt
+// goes on as an ordinary activity, which answers from the row the same way.
+func attemptLocal(ctx workflow.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
+	var res activities.AttemptResult
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		// The longest request (notify.MaxTimeoutSeconds) plus the bookkeeping.
+		StartToCloseTimeout:    150 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2,
+			MaximumInterval: 10 * time.Second, MaximumAttempts: 3},
+	})
+	err := workflow.ExecuteLocalActivity(lctx, delivererActs.Attempt, in).Get(ctx, &res)
+	var appErr *temporal.ApplicationError
+	if err == nil || temporal.IsCanceledError(err) || (errors.As(err, &appErr) && appErr.NonRetryable()) {
+		return res, err // an activity would fail the same way
+	}
+	workflow.GetLogger(ctx).Warn("delivery: local first attempt failed, continuing as an activity", "error", err)
+	res = activities.AttemptResult{}
+	err = workflow.ExecuteActivity(attemptCtx(ctx), delivererActs.Attempt, in).Get(ctx, &res)
+	return res, err
 }
 
 // attemptCtx: the activity handles HTTP and SMTP failures itself and

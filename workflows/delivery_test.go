@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -22,6 +23,7 @@ type attemptLog struct {
 	mu    sync.Mutex
 	times []time.Time
 	in    []activities.AttemptInput
+	local []bool // ran as a local activity
 }
 
 func deliveryEnv(t *testing.T, log *attemptLog, outcome func(n int, in activities.AttemptInput) activities.AttemptResult) *testsuite.TestWorkflowEnvironment {
@@ -30,11 +32,12 @@ func deliveryEnv(t *testing.T, log *attemptLog, outcome func(n int, in activitie
 	start := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
 	env.OnActivity(delivererActs.Attempt, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
+		func(ctx context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
 			log.mu.Lock()
 			defer log.mu.Unlock()
 			log.times = append(log.times, env.Now())
 			log.in = append(log.in, in)
+			log.local = append(log.local, activity.GetInfo(ctx).IsLocalActivity)
 			return outcome(len(log.times), in), nil
 		})
 	env.OnActivity(delivererActs.MarkDelivery, mock.Anything, mock.Anything).Return(nil)
@@ -178,4 +181,85 @@ func recordMarks(env *testsuite.TestWorkflowEnvironment) *[]activities.MarkDeliv
 			return nil
 		})
 	return &marked
+}
+
+// TestDeliveryFirstAttemptLocal: a callback's first attempt runs as a local
+// activity (inside the first workflow task) and a success ends the delivery
+// there.
+func TestDeliveryFirstAttemptLocal(t *testing.T) {
+	log := &attemptLog{}
+	env := deliveryEnv(t, log, func(int, activities.AttemptInput) activities.AttemptResult {
+		return activities.AttemptResult{Outcome: notify.Delivered, HTTPStatus: 200}
+	})
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", TargetKind: domain.TargetChannel, Schedule: notify.DefaultSchedule,
+		FirstAttempt: 1, FirstAttemptLocal: true})
+	var res DeliveryResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != domain.DeliveryDelivered || res.Attempts != 1 || len(log.local) != 1 || !log.local[0] {
+		t.Fatalf("result %+v, local %v", res, log.local)
+	}
+}
+
+// TestDeliveryFirstAttemptLocalThenRetries: after a failed local first
+// attempt the following ones are ordinary activities after durable timers
+// of the schedule.
+func TestDeliveryFirstAttemptLocalThenRetries(t *testing.T) {
+	log := &attemptLog{}
+	env := deliveryEnv(t, log, func(n int, in activities.AttemptInput) activities.AttemptResult {
+		if n < 3 {
+			return activities.AttemptResult{Outcome: notify.Retry, HTTPStatus: 503, Wait: in.NextWait}
+		}
+		return activities.AttemptResult{Outcome: notify.Delivered, HTTPStatus: 200}
+	})
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", TargetKind: domain.TargetChannel,
+		Schedule: []time.Duration{time.Minute, time.Hour, time.Hour}, FirstAttempt: 1, FirstAttemptLocal: true})
+	var res DeliveryResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != domain.DeliveryDelivered || res.Attempts != 3 || len(log.local) != 3 {
+		t.Fatalf("result %+v, local %v", res, log.local)
+	}
+	if !log.local[0] || log.local[1] || log.local[2] {
+		t.Fatalf("local %v, want only the first attempt local", log.local)
+	}
+	for i, want := range []time.Duration{time.Minute, time.Hour} {
+		if gap := log.times[i+1].Sub(log.times[i]); gap < want*9/10 || gap > want*11/10 {
+			t.Fatalf("wait before attempt %d: %s, want %s ±10%%", i+2, gap, want)
+		}
+	}
+	for i, in := range log.in {
+		if in.Attempt != i+1 {
+			t.Fatalf("attempt inputs %+v", log.in)
+		}
+	}
+}
+
+// TestDeliveryLocalAttemptErrorContinuesAsActivity: a local first attempt
+// that keeps failing (MySQL down) goes on as an ordinary activity for the
+// same attempt number, which answers from the attempt's row.
+func TestDeliveryLocalAttemptErrorContinuesAsActivity(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	var local, ordinary []int
+	env.OnActivity(delivererActs.Attempt, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.AttemptInput) (activities.AttemptResult, error) {
+			if activity.GetInfo(ctx).IsLocalActivity {
+				local = append(local, in.Attempt)
+				return activities.AttemptResult{}, errors.New("mysql: connection refused")
+			}
+			ordinary = append(ordinary, in.Attempt)
+			return activities.AttemptResult{Outcome: notify.Delivered, HTTPStatus: 200}, nil
+		})
+	env.ExecuteWorkflow(Delivery, DeliveryInput{DeliveryID: "d", TargetKind: domain.TargetChannel, Schedule: notify.DefaultSchedule,
+		FirstAttempt: 1, FirstAttemptLocal: true})
+	var res DeliveryResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != domain.DeliveryDelivered || res.Attempts != 1 || len(local) != 3 || len(ordinary) != 1 || ordinary[0] != 1 {
+		t.Fatalf("result %+v, local runs %v, activity runs %v", res, local, ordinary)
+	}
 }

@@ -9,4 +9,5 @@ func RegisterAll(r worker.WorkflowRegistry) {
 	r.RegisterWorkflow(Registration)
 	r.RegisterWorkflow(Delivery)
 	r.RegisterWorkflow(Approval)
+	r.RegisterWorkflow(AccountEmail)
 }

@@ -103,6 +103,7 @@ const (
 	StatusEmailRefused = "email-refused" // the SMTP server refused the address for good
 	StatusHeld         = "held"          // waiting for the site's approval: nothing sent yet
 	StatusRejected     = "rejected"      // the site's approval rejected the user: blocked
+	StatusBlocked      = "blocked"       // the user is blocked: data updated, no link sent
 )
 
 // RegistrationState is what the state query and the result show.
@@ -280,6 +281,12 @@ func (r *registration) submit(ctx workflow.Context, s Submission) error {
 		r.note(ctx, "%s for a user that does not exist: nothing changed", s.Action)
 		r.waiting = false
 		r.setStatus(ctx, StatusMissing)
+	case res.Status == domain.UserBlocked && workflow.GetVersion(ctx, changeBlockedNoLink, workflow.DefaultVersion, 1) == 1:
+		// Re-registering never unblocks, and a blocked user gets no link.
+		r.note(ctx, "the user is blocked: data updated (%v), no email", res.Changed)
+		r.waiting = false
+		r.state.LinkExpiresAt = nil
+		r.setStatus(ctx, StatusBlocked)
 	case r.waiting:
 		r.note(ctx, "registration data updated while waiting (%v)", res.Changed)
 	case res.Status == domain.UserActive:
@@ -288,6 +295,15 @@ func (r *registration) submit(ctx workflow.Context, s Submission) error {
 	case s.Action != domain.ActionRegister:
 		r.setStatus(ctx, StatusUpdated)
 	case !sendEmail:
+		// The seed: "If No, skip to webhookConfirmedEmailTemplate". A site
+		// with sendEmail off sends the confirmed email to a new user instead
+		// of the link, except on magic-link sites, whose no-email flow hands
+		// the link to the CRM (the webhook's answer). A submission that
+		// itself says no (WP Fusion without send_notification) sends nothing.
+		if s.SendEmail == nil && res.Created && res.Site.AuthMethod != site.AuthMagicLink &&
+			workflow.GetVersion(ctx, changeSendEmailOffConfirmed, workflow.DefaultVersion, 1) == 1 {
+			return r.sendConfirmedOnCreate(ctx)
+		}
 		r.note(ctx, "sendEmail is off: user created without email")
 		r.setStatus(ctx, StatusCreated)
 	case res.Site.RequireApproval && workflow.GetVersion(ctx, changeRegistrationApproval, workflow.DefaultVersion, 1) == 1:
@@ -500,6 +516,24 @@ func (r *registration) confirm(ctx workflow.Context, how string) error {
 	}
 	r.setStatus(ctx, StatusActive)
 	return r.recordEvent(ctx, domain.EventRegistrationConfirmed)
+}
+
+// sendConfirmedOnCreate sends webhookConfirmedEmailTemplate (pre- or
+// post-event) to a user just created on a site with sendEmail off. The
+// user stays pending; activating later sends no second confirmation.
+func (r *registration) sendConfirmedOnCreate(ctx workflow.Context) error {
+	phase := site.PhaseAt(r.site.EventEnd, workflow.Now(ctx))
+	r.state.Phase = phase
+	var res activities.SendConfirmationResult
+	err := workflow.ExecuteActivity(mailCtx(ctx), mailerActs.SendConfirmation, activities.SendConfirmationInput{
+		SiteID: r.in.SiteID, UserID: r.in.UserID, Phase: phase,
+	}).Get(ctx, &res)
+	if err != nil {
+		return r.gone(ctx, err)
+	}
+	r.note(ctx, "sendEmail is off: user created, no link; sent %s (%s)", res.Template, phase)
+	r.setStatus(ctx, StatusCreated)
+	return nil
 }
 
 // gone ends the registration when the site, the user or the address is

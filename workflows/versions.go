@@ -24,4 +24,14 @@ const (
 	// changeApprovalChannels: an approval policy's approvers.channels vote
 	// too; each is sent a signed request with decision links (a Delivery).
 	changeApprovalChannels = "approval-channel-approvers"
+	// changeBlockedNoLink: a submission for a blocked user updates the data
+	// and ends without a link (before, it emailed a link that was refused).
+	changeBlockedNoLink = "blocked-no-link"
+	// changeSendEmailOffConfirmed: a site with sendEmail off sends
+	// webhookConfirmedEmailTemplate to a new user (password sites).
+	changeSendEmailOffConfirmed = "send-email-off-confirmed"
+	// changeDeliveryFirstTask: a callback's first attempt is a local
+	// activity in the first workflow task (later ones stay activities after
+	// durable timers).
+	changeDeliveryFirstTask = "delivery-first-attempt-local"
 )

@@ -17,13 +17,13 @@ import (
 	"gatehouse/internal/testkit/gatewaytest"
 )
 
-func firstDelivery(t *testing.T, r gatewaytest.Resp) string {
+func firstDelivery(t *testing.T, app *testkit.App, r gatewaytest.Resp) string {
 	t.Helper()
-	ds, _ := r.JSON(t)["deliveries"].([]any)
-	if r.Status != 202 || len(ds) == 0 {
+	id, _ := r.JSON(t)["eventId"].(string)
+	if r.Status != 202 || id == "" {
 		t.Fatalf("event: %d %s", r.Status, r.Body)
 	}
-	return ds[0].(map[string]any)["id"].(string)
+	return gatewaytest.EventDeliveries(t, app, id, 1)[0]["id"].(string)
 }
 
 // TestTimeoutsAndDisableAfter: a receiver slower than the template's
@@ -42,7 +42,7 @@ func TestTimeoutsAndDisableAfter(t *testing.T) {
 	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "ops", "targetUrl": watcher.URL, "events": []string{"TargetDisabled"}}); r.Status != 201 {
 		t.Fatalf("channel: %d %s", r.Status, r.Body)
 	}
-	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	did := firstDelivery(t, app, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
 	m := gatewaytest.WaitDelivery(t, app, did, "targetGone")
 	first := m["attempts"].([]any)[0].(map[string]any)
 	if !strings.Contains(fmt.Sprint(first["error"]), "timed out") || first["outcome"] != "retry" {
@@ -65,7 +65,7 @@ func TestSSRFGuard(t *testing.T) {
 	rc := testkit.NewReceiver(t)
 	objectType := gatewaytest.Unique("obj")
 	gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", strings.Replace(rc.URL, "127.0.0.1", "localhost", 1)+"/x")
-	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
+	did := firstDelivery(t, app, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "s", "object": map[string]any{"id": "s"}}))
 	m := gatewaytest.WaitDelivery(t, app, did, "failed")
 	if a := m["attempts"].([]any); len(a) != 1 || !strings.Contains(fmt.Sprint(a[0].(map[string]any)["error"]), "forbidden address") {
 		t.Fatalf("attempts: %v", a)
@@ -83,7 +83,7 @@ func TestDelayedUntilReady(t *testing.T) {
 	objectType := gatewaytest.Unique("obj")
 	gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/ready", "[eventDelayedCondition]", "1",
 		"[data][objectType]", "KalturaHttpNotificationObjectData")
-	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 1}}))
+	did := firstDelivery(t, app, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "e", "object": map[string]any{"id": "e", "status": 1}}))
 	gatewaytest.WaitDelivery(t, app, did, "waiting")
 	// The object becomes READY (an event no template listens to), then an
 	// operator nudges the delivery instead of waiting for the next poll.
@@ -116,7 +116,7 @@ func TestRecoverAndCancel(t *testing.T) {
 	id := gatewaytest.AddActive(t, app, "[eventType]", "1", "[eventObjectType]", objectType, "[url]", rc.URL+"/rec", "[retrySchedule]", "1s")
 	var ids []string
 	for i := range 3 {
-		ids = append(ids, firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": fmt.Sprint(i), "object": map[string]any{"id": i}})))
+		ids = append(ids, firstDelivery(t, app, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": fmt.Sprint(i), "object": map[string]any{"id": i}})))
 	}
 	for _, d := range ids {
 		gatewaytest.WaitDelivery(t, app, d, "failed")
@@ -132,7 +132,7 @@ func TestRecoverAndCancel(t *testing.T) {
 
 	cid := gatewaytest.AddActive(t, app, "[eventType]", "7", "[eventObjectType]", objectType, "[url]", rc.URL+"/cancel", "[retrySchedule]", "1h")
 	_ = cid
-	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "c", "object": map[string]any{"id": "c"}}))
+	did := firstDelivery(t, app, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "7", "eventObjectType": objectType, "objectId": "c", "object": map[string]any{"id": "c"}}))
 	gatewaytest.WaitDelivery(t, app, did, "retrying")
 	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/deliveries/"+url.PathEscape(did)+"/cancel", nil); r.Status != 202 {
 		t.Fatalf("cancel: %d %s", r.Status, r.Body)
@@ -178,7 +178,7 @@ func TestClientCertificate(t *testing.T) {
 	if g := gatewaytest.Kaltura(t, app, "get", "id", id); strings.Contains(g.Body, "PRIVATE KEY") {
 		t.Fatal("the client key is readable")
 	}
-	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "m", "object": map[string]any{"id": "m"}}))
+	did := firstDelivery(t, app, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "m", "object": map[string]any{"id": "m"}}))
 	gatewaytest.WaitDelivery(t, app, did, "delivered")
 	if cn := <-seen; cn != "gatehouse-client" {
 		t.Fatalf("client certificate CN %q", cn)
@@ -205,7 +205,7 @@ func TestPastedClientKeyIsWriteOnly(t *testing.T) {
 			t.Fatalf("%s: %d %s", action, r.Status, r.Body)
 		}
 	}
-	did := firstDelivery(t, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "p", "object": map[string]any{"id": "p"}}))
+	did := firstDelivery(t, app, gatewaytest.PostEvent(t, app, map[string]any{"eventType": "1", "eventObjectType": objectType, "objectId": "p", "object": map[string]any{"id": "p"}}))
 	gatewaytest.WaitDelivery(t, app, did, "delivered")
 	if cn := <-seen; cn != "gatehouse-pasted" {
 		t.Fatalf("client certificate CN %q", cn)

@@ -29,9 +29,11 @@ type eventRequest struct {
 	Source          string          `json:"source" validate:"max=64"`
 }
 
-// postEvent stores an event and starts its deliveries. The answer is sent
-// once the event is in MySQL; if Temporal is down the relay starts the
-// deliveries later ("dispatch": "queued"), so nothing accepted is lost.
+// postEvent stores an event and answers once it is committed in MySQL; its
+// deliveries start after the answer: on the gateway's fast path ("dispatch":
+// "started") or, when that is full or off, by the relay ("queued"). Either
+// way nothing accepted is lost: the relay starts whatever the fast path did
+// not.
 func (s *server) postEvent(c *gin.Context) {
 	raw, err := io.ReadAll(c.Request.Body) // capped by web.LimitBody
 	if err != nil {
@@ -86,11 +88,8 @@ func (s *server) postEvent(c *gin.Context) {
 	if rec.Queued {
 		dispatch = "queued"
 	}
-	deliveries, err := s.Store.ListDeliveries(c, store.DeliveryFilter{EventID: id, Limit: 1000})
-	if s.storeError(c, err, "event") {
-		return
-	}
-	c.JSON(status, gin.H{"eventId": id, "created": rec.Created, "dispatch": dispatch, "deliveries": deliveries})
+	// The deliveries start after this answer: GET /api/v1/events/{id} lists them.
+	c.JSON(status, gin.H{"eventId": id, "created": rec.Created, "dispatch": dispatch})
 }
 
 func (s *server) getEvent(c *gin.Context) {

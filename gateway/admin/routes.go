@@ -37,6 +37,7 @@ func Mount(r *gin.Engine, d *web.Deps) {
 	sites.GET("/users/:userId", s.getUser)
 	sites.DELETE("/users/:userId", s.deleteUser)
 	sites.POST("/users/:userId/resend", s.resendLink)
+	s.mountUserAccess(sites)
 	v1.POST("/events", s.postEvent)
 	v1.GET("/events", s.listEvents)
 	v1.GET("/events/:eventId", s.getEvent)

@@ -75,6 +75,14 @@ func (s *server) putSite(c *gin.Context) {
 	}
 	st.ID = id
 	st.ApplyDefaults()
+	stored, _, err := s.Store.GetSite(c, id)
+	switch {
+	case err == nil:
+		st.KeepSecrets(stored)
+	case !errors.Is(err, store.ErrNotFound):
+		s.Unavailable(c, err)
+		return
+	}
 	ids, err := s.Store.EmailTemplateIDs(c, id)
 	if err != nil {
 		s.Unavailable(c, err)
@@ -102,7 +110,7 @@ func (s *server) putSite(c *gin.Context) {
 		s.Unavailable(c, err)
 		return
 	}
-	answerPut(c, created, saved)
+	answerPut(c, created, saved.Scrubbed())
 }
 
 func (s *server) getSite(c *gin.Context) {
@@ -110,7 +118,7 @@ func (s *server) getSite(c *gin.Context) {
 	if s.storeError(c, err, "site") {
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	c.JSON(http.StatusOK, st.Scrubbed())
 }
 
 // deleteSite removes a site; with ?purge=true its users go too and their

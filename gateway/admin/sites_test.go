@@ -146,6 +146,7 @@ func TestEmailTemplates(t *testing.T) {
 	id := gatewaytest.NewSite(t, app, map[string]any{
 		"languageMapping": []map[string]string{{"externalLanguageCode": "de_DE", "kmsLanguage": "de", "groupId": "german"}},
 		"fieldsMapping":   []map[string]string{{"webhookKey": "company", "userObjectKey": "company"}},
+		"optionalFields":  []string{"company"}, // the German registration leaves it out
 	}, map[string]any{"languages": []string{"en", "de"}, "defaultLanguage": "en"})
 	tmpl := map[string]any{
 		"subject": "Welcome {FIRSTNAME} to {EVENT_NAME}",

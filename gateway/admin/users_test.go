@@ -77,8 +77,7 @@ func TestResend(t *testing.T) {
 	if g := gatewaytest.Send(t, "GET", first, "", nil); g.Status != http.StatusGone {
 		t.Fatalf("old link still works: %d", g.Status)
 	}
-	gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-		gatewaytest.Form("token", gatewaytest.Token(second), "password", "a long passphrase", "confirm", "a long passphrase"))
+	gatewaytest.PostPage(t, app, "/set-password", "token", gatewaytest.Token(second), "password", "a long passphrase", "confirm", "a long passphrase")
 	gatewaytest.FinalState(t, app, wfID)
 	if res := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+uid+"/resend", nil); res.Status != 409 {
 		t.Fatalf("resend to active user: %d", res.Status)

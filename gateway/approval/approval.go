@@ -34,8 +34,9 @@ type server struct {
 // Mount adds the link routes to r.
 func Mount(r *gin.Engine, d *web.Deps) {
 	s := &server{Deps: d, limit: ratelimit.New(60, 20)}
-	r.GET("/approvals/links/:token", s.limited, s.confirm)
-	r.POST("/approvals/links/:token", s.limited, s.decide)
+	// Pages: security headers, small forms, a CSRF token on the form.
+	r.GET("/approvals/links/:token", s.limited, web.PageHeaders(), web.PageForm(), d.CSRF(), s.confirm)
+	r.POST("/approvals/links/:token", s.limited, web.PageHeaders(), web.PageForm(), d.CSRF(), s.decide)
 }
 
 func (s *server) limited(c *gin.Context) {
@@ -47,6 +48,7 @@ func (s *server) limited(c *gin.Context) {
 
 type linkPage struct {
 	Title, Message, Decision, Verb, Approver, ApprovalID, Kind, Where, PortalID, Request string
+	CSRF                                                                                 string
 	Form                                                                                 bool
 }
 
@@ -58,10 +60,11 @@ var page = template.Must(template.New("link").Parse(`<!doctype html>
 {{if .Message}}<p id="message">{{.Message}}</p>{{end}}
 {{if .Form}}<p>{{.Approver}}, you are about to <strong>{{.Verb}}</strong> this {{.Kind}} on {{.Where}} {{.PortalID}}.</p>
 <pre>{{.Request}}</pre>
-<form method="post"><button type="submit" id="confirm">{{.Verb}}</button></form>{{end}}
+<form method="post"><input type="hidden" name="csrf" value="{{.CSRF}}"><button type="submit" id="confirm">{{.Verb}}</button></form>{{end}}
 </body></html>`))
 
 func render(c *gin.Context, status int, p linkPage) {
+	p.CSRF = web.CSRFToken(c)
 	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 	c.Header("Referrer-Policy", "no-referrer") // the token is in the URL
 	c.Header("Cache-Control", "no-store")

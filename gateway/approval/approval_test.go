@@ -42,7 +42,7 @@ func TestEmailedLinks(t *testing.T) {
 	if ar, _ := fp.AccessRequest(arID); ar.Status != "pending" {
 		t.Fatalf("a GET decided: %+v", ar)
 	}
-	r := gatewaytest.Send(t, "POST", links["Approve"], "application/x-www-form-urlencoded", nil)
+	r := gatewaytest.PostPage(t, app, strings.TrimPrefix(links["Approve"], app.URL))
 	if r.Status != 200 || !strings.Contains(string(r.Body), "approved") {
 		t.Fatalf("POST: %d %s", r.Status, r.Body)
 	}
@@ -53,10 +53,10 @@ func TestEmailedLinks(t *testing.T) {
 	if ar, _ := fp.AccessRequest(arID); ar.Status != "approved" {
 		t.Fatalf("portal: %+v", ar)
 	}
-	if r := gatewaytest.Send(t, "POST", links["Approve"], "application/x-www-form-urlencoded", nil); r.Status != http.StatusGone {
+	if r := gatewaytest.PostPage(t, app, strings.TrimPrefix(links["Approve"], app.URL)); r.Status != http.StatusGone {
 		t.Fatalf("spent link: %d %s", r.Status, r.Body)
 	}
-	if r := gatewaytest.Send(t, "POST", links["Reject"], "application/x-www-form-urlencoded", nil); r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "by "+boss) {
+	if r := gatewaytest.PostPage(t, app, strings.TrimPrefix(links["Reject"], app.URL)); r.Status != http.StatusConflict || !strings.Contains(string(r.Body), "by "+boss) {
 		t.Fatalf("reject after approve: %d %s", r.Status, r.Body)
 	}
 	if r := gatewaytest.Send(t, "GET", app.URL+"/approvals/links/"+strings.Repeat("A", 43), "", nil); r.Status != http.StatusGone {

@@ -73,7 +73,8 @@ func TestChannelApprover(t *testing.T) {
 		t.Fatalf("GET: %d %s", g.Status, g.Body)
 	}
 	gatewaytest.WaitApproval(t, app, id, "pending")
-	if p := gatewaytest.Send(t, "POST", reject, "application/x-www-form-urlencoded", nil); p.Status != 200 || !strings.Contains(p.Body, "rejected") {
+	path := strings.TrimPrefix(reject, app.URL)
+	if p := gatewaytest.PostPage(t, app, path); p.Status != 200 || !strings.Contains(p.Body, "rejected") {
 		t.Fatalf("POST: %d %s", p.Status, p.Body)
 	}
 	a := gatewaytest.WaitApproval(t, app, id, "rejected")
@@ -87,7 +88,7 @@ func TestChannelApprover(t *testing.T) {
 	if ar, _ := fp.AccessRequest(arID); ar.Status != "rejected" {
 		t.Fatalf("portal: %+v", ar)
 	}
-	if p := gatewaytest.Send(t, "POST", reject, "application/x-www-form-urlencoded", nil); p.Status != http.StatusGone {
+	if p := gatewaytest.PostPage(t, app, path); p.Status != http.StatusGone {
 		t.Fatalf("spent link: %d", p.Status)
 	}
 }

@@ -173,17 +173,18 @@ func (s *server) accept(c *gin.Context, p portal.Portal, ev *portal.Event) {
 	c.JSON(http.StatusAccepted, gin.H{"status": "accepted", "eventId": eventID, "dispatch": s.dispatch(c, eventID)})
 }
 
-// dispatch starts the event's deliveries now; whatever fails here the
-// relay starts from the outbox, so the event is accepted either way.
+// dispatch hands the event to the gateway's fast path, which starts its
+// deliveries (and approvals) after the answer; whatever it does not finish
+// the relay starts from the outbox, so the event is accepted either way.
 func (s *server) dispatch(ctx context.Context, eventID string) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	se, err := s.Store.GetEvent(ctx, eventID)
-	if err == nil {
-		_, err = s.Dispatcher.Dispatch(ctx, se)
-	}
 	if err != nil {
 		s.Log.Warn("portal event: dispatch queued", "event_id", eventID, "error", err)
+		return "queued"
+	}
+	if !s.Dispatcher.Behind(se) {
 		return "queued"
 	}
 	return "started"

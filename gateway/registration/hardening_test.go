@@ -39,8 +39,7 @@ func TestSetPasswordClaimsBeforeHashing(t *testing.T) {
 	var wg sync.WaitGroup
 	for range posts {
 		wg.Go(func() {
-			codes <- gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-				gatewaytest.Form("token", tok, "password", pw, "confirm", pw)).Status
+			codes <- gatewaytest.PostPage(t, app, "/set-password", "token", tok, "password", pw, "confirm", pw).Status
 		})
 	}
 	wg.Wait()
@@ -56,8 +55,7 @@ func TestSetPasswordClaimsBeforeHashing(t *testing.T) {
 		t.Fatalf("%d hashes for one token", n)
 	}
 	for _, token := range []string{tok, strings.Repeat("A", 43)} {
-		r := gatewaytest.Send(t, "POST", app.URL+"/set-password", "application/x-www-form-urlencoded",
-			gatewaytest.Form("token", token, "password", pw, "confirm", pw))
+		r := gatewaytest.PostPage(t, app, "/set-password", "token", token, "password", pw, "confirm", pw)
 		if r.Status != http.StatusGone {
 			t.Fatalf("spent/unknown token: %d", r.Status)
 		}
@@ -208,8 +206,8 @@ func TestPageRateLimit(t *testing.T) {
 		c.RatePages = config.Rate{PerMinute: 1, Burst: 2}
 	})
 	post := func(path string, headers ...string) gatewaytest.Resp {
-		return gatewaytest.Send(t, "POST", app.URL+path, "application/x-www-form-urlencoded",
-			gatewaytest.Form("token", strings.Repeat("A", 43), "password", "whatever it is", "confirm", "whatever it is"), headers...)
+		return gatewaytest.PostPageWith(t, app, path, headers,
+			"token", strings.Repeat("A", 43), "password", "whatever it is", "confirm", "whatever it is")
 	}
 	for _, path := range []string{"/set-password", "/magic-link"} {
 		if r := post(path); r.Status != http.StatusGone {

@@ -7,11 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/domain"
+	"gatehouse/internal/idtoken"
 	"gatehouse/internal/linktoken"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/password"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
@@ -21,7 +25,7 @@ import (
 //go:embed pages/*.html
 var pageFiles embed.FS
 
-var pages = template.Must(template.ParseFS(pageFiles, "pages/*.html"))
+var pages = template.Must(template.New("pages").Funcs(pageFuncs).ParseFS(pageFiles, "pages/*.html"))
 
 type pageData struct {
 	Lang, Title, EventName, Email, Token, Error  string
@@ -32,17 +36,21 @@ type pageData struct {
 	// the magic link's POST redirects to the site's complete URL, and
 	// browsers apply form-action to that redirect.
 	FormTarget string
+	// CSRF is the form's anti-forgery token (web.CSRF); SiteID and
+	// Message serve the sign-in and message pages.
+	CSRF, SiteID, Message string
 }
 
 func renderPage(c *gin.Context, status int, name string, d pageData) {
 	if d.Lang == "" {
 		d.Lang = "en"
 	}
+	d.CSRF = web.CSRFToken(c)
 	formAction := "'self'"
 	if d.FormTarget != "" {
 		formAction += " " + d.FormTarget
 	}
-	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'")
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action "+formAction+"; frame-ancestors 'none'; base-uri 'none'")
 	c.Header("Referrer-Policy", "no-referrer") // the token is in the URL
 	c.Header("Cache-Control", "no-store")
 	c.Header("X-Content-Type-Options", "nosniff")
@@ -73,7 +81,8 @@ var hashPassword = password.Hash
 // invalidLink is one page for unknown, expired, used and revoked tokens:
 // nothing tells a guesser which it hit.
 func invalidLink(c *gin.Context) {
-	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Title: "Link cannot be used"})
+	lang := pageLang(c, nil, "")
+	renderPage(c, http.StatusGone, "invalid_link.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.InvalidTitle)})
 }
 
 // peekLink checks a token without using it. When it is not live it
@@ -108,6 +117,10 @@ func (s *server) linkPerson(c *gin.Context, info store.TokenInfo) (site.Site, st
 		s.pageUnavailable(c, err)
 		return st, u, false
 	}
+	if u.Status == domain.UserBlocked {
+		blockedPage(c, pageLang(c, &st, u.Language), st.EventName)
+		return st, u, false
+	}
 	return st, u, true
 }
 
@@ -120,8 +133,9 @@ func (s *server) setPasswordForm(c *gin.Context) {
 
 func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
 	if st, u, ok := s.linkPerson(c, info); ok {
-		renderPage(c, status, "set_password.html", pageData{Lang: u.Language, Title: "Set your password", EventName: st.EventName,
-			Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+		lang := pageLang(c, &st, u.Language)
+		renderPage(c, status, "set_password.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.SetPasswordTitle), EventName: st.EventName,
+			Email: u.Email, Token: token, Error: errorText(lang, msg), MinLength: password.MinLength})
 	}
 }
 
@@ -142,17 +156,19 @@ func (s *server) setPassword(c *gin.Context) {
 		return
 	}
 	if pw != confirm {
-		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "The two passwords differ.")
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, pagetext.PasswordsDiffer)
 		return
 	}
 	u, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposePassword, func() (string, error) { return hashPassword(pw) }, "set-password", "password")
 	if !ok {
 		return
 	}
-	r := st.Registration
-	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: u.Language, Title: r.CompleteTitle,
-		CompleteTitle: r.CompleteTitle, CompleteText: r.CompleteText, CompleteSubText: r.CompleteSubText,
-		CompleteButtonTitle: r.CompleteButtonTitle, CompleteButtonURL: st.CompleteURL(s.Config.PublicURL)})
+	r, lang := st.Registration, pageLang(c, &st, u.Language)
+	in := func(t site.Text, key string) string { return t.In(lang, st.DefaultLanguage, key) }
+	renderPage(c, http.StatusOK, "complete.html", pageData{Lang: lang, Title: in(r.CompleteTitle, pagetext.CompleteTitle),
+		CompleteTitle: in(r.CompleteTitle, pagetext.CompleteTitle), CompleteText: in(r.CompleteText, pagetext.CompleteText),
+		CompleteSubText:     in(r.CompleteSubText, pagetext.CompleteSubText),
+		CompleteButtonTitle: in(r.CompleteButtonTitle, pagetext.CompleteButton), CompleteButtonURL: st.CompleteURL(s.Config.PublicURL)})
 }
 
 // magicLinkForm is GET and HEAD /magic-link: a page with one button that
@@ -165,26 +181,33 @@ func (s *server) magicLinkForm(c *gin.Context) {
 		return
 	}
 	if st, u, ok := s.linkPerson(c, info); ok {
-		renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: u.Language, Title: "Sign in", EventName: st.EventName,
-			Email: u.Email, Token: token, FormTarget: cspOrigin(st.CompleteURL(s.Config.PublicURL))})
+		lang := pageLang(c, &st, u.Language)
+		renderPage(c, http.StatusOK, "magic_link.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.MagicLinkTitle), EventName: st.EventName,
+			Email: u.Email, Token: token, FormTarget: cspOrigin(st.SignInCallback(s.Config.PublicURL))})
 	}
 }
 
-// magicLink is POST /magic-link: it activates the user with the single-use
-// token and redirects to completeButtonUrl.
+// magicLink is POST /magic-link: it spends the single-use token
+// (activating a pending user) and sends the person to the site's sign-in
+// callback with an ID token (amr "email"): registration and sign-in links
+// alike end signed in at the portal.
 func (s *server) magicLink(c *gin.Context) {
 	token := c.Request.PostForm.Get("token") // parsed by web.PageForm
 	if !linktoken.Plausible(token) {
 		invalidLink(c)
 		return
 	}
-	_, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposeMagicLink, nil, "magic-link", "magic link")
+	u, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposeMagicLink, nil, "magic-link", "magic link")
 	if !ok {
 		return
 	}
-	c.Header("Cache-Control", "no-store")
-	c.Header("Referrer-Policy", "no-referrer")
-	c.Redirect(http.StatusSeeOther, st.CompleteURL(s.Config.PublicURL))
+	if u.Status != domain.UserActive {
+		invalidLink(c)
+		return
+	}
+	p := web.SignInPerson(u, idtoken.AMREmail)
+	p.AuthTime = time.Now()
+	s.DeliverSignIn(c, st, p)
 }
 
 // notifyActivated signals the workflow after the activation committed. If
@@ -209,16 +232,31 @@ func (s *server) pageUnavailable(c *gin.Context, err error) {
 // claimed), tells the registration workflow and reads the site for the
 // page that follows. It answers the request itself when it fails.
 func (s *server) activate(c *gin.Context, hash []byte, purpose string, pwHash func() (string, error), source, method string) (store.User, site.Site, bool) {
+	// A sign-in link spent by an active user signs in and changes nothing:
+	// the registration workflow hears only of activations (a finished one
+	// would start again and confirm a second time).
+	wasActive := false
+	if info, err := s.Store.PeekToken(c, hash, purpose); err == nil {
+		if before, err := s.Store.GetUser(c, info.SiteID, info.UserID); err == nil {
+			wasActive = before.Status == domain.UserActive
+		}
+	}
 	u, err := s.Store.ClaimToken(c, hash, purpose, source, pwHash)
 	if errors.Is(err, store.ErrTokenInvalid) {
 		invalidLink(c)
+		return u, site.Site{}, false
+	}
+	if errors.Is(err, store.ErrUserBlocked) {
+		blockedPage(c, pageLang(c, nil, ""), "")
 		return u, site.Site{}, false
 	}
 	if err != nil {
 		s.pageUnavailable(c, err)
 		return u, site.Site{}, false
 	}
-	s.notifyActivated(c, u, method)
+	if !wasActive {
+		s.notifyActivated(c, u, method)
+	}
 	st, _, err := s.Store.GetSite(c, u.SiteID)
 	if err != nil {
 		s.pageUnavailable(c, err)

@@ -100,7 +100,7 @@ func TestMagicLinkInBrowser(t *testing.T) {
 	browse(t, ctx, chromedp.Click("#submit"))
 	gatewaytest.WaitRequests(t, portal, 1)
 	deadline := time.Now().Add(10 * time.Second)
-	for loc := location(t, ctx); loc != portal.URL+"/home"; loc = location(t, ctx) {
+	for loc := location(t, ctx); !strings.HasPrefix(loc, portal.URL+"/home?id_token="); loc = location(t, ctx) {
 		if time.Now().After(deadline) {
 			t.Fatalf("landed on %s", loc)
 		}

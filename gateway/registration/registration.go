@@ -110,7 +110,7 @@ func (s *server) registrationWebhook(c *gin.Context) {
 	}
 	fields, ok := readFields(c, st, mapping.ParseOptions{
 		JSON: reg.PostContentType == site.ContentJSON, JSONKey: reg.PostContentJSONKey,
-		RegInfoKeys: mapping.SplitKeys(reg.PostContentJSONRegInfoKeys),
+		RegInfoKeys: mapping.SplitKeys(reg.PostContentJSONRegInfoKeys), Keep: mapping.MappedKeys(st),
 	})
 	if !ok {
 		return
@@ -128,6 +128,11 @@ func (s *server) registrationWebhook(c *gin.Context) {
 	if reg.PrintToLog {
 		s.logRequest(c, st, fields)
 	}
+	if missing := mapping.MissingFields(st, fields); len(missing) > 0 {
+		webhookError(c, st, http.StatusBadRequest, "missing_fields", "missing fields the site maps (fieldsMapping; "+
+			"optionalFields lists those a payload may leave out): "+strings.Join(missing, ", "))
+		return
+	}
 	r := mapping.Apply(st, fields)
 	if errs := mapping.Validate(st, r); len(errs) > 0 {
 		webhookError(c, st, http.StatusBadRequest, "invalid_field", errs[0].Field+": "+errs[0].Message)
@@ -142,7 +147,11 @@ func (s *server) registrationWebhook(c *gin.Context) {
 		webhookError(c, st, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable; nothing was accepted, retry later")
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"success": true, "status": "accepted", "userId": userID, "workflowId": wfID})
+	answer := gin.H{"success": true, "status": "accepted", "userId": userID, "workflowId": wfID}
+	if st.NoEmailFlow() && !s.addMagicLink(c, st, userID, answer) {
+		return
+	}
+	c.JSON(http.StatusAccepted, answer)
 }
 
 // readFields reads and parses the body (413 above 1 MiB, 415 for the wrong

@@ -20,6 +20,7 @@ import (
 	"gatehouse/gateway/web"
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
+	"gatehouse/internal/idtoken"
 	"gatehouse/internal/store"
 )
 
@@ -37,7 +38,10 @@ type Options struct {
 func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	d := &web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
-		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger}}
+		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger,
+			Workers: o.Config.DispatchWorkers, Grace: o.Config.RelayGrace},
+		IDTokens: &idtoken.Issuer{Store: o.Store, Ring: o.Config.Temporal.PayloadKeys, URL: o.Config.PublicURL,
+			Rotation: o.Config.SigningKeyRotation}}
 	r := gin.New()
 	// gin would also believe X-Real-IP (and fall back to it): its
 	// c.ClientIP() is the connection's peer only, and web.ClientIP(c) the

@@ -17,6 +17,7 @@ import (
 
 	"gatehouse/internal/config"
 	"gatehouse/internal/dispatch"
+	"gatehouse/internal/idtoken"
 	"gatehouse/internal/store"
 	"gatehouse/workflows"
 )
@@ -28,6 +29,7 @@ type Deps struct {
 	Temporal   client.Client
 	Log        *slog.Logger
 	Dispatcher *dispatch.Dispatcher
+	IDTokens   *idtoken.Issuer // signs sign-in assertions for portals
 }
 
 // Unavailable answers 503 for a failed dependency: nothing was changed.

@@ -1,12 +1,14 @@
-// Package bench measures Gatehouse on a dev stack it starts itself and
-// writes a JSON report. Every figure comes with a baseline measured in the
-// same run against the same Temporal server, so reports compare as ratios.
+// Package bench measures Gatehouse on a stack it starts as a process of its
+// own and writes a JSON report. Every figure comes with a baseline measured
+// in the same run against the same Temporal server, so reports compare as
+// ratios, and every phase carries its CPU cost and the machine's idle share.
 package bench
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -28,9 +30,8 @@ func call(c *http.Client, req *http.Request, want int) error {
 	return nil
 }
 
-// Figures summarise one load phase.
+// Figures summarise the calls (or the end-to-end latencies) of one phase.
 type Figures struct {
-	Name        string  `json:"name"`
 	Concurrency int     `json:"concurrency,omitempty"`
 	RatePerSec  float64 `json:"targetRatePerSec,omitempty"`
 	Requests    int     `json:"requests"`
@@ -43,7 +44,7 @@ type Figures struct {
 }
 
 // closedLoop runs fn from n goroutines for d and measures each call.
-func closedLoop(ctx context.Context, name string, n int, d time.Duration, fn func(ctx context.Context, i int) error) Figures {
+func closedLoop(ctx context.Context, n int, d time.Duration, fn func(ctx context.Context, i int) error) Figures {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	var (
@@ -75,31 +76,33 @@ func closedLoop(ctx context.Context, name string, n int, d time.Duration, fn fun
 		})
 	}
 	wg.Wait()
-	f := summarize(name, lat, errs, time.Since(start))
+	f := summarize(lat, errs, time.Since(start))
 	f.Concurrency = n
 	return f
 }
 
-// openLoop calls fn at a fixed rate for d, without waiting for earlier calls.
-func openLoop(ctx context.Context, rate float64, d time.Duration, fn func(i int)) int {
+// openLoop calls fn at a fixed rate for d, without waiting for earlier
+// calls, then waits for all of them.
+func openLoop(ctx context.Context, rate float64, d time.Duration, fn func(i int, sent time.Time)) int {
 	tick := time.NewTicker(time.Duration(float64(time.Second) / rate))
 	defer tick.Stop()
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
 	i := 0
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		<-tick.C
+		t := <-tick.C
 		n := i
-		wg.Go(func() { fn(n) })
+		wg.Go(func() { fn(n, t) })
 		i++
 	}
 	wg.Wait()
 	return i
 }
 
-func summarize(name string, lat []time.Duration, errs int, took time.Duration) Figures {
+func summarize(lat []time.Duration, errs int, took time.Duration) Figures {
+	lat = slices.Clone(lat)
 	slices.Sort(lat)
-	f := Figures{Name: name, Requests: len(lat), Errors: errs, Seconds: round(took.Seconds())}
+	f := Figures{Requests: len(lat), Errors: errs, Seconds: round(took.Seconds())}
 	if took > 0 {
 		f.PerSecond = round(float64(len(lat)) / took.Seconds())
 	}
@@ -111,11 +114,13 @@ func summarize(name string, lat []time.Duration, errs int, took time.Duration) F
 	return f
 }
 
+// pct is the nearest-rank percentile of sorted (p in [0,1]).
 func pct(sorted []time.Duration, p float64) time.Duration {
-	i := int(p*float64(len(sorted)) + 0.5)
-	if i >= len(sorted) {
-		i = len(sorted) - 1
+	if len(sorted) == 0 {
+		return 0
 	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	i = min(max(i, 0), len(sorted)-1)
 	return sorted[i]
 }
 
@@ -123,24 +128,59 @@ func ms(d time.Duration) float64 { return round(float64(d) / float64(time.Millis
 
 func round(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 
-// latencyLoop calls fn at a fixed rate for d; fn returns how long its
-// request took to have its effect (an email, a callback).
-func latencyLoop(ctx context.Context, name string, rate float64, d time.Duration, fn func(i int) (time.Duration, error)) Figures {
-	var mu sync.Mutex
-	var lat []time.Duration
-	errs := 0
-	sent := openLoop(ctx, rate, d, func(i int) {
-		l, err := fn(i)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			errs++
-			return
+// sample is one end-to-end latency of an open-loop phase, by send order.
+type sample struct {
+	sent    time.Time
+	latency time.Duration
+}
+
+// Trend compares the first and last third of an open-loop phase (by send
+// time): a rate the system sustains keeps its latency; one it cannot
+// sustain builds a backlog and the latency grows over the phase.
+type Trend struct {
+	FirstThirdP50ms float64 `json:"firstThirdP50ms"`
+	LastThirdP50ms  float64 `json:"lastThirdP50ms"`
+	Sustained       bool    `json:"sustained"`
+}
+
+// trend splits samples into thirds by send time. The rate is sustained
+// when the last third's median stays within twice the first third's (plus
+// 50 ms, so that a few milliseconds of jitter at low latency do not count)
+// and every event was sent and arrived.
+func trend(samples []sample, errs int) Trend {
+	s := slices.Clone(samples)
+	slices.SortFunc(s, func(a, b sample) int { return a.sent.Compare(b.sent) })
+	if len(s) < 3 {
+		return Trend{}
+	}
+	third := len(s) / 3
+	p50 := func(part []sample) time.Duration {
+		l := make([]time.Duration, len(part))
+		for i, x := range part {
+			l[i] = x.latency
 		}
-		lat = append(lat, l)
-	})
-	f := summarize(name, lat, errs, d)
-	f.RatePerSec = rate
-	f.PerSecond = round(float64(sent) / d.Seconds())
-	return f
+		slices.Sort(l)
+		return pct(l, 0.5)
+	}
+	first, last := p50(s[:third]), p50(s[len(s)-third:])
+	return Trend{
+		FirstThirdP50ms: ms(first),
+		LastThirdP50ms:  ms(last),
+		Sustained:       errs == 0 && last <= 2*first+50*time.Millisecond,
+	}
+}
+
+// phaseOrder is the order of n phases in round r (1-based): odd rounds run
+// them forwards, even rounds backwards, so a drift over the run (a growing
+// SQLite file, a neighbour starting) cannot favour the phases that run first.
+func phaseOrder(n, r int) []int {
+	out := make([]int, n)
+	for i := range out {
+		if r%2 == 1 {
+			out[i] = i
+		} else {
+			out[i] = n - 1 - i
+		}
+	}
+	return out
 }

@@ -44,6 +44,7 @@ type Config struct {
 	DisableAfter       time.Duration  // GATEHOUSE_DISABLE_AFTER
 	ShutdownTimeout    time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
 	RelayGrace         time.Duration  // GATEHOUSE_RELAY_GRACE: how long after storing an event the relay may take it
+	DispatchWorkers    int            // GATEHOUSE_DISPATCH_WORKERS: the gateway's fast path after the answer; 0: the relay only
 	// IndexEmail sets the GatehouseEmail search attribute (GATEHOUSE_INDEX_EMAIL).
 	// Off by default: Temporal's docs forbid personal data in search
 	// attributes; operators filter by site and find a person by user id
@@ -52,9 +53,15 @@ type Config struct {
 	// UIOrigin is the Temporal Web UI's origin (GATEHOUSE_UI_ORIGIN,
 	// scheme://host[:port]) that may call the codec server across origins.
 	UIOrigin    string
-	RateWebhook Rate           // GATEHOUSE_RATE_WEBHOOK: per site and client address
-	RatePages   Rate           // GATEHOUSE_RATE_PAGES: form posts per client address
-	Temporal    TemporalConfig // TEMPORAL_*, GATEHOUSE_PAYLOAD_KEYS
+	RateWebhook Rate // GATEHOUSE_RATE_WEBHOOK: per site and client address
+	RatePages   Rate // GATEHOUSE_RATE_PAGES: form posts per client address
+	// Sign-in attempts (password checks, link and reset requests) per
+	// account (site and email, known or not) and per client address: the
+	// lockout after repeated failures.
+	RateSignInAccount  Rate           // GATEHOUSE_RATE_SIGNIN_ACCOUNT
+	RateSignInAddress  Rate           // GATEHOUSE_RATE_SIGNIN_ADDRESS
+	SigningKeyRotation time.Duration  // GATEHOUSE_SIGNING_KEY_ROTATION: how long one ID-token key signs
+	Temporal           TemporalConfig // TEMPORAL_*, GATEHOUSE_PAYLOAD_KEYS
 }
 
 // Rate is a token bucket: Burst requests at once, then PerMinute a minute.
@@ -96,6 +103,13 @@ const (
 	// the fault suite sends about 8 registrations a second.
 	DefaultRateWebhook = "600/min burst 300"
 	DefaultRatePages   = "60/min burst 30"
+	// Five attempts at once, then one a minute per account; an address
+	// (an office behind one NAT) gets more.
+	DefaultRateSignInAccount = "1/min burst 5"
+	DefaultRateSignInAddress = "10/min burst 20"
+	// Enough to keep a 2-core machine's Temporal busy; more only queues
+	// inside the frontend.
+	DefaultDispatchWorkers = 8
 )
 
 // Lookup reads one variable; tests pass a map, processes pass os.LookupEnv.
@@ -127,10 +141,14 @@ func Load(lookup Lookup) (Config, error) {
 		OutboundRootCAs:    r.caFile("GATEHOUSE_OUTBOUND_CA_FILE"),
 		ShutdownTimeout:    r.duration("GATEHOUSE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		RelayGrace:         r.duration("GATEHOUSE_RELAY_GRACE", time.Second),
+		DispatchWorkers:    r.count("GATEHOUSE_DISPATCH_WORKERS", DefaultDispatchWorkers, 256),
 		IndexEmail:         r.boolean("GATEHOUSE_INDEX_EMAIL"),
 		UIOrigin:           r.origin("GATEHOUSE_UI_ORIGIN"),
 		RateWebhook:        r.rate("GATEHOUSE_RATE_WEBHOOK", DefaultRateWebhook),
 		RatePages:          r.rate("GATEHOUSE_RATE_PAGES", DefaultRatePages),
+		RateSignInAccount:  r.rate("GATEHOUSE_RATE_SIGNIN_ACCOUNT", DefaultRateSignInAccount),
+		RateSignInAddress:  r.rate("GATEHOUSE_RATE_SIGNIN_ADDRESS", DefaultRateSignInAddress),
+		SigningKeyRotation: r.duration("GATEHOUSE_SIGNING_KEY_ROTATION", 30*24*time.Hour),
 		Temporal: TemporalConfig{
 			Address:       r.hostPort("TEMPORAL_ADDRESS", DefaultAddress),
 			Namespace:     r.name("TEMPORAL_NAMESPACE", DefaultNamespace),
@@ -146,6 +164,9 @@ func Load(lookup Lookup) (Config, error) {
 	}
 	if r.err == nil && (c.Temporal.TLSCertPath == "") != (c.Temporal.TLSKeyPath == "") {
 		r.fail("TEMPORAL_TLS_CLIENT_KEY_PATH", "must be set together with TEMPORAL_TLS_CLIENT_CERT_PATH")
+	}
+	if r.err == nil && c.SigningKeyRotation < time.Hour {
+		r.fail("GATEHOUSE_SIGNING_KEY_ROTATION", "must be at least 1h")
 	}
 	if r.err == nil && c.KalturaKS != "" && c.KalturaKS == c.AdminToken {
 		r.fail("GATEHOUSE_KALTURA_KS", "must differ from GATEHOUSE_ADMIN_TOKEN: it is the narrower credential")
@@ -417,6 +438,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// count reads a whole number from 0 to max.
+func (r *reader) count(name string, def, max int) int {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > max {
+		r.fail(name, "%q is not a whole number from 0 to %d", v, max)
+		return def
+	}
+	return n
 }
 
 // rate reads "N/s", "N/min" or "N/h", optionally followed by " burst B"

@@ -198,15 +198,18 @@ Ctrl-C stops everything.
 
 // startApp waits for the search attributes, then starts worker and gateway.
 func startApp(ctx context.Context, cfg config.Config, log *slog.Logger, sink *mailsink.Sink) (*App, error) {
-	var extra func(*gin.Engine)
-	if sink != nil {
-		h := sink.Handler("/dev/mail")
-		extra = func(r *gin.Engine) {
-			r.GET("/dev/mail", gin.WrapH(h))
-			r.GET("/dev/mail.json", gin.WrapH(h))
-			r.GET("/dev/mail/:id", gin.WrapH(h))
-			r.GET("/dev/mail/:id/raw", gin.WrapH(h))
+	portal := devPortal(cfg.PublicURL)
+	extra := func(r *gin.Engine) {
+		r.GET("/dev/portal", portal)
+		r.POST("/dev/portal", portal)
+		if sink == nil {
+			return
 		}
+		h := sink.Handler("/dev/mail")
+		r.GET("/dev/mail", gin.WrapH(h))
+		r.GET("/dev/mail.json", gin.WrapH(h))
+		r.GET("/dev/mail/:id", gin.WrapH(h))
+		r.GET("/dev/mail/:id/raw", gin.WrapH(h))
 	}
 	app, err := StartApp(ctx, cfg, log, extra)
 	if err != nil {

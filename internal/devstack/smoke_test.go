@@ -110,6 +110,14 @@ func TestSmokeDevStack(t *testing.T) {
 	if code, _ := request(t, "GET", base+"/dev/mail.json", ""); code != 200 {
 		t.Fatalf("/dev/mail.json: %d", code)
 	}
+	// The demo portal fetches the gateway's JWKS (a signing key is made and
+	// sealed with the generated payload key) and refuses a forged token.
+	if code, body := request(t, "GET", base+"/dev/portal?id_token=eyJhbGciOiJFUzI1NiJ9.e30.AAAA", ""); code != 401 || !strings.Contains(body, "does not verify") {
+		t.Fatalf("/dev/portal: %d %s", code, body)
+	}
+	if code, body := request(t, "GET", base+"/.well-known/jwks.json", ""); code != 200 || !strings.Contains(body, `"ES256"`) {
+		t.Fatalf("jwks: %d %s", code, body)
+	}
 
 	stack.interrupt(t)
 

@@ -35,6 +35,19 @@ type Dispatcher struct {
 	TaskQueue string
 	Log       *slog.Logger
 	Metrics   *metrics.Relay // the relay's counters; nil: not counted
+	// Workers is the fast path's concurrency (see Behind); 0: Record leaves
+	// every event to the relay. Grace is the relay's: the fast path drops
+	// an event it could not start within it, the relay has it by then.
+	Workers int
+	Grace   time.Duration
+	// EagerStart asks Temporal to hand a delivery's first workflow task
+	// straight back to this process's worker in the start's answer
+	// (client.StartWorkflowOptions.EnableEagerStart): no matching round trip.
+	// Without a worker on the task queue in this process the start is
+	// ordinary.
+	EagerStart bool
+
+	fast fastPath
 }
 
 // Target is one matched template or channel.
@@ -44,6 +57,7 @@ type Target struct {
 	URL          string
 	Schedule     []time.Duration
 	WaitForReady bool
+	HTTP         bool // a callback (not an email): its first attempt may run in the workflow task
 }
 
 // matcher finds the active templates and channels events select. It reads
@@ -121,7 +135,7 @@ func (m *matcher) match(ctx context.Context, ev *notify.Event) ([]Target, error)
 	}
 	for i := range m.channels {
 		if c := &m.channels[i]; c.Matches(ev) {
-			out = append(out, Target{Kind: domain.TargetChannel, ID: c.ID, URL: c.TargetURL, Schedule: c.Schedule()})
+			out = append(out, Target{Kind: domain.TargetChannel, ID: c.ID, URL: c.TargetURL, Schedule: c.Schedule(), HTTP: true})
 		}
 	}
 	return out, nil
@@ -133,7 +147,7 @@ func templateTarget(t *notify.NotificationTemplate, ev *notify.Event) Target {
 		url = "email:" + t.Name
 	}
 	return Target{Kind: domain.TargetTemplate, ID: t.TargetID(), URL: url, Schedule: t.Schedule(),
-		WaitForReady: t.EventDelayedCondition == 1}
+		WaitForReady: t.EventDelayedCondition == 1, HTTP: t.Type != notify.TypeEmail}
 }
 
 // Dispatch starts the deliveries of a stored event and marks it
@@ -149,25 +163,37 @@ func (d *Dispatcher) Dispatch(ctx context.Context, se domain.StoredEvent) ([]str
 // startMatches starts the deliveries of the targets an event matches,
 // without marking it dispatched.
 func (d *Dispatcher) startMatches(ctx context.Context, m *matcher, se domain.StoredEvent) (ids []string, err error) {
-	// A panic while matching an event is that event's problem: the relay
-	// counts it against the event instead of dying with every other one.
+	// A panic while matching an event is that event's problem (plan
+	// recovers it): the relay counts it against the event instead of dying
+	// with every other one.
+	rows, ins, err := d.plan(ctx, m, se)
+	if err != nil {
+		return nil, err
+	}
+	return d.startAll(ctx, rows, ins)
+}
+
+// plan matches an event (starting the approvals it opens) and returns the
+// deliveries to record and the workflows to start, without doing either.
+func (d *Dispatcher) plan(ctx context.Context, m *matcher, se domain.StoredEvent) (rows []store.Delivery, ins []workflows.DeliveryInput, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			ids, err = nil, poison(fmt.Errorf("panic while matching: %v", p))
+			rows, ins, err = nil, nil, poison(fmt.Errorf("panic while matching: %v", p))
 		}
 	}()
 	if err := checkPayload(se); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := d.approvals(ctx, se); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ev := notify.EventFrom(se)
 	targets, err := m.match(ctx, ev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return d.start(ctx, ev, targets, false)
+	rows, ins = deliveriesFor(ev, targets, false)
+	return rows, ins, nil
 }
 
 // DispatchTemplate is Kaltura's manual dispatch: one template, one object,
@@ -184,22 +210,35 @@ func (d *Dispatcher) DispatchTemplate(ctx context.Context, se domain.StoredEvent
 }
 
 func (d *Dispatcher) start(ctx context.Context, ev *notify.Event, targets []Target, manual bool) ([]string, error) {
+	rows, ins := deliveriesFor(ev, targets, manual)
+	return d.startAll(ctx, rows, ins)
+}
+
+// deliveriesFor is one delivery row and one workflow input per target.
+func deliveriesFor(ev *notify.Event, targets []Target, manual bool) ([]store.Delivery, []workflows.DeliveryInput) {
 	rows := make([]store.Delivery, len(targets))
-	ids := make([]string, len(targets))
+	ins := make([]workflows.DeliveryInput, len(targets))
 	for i, t := range targets {
-		ids[i] = workflows.DeliveryID(ev.ID, t.Kind, t.ID)
-		rows[i] = store.Delivery{ID: ids[i], EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind, TargetID: t.ID,
+		id := workflows.DeliveryID(ev.ID, t.Kind, t.ID)
+		rows[i] = store.Delivery{ID: id, EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind, TargetID: t.ID,
 			URL: store.ClampChars(t.URL, 2048), Manual: manual}
+		ins[i] = workflows.DeliveryInput{DeliveryID: id, EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind,
+			TargetID: t.ID, Schedule: t.Schedule, FirstAttempt: 1, WaitForReady: t.WaitForReady, FirstAttemptLocal: t.HTTP}
 	}
+	return rows, ins
+}
+
+// startAll records deliveries (one INSERT) and starts their workflows.
+func (d *Dispatcher) startAll(ctx context.Context, rows []store.Delivery, ins []workflows.DeliveryInput) ([]string, error) {
 	if err := d.Store.CreateDeliveries(ctx, rows); err != nil {
 		return nil, err
 	}
-	for i, t := range targets {
-		in := workflows.DeliveryInput{DeliveryID: ids[i], EventID: ev.ID, EventType: ev.EventType, TargetKind: t.Kind,
-			TargetID: t.ID, Schedule: t.Schedule, FirstAttempt: 1, WaitForReady: t.WaitForReady}
+	ids := make([]string, len(ins))
+	for i, in := range ins {
 		if err := d.startWorkflow(ctx, in, enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE); err != nil {
 			return nil, err
 		}
+		ids[i] = in.DeliveryID
 	}
 	return ids, nil
 }
@@ -210,6 +249,7 @@ func (d *Dispatcher) startWorkflow(ctx context.Context, in workflows.DeliveryInp
 		TaskQueue:                                d.TaskQueue,
 		WorkflowIDReusePolicy:                    reuse,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		EnableEagerStart:                         d.EagerStart,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			searchattr.Target.ValueSet(in.TargetKind+":"+in.TargetID),
 			searchattr.EventType.ValueSet(in.EventType),

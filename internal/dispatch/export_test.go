@@ -23,3 +23,10 @@ func NewMatcher(d *Dispatcher) *Matcher { return newMatcher(d) }
 func (m *matcher) Match(ctx context.Context, se domain.StoredEvent) ([]Target, error) {
 	return m.match(ctx, notify.EventFrom(se))
 }
+
+// FastPathIdle reports whether the fast path has nothing queued or running.
+func FastPathIdle(d *Dispatcher) bool {
+	d.fast.mu.Lock()
+	defer d.fast.mu.Unlock()
+	return d.fast.running == 0 && len(d.fast.queue) == 0
+}

@@ -15,13 +15,15 @@ import (
 type Recorded struct {
 	Event   domain.StoredEvent
 	Created bool // false: the idempotency key already had this event
-	Queued  bool // the deliveries could not be started now: the relay starts them
+	Queued  bool // the fast path did not take the event: the relay starts its deliveries
 }
 
 // Record stores an event under an idempotency key (with the request that
-// brought it) and starts its deliveries. Once it returns without error the
-// event is durable; if Temporal is down it is Queued and the relay starts
-// the deliveries later, so nothing accepted is lost.
+// brought it, in one transaction) and hands it to the fast path, which
+// starts its deliveries after the caller has its answer (Behind). Once it
+// returns without error the event is durable: whatever the fast path does
+// not finish (a full queue, Temporal down, the process dying) the relay
+// starts later, so nothing accepted is lost.
 func (d *Dispatcher) Record(ctx context.Context, ev domain.Event, key string, request []byte) (Recorded, error) {
 	se, created, err := d.Store.AcceptEvent(ctx, ev, key, request)
 	if err != nil {
@@ -29,10 +31,7 @@ func (d *Dispatcher) Record(ctx context.Context, ev domain.Event, key string, re
 	}
 	r := Recorded{Event: se, Created: created}
 	if se.DispatchedAt == nil {
-		if _, err := d.Dispatch(ctx, se); err != nil {
-			d.Log.Warn("dispatch event", "event_id", se.ID, "err", err)
-			r.Queued = true
-		}
+		r.Queued = !d.Behind(se)
 	}
 	return r, nil
 }

@@ -311,11 +311,10 @@ func TestRetryFailedStartLeavesStatus(t *testing.T) {
 	objectType := gatewaytest.Unique("obj")
 	gatewaytest.AddActive(t, app, "[eventType]", "2", "[eventObjectType]", objectType, "[url]", rc.URL+"/hook")
 	r := gatewaytest.PostEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_r", "object": map[string]any{"id": "0_r"}})
-	ds, _ := r.JSON(t)["deliveries"].([]any)
-	if r.Status != 202 || len(ds) != 1 {
+	if r.Status != 202 {
 		t.Fatalf("event: %d %s", r.Status, r.Body)
 	}
-	id := ds[0].(map[string]any)["id"].(string)
+	id := gatewaytest.EventDeliveries(t, app, r.JSON(t)["eventId"].(string), 1)[0]["id"].(string)
 	gatewaytest.WaitDelivery(t, app, id, domain.DeliveryFailed)
 	before, err := app.Store.GetDelivery(context.Background(), id)
 	if err != nil {
@@ -357,5 +356,69 @@ func TestWorkerServesMetrics(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !strings.Contains(string(body), "gatehouse_relay_events_dispatched_total") {
 		t.Fatalf("%d %s", res.StatusCode, body)
+	}
+}
+
+// An event answered 202 is durable before anything is dispatched: with the
+// gateway's fast path off (a gateway that died right after answering) the
+// answer says "queued", nothing is started, and the relay delivers it once.
+func TestAcceptedEventSurvivesWithoutFastPath(t *testing.T) {
+	app := startApp(t, func(c *config.Config) { c.DispatchWorkers = 0 })
+	rc, objectType := hook(t, app)
+	r := gatewaytest.PostEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_c", "object": map[string]any{"id": "0_c"}})
+	m := r.JSON(t)
+	if r.Status != 202 || m["dispatch"] != "queued" || m["deliveries"] != nil {
+		t.Fatalf("event: %d %s", r.Status, r.Body)
+	}
+	id := m["eventId"].(string)
+	if se := stored(t, app, id); se.DispatchedAt != nil {
+		t.Fatal("dispatched without a fast path or a relay round")
+	}
+	deliveriesOf(t, app, id, 0)
+	drain(t, relayOf(t, app, nil, nil), 0)
+	gatewaytest.WaitRequests(t, rc, 1)
+	gatewaytest.WaitDelivery(t, app, deliveriesOf(t, app, id, 1)[0].ID, domain.DeliveryDelivered)
+	if n := len(rc.Requests()); n != 1 {
+		t.Fatalf("%d requests, want 1", n)
+	}
+}
+
+// The fast path owns an event only for the relay's grace: one it took but
+// could not start in time is left undispatched, and the relay delivers it.
+func TestFastPathLeavesLateEventsToTheRelay(t *testing.T) {
+	app := startApp(t)
+	rc, objectType := hook(t, app)
+	d := relayOf(t, app, nil, nil)
+	d.Workers, d.Grace = 1, time.Nanosecond
+	rec, err := d.Record(context.Background(), domain.Event{ID: domain.NewEventID(time.Now()), EventType: "2", EventObjectType: objectType,
+		ObjectID: "0_l", Object: []byte(`{"id":"0_l"}`), Source: "test", OccurredAt: time.Now()}, "", nil)
+	if err != nil || rec.Queued {
+		t.Fatalf("record: %+v %v", rec, err)
+	}
+	for !dispatch.FastPathIdle(d) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if se := stored(t, app, rec.Event.ID); se.DispatchedAt != nil {
+		t.Fatal("the fast path dispatched an event older than the grace")
+	}
+	deliveriesOf(t, app, rec.Event.ID, 0)
+	drain(t, d, 0)
+	gatewaytest.WaitRequests(t, rc, 1)
+}
+
+// The fast path starts an accepted event's deliveries after the answer.
+func TestFastPathDispatches(t *testing.T) {
+	app := startApp(t)
+	rc, objectType := hook(t, app)
+	r := gatewaytest.PostEvent(t, app, map[string]any{"eventType": "2", "eventObjectType": objectType, "objectId": "0_f", "object": map[string]any{"id": "0_f"}})
+	if r.Status != 202 || r.JSON(t)["dispatch"] != "started" {
+		t.Fatalf("event: %d %s", r.Status, r.Body)
+	}
+	id := r.JSON(t)["eventId"].(string)
+	did := gatewaytest.EventDeliveries(t, app, id, 1)[0]["id"].(string)
+	gatewaytest.WaitRequests(t, rc, 1)
+	gatewaytest.WaitDelivery(t, app, did, domain.DeliveryDelivered)
+	if se := stored(t, app, id); se.DispatchedAt == nil {
+		t.Fatal("the fast path did not mark the event dispatched")
 	}
 }

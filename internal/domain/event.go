@@ -21,6 +21,9 @@ const (
 	ObjectTypeUser = "8"
 )
 
+// EventUserAccountDeactivated: an admin blocked the user (Tyk's name).
+const EventUserAccountDeactivated = "UserAccountDeactivated"
+
 // ObjectTypePortalEvent is the object type of the events the Tyk portal
 // sends (event types are the portal's 14 names); the object is the
 // portal's Message as received.

@@ -6,6 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/url"
+	"strings"
+
+	"gatehouse/internal/domain"
 )
 
 // New returns the token for the link and the hash to store.
@@ -29,4 +33,14 @@ func Hash(token string) []byte {
 func Plausible(token string) bool {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	return err == nil && len(b) == 32
+}
+
+// URL is the link a person opens: the magic-link page for magic links,
+// the set-password page otherwise.
+func URL(publicURL, purpose, token string) string {
+	path := "/set-password"
+	if purpose == domain.PurposeMagicLink {
+		path = "/magic-link"
+	}
+	return strings.TrimRight(publicURL, "/") + path + "?token=" + url.QueryEscape(token)
 }

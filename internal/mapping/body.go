@@ -37,6 +37,9 @@ type ParseOptions struct {
 	JSON        bool     // postContentType JSON, else Form Data
 	JSONKey     string   // postContentJsonKey: the registration object is under this key
 	RegInfoKeys []string // postContentJsonRegInfoKeys, split
+	// Keep are keys read even when RegInfoKeys does not list them: the
+	// keys the site's mappings name (MappedKeys) and the registration key.
+	Keep []string
 }
 
 // SplitKeys splits the comma-separated postContentJsonRegInfoKeys.
@@ -128,7 +131,7 @@ func parseJSON(body []byte, o ParseOptions) (Fields, error) {
 		return nil, &BodyError{Status: 400, Reason: "body is not a JSON object"}
 	}
 	reg := top
-	out := Fields{}
+	all := Fields{}
 	if o.JSONKey != "" {
 		inner, ok := top[o.JSONKey]
 		if !ok {
@@ -141,23 +144,48 @@ func parseJSON(body []byte, o ParseOptions) (Fields, error) {
 		// Siblings of the wrapper are kept too: nothing is dropped.
 		for k, v := range top {
 			if k != o.JSONKey {
-				out[k] = v
+				all[k] = v
 			}
 		}
 		reg = obj
 	}
 	// The registration object's own keys win over wrapper siblings.
 	for k, v := range reg {
+		all[k] = v
+	}
+	if len(o.RegInfoKeys) == 0 {
+		return all, nil
+	}
+	// postContentJsonRegInfoKeys names the keys that hold the registration
+	// info (the seed's example: firstName, lastName, email, company,
+	// jobTitle); other keys are not mapped, except those the site's
+	// mappings name and the key. A listed key holding an object contributes
+	// its fields.
+	out := Fields{}
+	var objects []map[string]any
+	for _, k := range o.RegInfoKeys {
+		v, ok := all[k]
+		if !ok {
+			continue
+		}
+		if obj, isObj := v.(map[string]any); isObj {
+			objects = append(objects, obj)
+			continue
+		}
 		out[k] = v
 	}
-	// A listed reg-info key holding an object contributes its fields.
-	for _, k := range o.RegInfoKeys {
-		if obj, ok := reg[k].(map[string]any); ok {
-			delete(out, k)
-			for ik, iv := range obj {
-				if _, taken := out[ik]; !taken {
-					out[ik] = iv
-				}
+	for _, k := range append([]string{"registrationKey"}, o.Keep...) {
+		if v, ok := all[k]; ok {
+			if _, taken := out[k]; !taken {
+				out[k] = v
+			}
+		}
+	}
+	// A listed object's fields never override the object's own keys.
+	for _, obj := range objects {
+		for ik, iv := range obj {
+			if _, taken := out[ik]; !taken {
+				out[ik] = iv
 			}
 		}
 	}

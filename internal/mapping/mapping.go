@@ -70,11 +70,8 @@ func Apply(s *site.Site, f Fields) Registrant {
 	r.FirstName = strings.TrimSpace(String(f[m.FirstNameWebhookKey]))
 	r.LastName = strings.TrimSpace(String(f[m.LastNameWebhookKey]))
 
-	languageKey := "language"
+	languageKey := languageKey(s)
 	for _, fm := range reg.FieldsMapping {
-		if fm.UserObjectKey == "language" {
-			languageKey = fm.WebhookKey
-		}
 		v, ok := f[fm.WebhookKey]
 		used[fm.WebhookKey] = true
 		if !ok {
@@ -127,7 +124,7 @@ func Apply(s *site.Site, f Fields) Registrant {
 func language(s *site.Site, code string) (lang, group string, ok bool) {
 	for _, lm := range s.Registration.LanguageMapping {
 		if strings.EqualFold(lm.ExternalLanguageCode, code) {
-			return lm.KMSLanguage, lm.GroupID, true
+			return lm.Language(), lm.GroupID, true
 		}
 	}
 	for _, l := range s.Languages {

@@ -86,8 +86,18 @@ func TestParseBodies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if jf["email"] != "j@b.co" || jf["industry"] != "x" || jf["source"] != "fb" || String(jf["extra"]) != "1" || jf["answers"] != nil {
+	// Only the listed keys (answers contributes its fields) and the kept
+	// ones are read; source and extra are not mapped.
+	if jf["email"] != "j@b.co" || jf["industry"] != "x" || jf["source"] != nil || jf["extra"] != nil || jf["answers"] != nil {
 		t.Fatalf("json %v", jf)
+	}
+	kept, _ := ParseBody("application/json", []byte(body), ParseOptions{JSON: true, JSONKey: "data", RegInfoKeys: SplitKeys("answers"), Keep: []string{"email", "extra"}})
+	if kept["email"] != "j@b.co" || String(kept["extra"]) != "1" || kept["source"] != nil {
+		t.Fatalf("kept %v", kept)
+	}
+	all, _ := ParseBody("application/json", []byte(body), ParseOptions{JSON: true, JSONKey: "data"})
+	if all["source"] != "fb" || String(all["extra"]) != "1" || all["answers"] == nil {
+		t.Fatalf("without the setting every key is kept: %v", all)
 	}
 	for _, c := range []struct {
 		ct, body string

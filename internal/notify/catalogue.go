@@ -11,7 +11,7 @@ import (
 
 // gatehouseEvents are the event types Gatehouse emits itself.
 var gatehouseEvents = []string{
-	domain.EventUserRegistered, domain.EventUserUpdated, domain.EventUserAccountActivated, domain.EventUserDeleted,
+	domain.EventUserRegistered, domain.EventUserUpdated, domain.EventUserAccountActivated, domain.EventUserAccountDeactivated, domain.EventUserDeleted,
 	domain.EventRegistrationLinkSent, domain.EventRegistrationConfirmed, domain.EventRegistrationExpired,
 	// activities.EventTargetDisabled (activities imports notify).
 	"TargetDisabled",

@@ -323,9 +323,22 @@ var (
 // BuildEmail renders subject and body. Values are HTML-escaped in the HTML
 // part, so an object's fields cannot inject markup.
 func BuildEmail(t *NotificationTemplate, e *Event) (EmailContent, error) {
-	values, err := t.ContentValues(e)
+	return BuildEmailWith(t, e, nil)
+}
+
+// BuildEmailWith is BuildEmail with the built-in tokens' values
+// (BuiltinValues) under the template's own content parameters.
+func BuildEmailWith(t *NotificationTemplate, e *Event, builtin map[string]string) (EmailContent, error) {
+	own, err := t.ContentValues(e)
 	if err != nil {
 		return EmailContent{}, err
+	}
+	values := map[string]string{}
+	for k, v := range builtin {
+		values[k] = v
+	}
+	for k, v := range own {
+		values[k] = v
 	}
 	escaped := map[string]string{}
 	for k, v := range values {

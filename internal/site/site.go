@@ -13,6 +13,7 @@ import (
 
 	"gatehouse/internal/domain"
 	"gatehouse/internal/iprules"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/portal"
 )
 
@@ -28,6 +29,7 @@ type Site struct {
 	DefaultLanguage string                  `json:"defaultLanguage"`
 	Roles           []string                `json:"roles"`
 	Registration    Webhooksiteregistration `json:"webhooksiteregistration"`
+	Kartra          *Kartra                 `json:"kartra,omitempty"`
 	CreatedAt       time.Time               `json:"createdAt"`
 	UpdatedAt       time.Time               `json:"updatedAt"`
 }
@@ -52,10 +54,10 @@ type Webhooksiteregistration struct {
 	MandatoryFieldsMapping       MandatoryFields `json:"mandatoryFieldsMapping"`
 	FieldsMapping                []FieldMapping  `json:"fieldsMapping"`
 	LanguageMapping              []LanguageMap   `json:"languageMapping"`
-	CompleteTitle                string          `json:"completeTitle"`
-	CompleteText                 string          `json:"completeText"`
-	CompleteSubText              string          `json:"completeSubText"`
-	CompleteButtonTitle          string          `json:"completeButtonTitle"`
+	CompleteTitle                Text            `json:"completeTitle"`
+	CompleteText                 Text            `json:"completeText"`
+	CompleteSubText              Text            `json:"completeSubText"`
+	CompleteButtonTitle          Text            `json:"completeButtonTitle"`
 	CompleteButtonURL            string          `json:"completeButtonUrl"`
 	SendEmail                    *bool           `json:"sendEmail"`
 	WebhookEmailType             string          `json:"webhookEmailType"`
@@ -70,9 +72,16 @@ type Webhooksiteregistration struct {
 	// shape as a portal kind's policy): no set-password email or calendar
 	// invitation until approved; a rejected user is blocked and gets
 	// RejectedTemplate when one is set.
-	RequireApproval  bool           `json:"requireApproval"`
-	Approval         *portal.Policy `json:"approval,omitempty"`
-	RejectedTemplate string         `json:"webhookRejectedEmailTemplate"`
+	RequireApproval    bool           `json:"requireApproval"`
+	Approval           *portal.Policy `json:"approval,omitempty"`
+	RejectedTemplate   string         `json:"webhookRejectedEmailTemplate"`
+	SignInCallbackURL  string         `json:"signInCallbackUrl"`  // see signin.go
+	SignInResponseMode string         `json:"signInResponseMode"` // query | form_post
+
+	// OptionalFields lists fieldsMapping webhook keys a payload may leave
+	// out; every other mapped key is required (seed: "All items configured
+	// here must be included in the payload").
+	OptionalFields []string `json:"optionalFields"`
 }
 
 // KeyHeaderInfo says where the key travels when getRegistrationKeyFromHeader is on.
@@ -98,10 +107,21 @@ type FieldMapping struct {
 }
 
 // LanguageMap maps an external language code to a site language and group.
+// The seed's form names the language formkmsLanguage; kmsLanguage is
+// Gatehouse's older name, still accepted (Language reads either).
 type LanguageMap struct {
 	ExternalLanguageCode string `json:"externalLanguageCode"`
 	KMSLanguage          string `json:"kmsLanguage"`
+	FormKMSLanguage      string `json:"formkmsLanguage,omitempty"`
 	GroupID              string `json:"groupId"`
+}
+
+// Language is the site language the code maps to, under either name.
+func (l LanguageMap) Language() string {
+	if l.FormKMSLanguage != "" {
+		return l.FormKMSLanguage
+	}
+	return l.KMSLanguage
 }
 
 // Values of the enumerated settings.
@@ -161,6 +181,9 @@ func (s *Site) ApplyDefaults() {
 	if r.LanguageMapping == nil {
 		r.LanguageMapping = []LanguageMap{}
 	}
+	if r.OptionalFields == nil {
+		r.OptionalFields = []string{}
+	}
 	def := func(v *string, d string) {
 		if strings.TrimSpace(*v) == "" {
 			*v = d
@@ -173,12 +196,18 @@ func (s *Site) ApplyDefaults() {
 	def(&r.MandatoryFieldsMapping.EmailWebhookKey, "email")
 	def(&r.MandatoryFieldsMapping.FirstNameWebhookKey, "firstName")
 	def(&r.MandatoryFieldsMapping.LastNameWebhookKey, "lastName")
-	def(&r.CompleteTitle, "Password has been set.")
-	def(&r.CompleteText, "Thank you for setting your password.")
-	def(&r.CompleteSubText, "Sign in to the site using your email and password.")
-	// The seed's page swaps the two defaults by mistake; the button title is
-	// text and the URL is the login path.
-	def(&r.CompleteButtonTitle, "Sign in")
+	// The seed's defaults, in English; pages show them in the reader's
+	// language (Text.In). The seed's page swaps the button's two defaults
+	// by mistake: the title is text and the URL is the login path.
+	defText := func(t *Text, key string) {
+		if t.IsZero() {
+			*t = PlainText(pagetext.T(pagetext.Fallback, key))
+		}
+	}
+	defText(&r.CompleteTitle, pagetext.CompleteTitle)
+	defText(&r.CompleteText, pagetext.CompleteText)
+	defText(&r.CompleteSubText, pagetext.CompleteSubText)
+	defText(&r.CompleteButtonTitle, pagetext.CompleteButton)
 	def(&r.CompleteButtonURL, "/user/login")
 	if r.SendEmail == nil {
 		yes := true
@@ -190,6 +219,7 @@ func (s *Site) ApplyDefaults() {
 		r.LinkExpirySeconds = 86400
 	}
 	r.Approval.ApplyDefaults(portal.KindSiteRegistration)
+	def(&r.SignInResponseMode, ResponseQuery)
 	if r.AuthMethod == AuthMagicLink {
 		def(&r.SetPassTemplate, TemplateMagicLink)
 	} else {
@@ -308,13 +338,25 @@ func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError
 		}
 		seen[f.WebhookKey] = true
 	}
+	for i, k := range r.OptionalFields {
+		if !seen[k] {
+			bad(fmt.Sprintf("%soptionalFields[%d]", p, i), "%q is not a fieldsMapping webhookKey", k)
+		}
+	}
 	for i, l := range r.LanguageMapping {
 		field := fmt.Sprintf("%slanguageMapping[%d]", p, i)
 		if strings.TrimSpace(l.ExternalLanguageCode) == "" {
 			bad(field+".externalLanguageCode", "may not be empty")
 		}
-		if !slices.Contains(s.Languages, l.KMSLanguage) {
-			bad(field+".kmsLanguage", "%q is not one of the site's languages %v", l.KMSLanguage, s.Languages)
+		name := ".kmsLanguage"
+		if l.FormKMSLanguage != "" {
+			name = ".formkmsLanguage"
+		}
+		switch {
+		case l.KMSLanguage != "" && l.FormKMSLanguage != "" && l.KMSLanguage != l.FormKMSLanguage:
+			bad(field+name, "%q differs from kmsLanguage %q (the same setting under its older name): send one", l.FormKMSLanguage, l.KMSLanguage)
+		case !slices.Contains(s.Languages, l.Language()):
+			bad(field+name, "%q is not one of the site's languages %v", l.Language(), s.Languages)
 		}
 		if l.GroupID != "" && !groupPattern.MatchString(l.GroupID) {
 			bad(field+".groupId", "group ids may not contain spaces")
@@ -325,6 +367,10 @@ func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError
 	}
 	if r.LinkExpirySeconds < 60 || r.LinkExpirySeconds > 90*86400 {
 		bad(p+"linkExpirySeconds", "must be between 60 and 7776000 (90 days)")
+	}
+	for field, t := range map[string]Text{"completeTitle": r.CompleteTitle, "completeText": r.CompleteText,
+		"completeSubText": r.CompleteSubText, "completeButtonTitle": r.CompleteButtonTitle} {
+		errs = append(errs, validateText(p+field, t, s.Languages)...)
 	}
 	if !strings.HasPrefix(r.CompleteButtonURL, "/") && !strings.HasPrefix(r.CompleteButtonURL, "http://") &&
 		!strings.HasPrefix(r.CompleteButtonURL, "https://") {
@@ -338,6 +384,7 @@ func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError
 			bad(pr.Field, "%s", pr.Reason)
 		}
 	}
+	errs = append(errs, s.validateSignIn()...)
 	for field, id := range map[string]string{
 		"webhookRejectedEmailTemplate":           r.RejectedTemplate,
 		"webhookSetPassEmailTemplate":            r.SetPassTemplate,
@@ -357,6 +404,7 @@ func (s *Site) Validate(templateExists func(id string) bool) []domain.FieldError
 			bad(p+field, "unknown template id %q", id)
 		}
 	}
+	errs = append(errs, s.Kartra.validate()...)
 	slices.SortFunc(errs, func(a, b domain.FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return errs
 }

@@ -83,7 +83,7 @@ func (s *Store) ClaimToken(ctx context.Context, hash []byte, purpose, source str
 			return notFound(err)
 		}
 		if row.Status == domain.UserBlocked {
-			return ErrTokenInvalid
+			return ErrUserBlocked // rolls back: the link stays unspent
 		}
 		var pw any
 		if passwordHash != nil {

@@ -90,8 +90,10 @@ func New(d Deps) *Worker {
 	reg := metrics.New()
 	return &Worker{
 		w: w,
+		// The relay starts eagerly: this process's worker runs the first
+		// workflow task from the start's answer.
 		relay: &dispatch.Dispatcher{Store: d.Store, Temporal: d.Temporal, TaskQueue: d.Config.Temporal.TaskQueue, Log: d.Log,
-			Metrics: reg.Relay},
+			Metrics: reg.Relay, EagerStart: true},
 		grace:   d.Config.RelayGrace,
 		metrics: reg,
 		addr:    d.Config.MetricsAddr,

@@ -184,7 +184,7 @@ func TestIntegrationDelivery(t *testing.T) {
 	if res.Status != domain.DeliveryDelivered || res.Attempts != 2 || len(rc.Requests()) != 2 {
 		t.Fatalf("result %+v, %d requests", res, len(rc.Requests()))
 	}
-	saveHistory(t, app.Temporal, ids[0], "", "delivery_retry_success.json")
+	saveHistory(t, app.Temporal, ids[0], "", "delivery_local_first_retry_success.json")
 }
 
 // TestIntegrationDeliveryExhausted: a channel that always answers 500 runs
@@ -204,7 +204,7 @@ func TestIntegrationDeliveryExhausted(t *testing.T) {
 	if err != nil || res.Status != domain.DeliveryFailed || res.Attempts != 2 || len(rc.Requests()) != 2 || row.Status != domain.DeliveryFailed {
 		t.Fatalf("result %+v, %d requests, row %+v %v", res, len(rc.Requests()), row, err)
 	}
-	saveHistory(t, app.Temporal, ids[0], "", "delivery_retries_exhausted.json")
+	saveHistory(t, app.Temporal, ids[0], "", "delivery_local_first_retries_exhausted.json")
 }
 
 // TestIntegrationDeliveryErrorMarksFailed: a delivery whose attempt fails
@@ -222,7 +222,8 @@ func TestIntegrationDeliveryErrorMarksFailed(t *testing.T) {
 	}
 	run, err := app.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: app.Config.Temporal.TaskQueue},
 		workflows.Delivery, workflows.DeliveryInput{DeliveryID: id, EventID: eventID, EventType: "MissingEvent",
-			TargetKind: domain.TargetChannel, TargetID: "ch_missing_event", Schedule: []time.Duration{time.Second}, FirstAttempt: 1})
+			TargetKind: domain.TargetChannel, TargetID: "ch_missing_event", Schedule: []time.Duration{time.Second}, FirstAttempt: 1,
+			FirstAttemptLocal: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +234,7 @@ func TestIntegrationDeliveryErrorMarksFailed(t *testing.T) {
 	if err != nil || row.Status != domain.DeliveryFailed || row.LastError == nil || !strings.Contains(*row.LastError, "not found") {
 		t.Fatalf("row %+v %v", row, err)
 	}
-	saveHistory(t, app.Temporal, id, run.GetRunID(), "delivery_error_marked_failed.json")
+	saveHistory(t, app.Temporal, id, run.GetRunID(), "delivery_local_first_error_marked_failed.json")
 }
 
 // TestIntegrationRegistrationHeld runs a registration on a site with

@@ -1,6 +1,9 @@
-// Command bench runs `make bench`: it starts a dev stack of its own (file-
-// backed Temporal server, mail sink, worker, gateway, a fresh database),
-// loads it, and writes bench/results/<time>.json and latest.json.
+// Command bench runs `make bench`: it starts the dev stack (file-backed
+// embedded Temporal server, worker, gateway, a fresh database) as a process
+// of its own (this binary with -serve), loads it from this process (which
+// also runs the callback receiver, the mail sink and the fake portal), and
+// writes bench/results/<time>.json and latest.json. CPU is read from /proc
+// for the stack process and the MariaDB server.
 package main
 
 import (
@@ -8,124 +11,158 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 
 	"gatehouse/internal/bench"
-	"gatehouse/internal/config"
-	"gatehouse/internal/devstack"
-	"gatehouse/internal/logging"
 	"gatehouse/internal/store"
 )
 
-type report struct {
-	StartedAt    time.Time                 `json:"startedAt"`
-	Machine      map[string]any            `json:"machine"`
-	Registration *bench.RegistrationReport `json:"registration,omitempty"`
-	Deliveries   *bench.DeliveryReport     `json:"deliveries,omitempty"`
-}
-
 func main() {
+	serve := flag.Bool("serve", false, "run the stack process (the bench starts it itself)")
 	out := flag.String("out", "bench/results", "directory for the JSON reports")
-	conc := flag.Int("concurrency", 20, "concurrent callers in the throughput phases")
-	dur := flag.Duration("duration", 10*time.Second, "length of each throughput phase")
-	rounds := flag.Int("rounds", 3, "webhook phases, each between two engine phases")
-	emailRate := flag.Float64("email-rate", 20, "webhooks per second in the email latency phase")
-	emailFor := flag.Duration("email-for", 10*time.Second, "length of the email latency phase")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run (all of the stack runs in this process)")
-	only := flag.String("only", "", "run one part: registration or deliveries (default both)")
+	short := flag.Bool("short", false, "a quick sanity run (1 round, 3 s phases; about 2 minutes)")
+	conc := flag.Int("concurrency", 20, "concurrent callers in the closed-loop phases")
+	dur := flag.Duration("duration", 10*time.Second, "load time of each phase")
+	rounds := flag.Int("rounds", 3, "rounds; every phase runs once per round, the order alternating")
+	rates := flag.String("rates", "20,50,100", "open-loop event rates (events/s), comma-separated")
+	emailRate := flag.Float64("email-rate", 20, "registrations per second in the webhook → email phase")
+	decisionRate := flag.Float64("decision-rate", 5, "approvals per second in the decision → portal callback phase")
+	drain := flag.Duration("drain", 3*time.Minute, "how long a phase's work may take to finish after its load; longer marks the phase FAILED")
+	only := flag.String("only", "", "run only the phases whose names start with one of these (comma-separated: engine, events, deliveries, registration, portal)")
+	suffix := flag.String("name", "", "suffix of the report's file name (e.g. before)")
+	note := flag.String("note", "", "a note kept in the report (what ran, how busy the machine was)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the stack process (gateway, worker, embedded Temporal) to this file")
 	flag.Parse()
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
+	if *serve {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := bench.Serve(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "bench -serve:", err)
 			os.Exit(1)
 		}
-		pprof.StartCPUProfile(f) //nolint:errcheck
-		defer pprof.StopCPUProfile()
+		return
 	}
-	if err := run(*out, *only, bench.Options{Concurrency: *conc, Duration: *dur, Rounds: *rounds, EmailRate: *emailRate, EmailFor: *emailFor}); err != nil {
+	o := bench.Options{Concurrency: *conc, Duration: *dur, Rounds: *rounds, EmailRate: *emailRate,
+		DecisionRate: *decisionRate, Drain: *drain}
+	if *short {
+		o.Duration, o.Rounds, o.Drain = 3*time.Second, 1, time.Minute
+	}
+	for s := range strings.SplitSeq(*rates, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || r <= 0 {
+			fmt.Fprintln(os.Stderr, "bench: -rates: not a positive number:", s)
+			os.Exit(2)
+		}
+		o.Rates = append(o.Rates, r)
+	}
+	if *only != "" {
+		o.Only = strings.Split(*only, ",")
+	}
+	if *cpuProfile != "" {
+		if abs, err := filepath.Abs(*cpuProfile); err == nil {
+			*cpuProfile = abs
+		}
+	}
+	if err := run(*out, *suffix, *cpuProfile, *note, *short, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
-		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
 
-func run(outDir, only string, o bench.Options) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+func run(outDir, suffix, cpuProfile, note string, short bool, o bench.Options) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := logging.Stderr("text", slog.LevelWarn)
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
 	dir, err := os.MkdirTemp("", "gatehouse-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg, err := config.Load(func(k string) (string, bool) {
-		switch k {
-		case "GATEHOUSE_HTTP_ADDR", "TEMPORAL_ADDRESS":
-			return "127.0.0.1:0", true
-		case "GATEHOUSE_MYSQL_DSN":
-			if v := os.Getenv(k); v != "" {
-				return v, true
-			}
-			return "root@tcp(127.0.0.1:3306)/gatehouse_bench", true
-		case "GATEHOUSE_RATE_WEBHOOK":
-			// The load comes from one address at full speed: measuring the
-			// limiter would only measure 429s.
-			return "off", true
-		}
-		return os.LookupEnv(k)
-	})
-	if err != nil {
-		return err
+	dsn := os.Getenv("GATEHOUSE_MYSQL_DSN")
+	if dsn == "" {
+		dsn = "root@tcp(127.0.0.1:3306)/gatehouse_bench"
 	}
-	cfg.SMTPURL = "" // the dev sink is the SMTP server measured
-	dsn, _ := mysql.ParseDSN(cfg.MySQLDSN)
-	store.DropDatabase(ctx, cfg.MySQLDSN)                        //nolint:errcheck // start from an empty database
-	defer store.DropDatabase(context.Background(), cfg.MySQLDSN) //nolint:errcheck
-	st, err := devstack.Start(ctx, cfg, devstack.Settings{DataDir: dir, UIAddr: "127.0.0.1:0", SMTPAddr: "127.0.0.1:0"}, log)
+	pdsn, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return fmt.Errorf("GATEHOUSE_MYSQL_DSN: %w", err)
+	}
+	store.DropDatabase(ctx, dsn)                        //nolint:errcheck // start from an empty database
+	defer store.DropDatabase(context.Background(), dsn) //nolint:errcheck
+	logPath := filepath.Join(os.TempDir(), "gatehouse-bench-stack.log")
+	t0 := time.Now()
+	st, err := bench.StartStack(ctx, exe, dsn, filepath.Join(dir, "data"), logPath, cpuProfile)
 	if err != nil {
 		return err
 	}
 	defer st.Stop()
-	fmt.Fprintf(os.Stderr, "bench: stack up at %s (database %s); %d callers, %s per phase\n", st.URL, dsn.DBName, o.Concurrency, o.Duration)
+	fmt.Fprintf(os.Stderr, "bench: stack process %d up at %s in %.1fs (database %s, MariaDB pid %v; its log: %s); %d callers, %s per phase, %d rounds\n",
+		st.PID, st.URL, time.Since(t0).Seconds(), pdsn.DBName, st.DBPIDs, logPath, o.Concurrency, o.Duration, o.Rounds)
 
-	rep := report{StartedAt: time.Now().UTC(), Machine: map[string]any{
-		"cpus": runtime.NumCPU(), "go": runtime.Version(), "os": runtime.GOOS + "/" + runtime.GOARCH,
-		"temporal": "embedded go.temporal.io/server v1.32.1, SQLite file", "options": o,
-	}}
-	if only == "" || only == "registration" {
-		reg, err := bench.Registration(ctx, st, o)
-		if err != nil {
-			return err
-		}
-		rep.Registration = &reg
+	load1, load5, _ := loadAvg()
+	rep, err := bench.Run(ctx, st, o, os.Stderr)
+	if err != nil {
+		return err
 	}
-	if only == "" || only == "deliveries" {
-		del, err := bench.Deliveries(ctx, st, o)
-		if err != nil {
-			return err
-		}
-		rep.Deliveries = &del
+	end1, _, _ := loadAvg()
+	rep.Machine = map[string]any{
+		"cpus": runtime.NumCPU(), "go": runtime.Version(), "os": runtime.GOOS + "/" + runtime.GOARCH,
+		"temporal": "embedded go.temporal.io/server, SQLite files", "database": "MariaDB (the machine's server)",
+		"loadAvg1AtStart": load1, "loadAvg5AtStart": load5, "loadAvg1AtEnd": end1,
+	}
+	if note != "" {
+		rep.Machine["note"] = note
+	}
+	if short {
+		rep.Machine["short"] = true
 	}
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return err
 	}
-	name := filepath.Join(outDir, rep.StartedAt.Format("20060102T150405Z")+".json")
-	for _, p := range []string{name, filepath.Join(outDir, "latest.json")} {
+	stem := rep.StartedAt.Format("20060102T150405Z")
+	if suffix != "" {
+		stem += "-" + suffix
+	}
+	name := filepath.Join(outDir, stem+".json")
+	paths := []string{name}
+	if !short {
+		// A short run is a sanity check: latest.json keeps the last full run.
+		paths = append(paths, filepath.Join(outDir, "latest.json"))
+	}
+	for _, p := range paths {
 		if err := os.WriteFile(p, append(b, '\n'), 0o644); err != nil {
 			return err
 		}
 	}
-	fmt.Println(string(b))
+	fmt.Println()
+	bench.PrintSummary(os.Stdout, rep)
 	fmt.Fprintln(os.Stderr, "bench: wrote", name)
 	return nil
+}
+
+// loadAvg reads /proc/loadavg (the 1- and 5-minute load averages).
+func loadAvg() (one, five float64, err error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, 0, fmt.Errorf("/proc/loadavg: %q", b)
+	}
+	one, _ = strconv.ParseFloat(f[0], 64)
+	five, _ = strconv.ParseFloat(f[1], 64)
+	return one, five, nil
 }

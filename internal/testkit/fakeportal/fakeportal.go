@@ -99,6 +99,7 @@ type Request struct {
 	Authorization string
 	Body          []byte
 	Status        int
+	At            time.Time // when the request arrived
 }
 
 // Portal is the fake portal.
@@ -121,6 +122,13 @@ type Portal struct {
 // New starts a fake portal answering to token; it stops when the test ends.
 // Organisation 1, "Default Organisation", exists, as in a new portal.
 func New(t testing.TB, token string) *Portal {
+	p := Start(token)
+	t.Cleanup(p.Close)
+	return p
+}
+
+// Start is New outside a test (the benchmark's portal); Close stops it.
+func Start(token string) *Portal {
 	p := &Portal{
 		Token:          token,
 		accessRequests: map[int64]*AccessRequest{},
@@ -133,7 +141,6 @@ func New(t testing.TB, token string) *Portal {
 	p.orgs[1] = &Organisation{ID: 1, Name: "Default Organisation", CreatedAt: p.stamp(), UpdatedAt: p.stamp(),
 		Teams: []Team{{ID: 1, Name: "Default Organisation All users"}}, Users: []any{}}
 	p.Server = httptest.NewServer(p.routes())
-	t.Cleanup(p.Close)
 	return p
 }
 
@@ -259,13 +266,14 @@ func (p *Portal) routes() http.Handler {
 	mux.HandleFunc("POST "+APIPrefix+"/organisations", p.createOrganisation)
 	mux.HandleFunc("GET "+APIPrefix+"/organisations/{id}", p.getOrganisation)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := time.Now()
 		body, _ := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		p.serve(mux, rec, r)
 		p.mu.Lock()
 		p.log = append(p.log, Request{Method: r.Method, Path: r.URL.Path,
-			Authorization: r.Header.Get("Authorization"), Body: body, Status: rec.status})
+			Authorization: r.Header.Get("Authorization"), Body: body, Status: rec.status, At: at})
 		p.mu.Unlock()
 	})
 }

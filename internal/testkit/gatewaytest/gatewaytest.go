@@ -166,7 +166,7 @@ func MailsTo(t *testing.T, to string) []mailsink.Message {
 	return out
 }
 
-var linkRE = regexp.MustCompile(`https?://\S+/(set-password|magic-link)\?token=[A-Za-z0-9_-]+`)
+var linkRE = regexp.MustCompile(`https?://\S+/(set-password|magic-link|reset-password)\?token=[A-Za-z0-9_-]+`)
 
 // LinkIn returns the set-password or magic link in a mail.
 func LinkIn(t *testing.T, m mailsink.Message) string {
@@ -293,6 +293,31 @@ func PostEvent(t *testing.T, app *testkit.App, ev map[string]any, headers ...str
 	return Send(t, "POST", app.URL+"/api/v1/events", "application/json", b, append(headers, "Authorization: Bearer "+testkit.AdminToken)...)
 }
 
+// EventDeliveries waits until GET /api/v1/events/{id} lists n deliveries
+// (they are recorded after POST /api/v1/events answers) and returns them.
+func EventDeliveries(t *testing.T, app *testkit.App, eventID string, n int) []map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := Admin(t, app, "GET", "/api/v1/events/"+url.PathEscape(eventID), nil)
+		if r.Status != 200 {
+			t.Fatalf("event %s: %d %s", eventID, r.Status, r.Body)
+		}
+		list, _ := r.JSON(t)["deliveries"].([]any)
+		if len(list) >= n {
+			out := make([]map[string]any, len(list))
+			for i, d := range list {
+				out[i] = d.(map[string]any)
+			}
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s has %d deliveries, want %d: %s", eventID, len(list), n, r.Body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // WaitRequests waits until a receiver has n requests.
 func WaitRequests(t *testing.T, rc *testkit.Receiver, n int) []testkit.Request {
 	t.Helper()
@@ -344,4 +369,33 @@ func SelfSigned(t *testing.T, cn string) (certPEM, keyPEM string) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb}))
+}
+
+// CSRF returns a browser's CSRF cookie ("name=value", for a Cookie header)
+// and the token the pages' forms carry, as any page's GET sets them.
+func CSRF(t *testing.T, app *testkit.App) (cookie, token string) {
+	t.Helper()
+	r := Send(t, "GET", app.URL+"/sign-in", "", nil)
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == "gatehouse_csrf" {
+			return c.Name + "=" + c.Value, c.Value
+		}
+	}
+	t.Fatalf("no CSRF cookie from GET /sign-in: %v", r.Header)
+	return "", ""
+}
+
+// PostPage posts a page's form (name, value pairs) as a browser does: with
+// the CSRF cookie and token.
+func PostPage(t *testing.T, app *testkit.App, path string, kv ...string) Resp {
+	t.Helper()
+	return PostPageWith(t, app, path, nil, kv...)
+}
+
+// PostPageWith is PostPage with extra headers ("Name: value").
+func PostPageWith(t *testing.T, app *testkit.App, path string, headers []string, kv ...string) Resp {
+	t.Helper()
+	cookie, token := CSRF(t, app)
+	return Send(t, "POST", app.URL+path, "application/x-www-form-urlencoded", Form(append(kv, "csrf", token)...),
+		append(headers, "Cookie: "+cookie)...)
 }
