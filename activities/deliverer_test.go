@@ -272,6 +272,9 @@ func TestDisableEmitsEventOnRetry(t *testing.T) {
 		t.Fatalf("channel disabled without its event: %+v %v", ch, err)
 	}
 	restore()
+	// The worker died with the failed run: the outcome it held in memory is
+	// gone, so the retry cannot know the 410 and records unknown.
+	r.d = &activities.Deliverer{DB: d.DB, HTTP: d.HTTP, Mail: d.Mail, Log: d.Log}
 	if res, err := r.run(in); err != nil || res.Outcome != notify.Retry {
 		t.Fatalf("retry of attempt 1: %+v %v", res, err)
 	}

@@ -57,7 +57,7 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 				t.Fatalf("portal access request: %+v", ar)
 			}
 			if got := audit(m); got != "requested,voted,callbackStarted,callback,decided" {
-				t.Fatalf("audit %s", got)
+				t.Fatalf("audit %s\n%+v", got, m)
 			}
 			// The same POST again is the same Update (its id is derived from
 			// approval, approver and decision): the first answer, one vote.
