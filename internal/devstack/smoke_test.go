@@ -49,6 +49,7 @@ func TestSmokeDevStack(t *testing.T) {
 		"GATEHOUSE_UI_ADDR="+uiAddr,
 		"GATEHOUSE_DEV_SMTP_ADDR="+testkit.FreeAddr(t),
 		"TEMPORAL_ADDRESS="+temporalAddr,
+		"GATEHOUSE_PUBLIC_URL=http://"+httpAddr,
 		"GATEHOUSE_ADMIN_TOKEN=", "GATEHOUSE_SMTP_URL=", "GATEHOUSE_PAYLOAD_KEYS=", "GATEHOUSE_UI_ORIGIN=",
 	)
 	base := "http://" + httpAddr
@@ -119,6 +120,13 @@ func TestSmokeDevStack(t *testing.T) {
 		t.Fatalf("jwks: %d %s", code, body)
 	}
 
+	walkthrough(t, base, dataDir, stack.out.String())
+	// The seeding never overwrites a site someone edited.
+	demo := `{"name":"Edited","eventName":"Demo Summit","webhooksiteregistration":{"enabled":true,"authMethod":"magicLink"}}`
+	if code, body := requestBody(t, "PUT", base+"/api/v1/sites/demo", strings.TrimSpace(string(token)), demo); code != 200 {
+		t.Fatalf("edit the demo site: %d %s", code, body)
+	}
+
 	stack.interrupt(t)
 
 	// Workflows survive a restart: the server persisted to .data.
@@ -129,6 +137,9 @@ func TestSmokeDevStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	if code, body := request(t, "GET", base+"/api/v1/sites/demo", strings.TrimSpace(string(token))); code != 200 || !strings.Contains(body, `"name":"Edited"`) {
+		t.Fatalf("the demo site after a restart: %d %s", code, body)
+	}
 	desc, err := c.DescribeWorkflowExecution(context.Background(), check.WorkflowID, "")
 	if err != nil {
 		t.Fatalf("workflow %s after restart: %v", check.WorkflowID, err)
@@ -217,7 +228,13 @@ func waitReady(t *testing.T, url string) {
 
 func request(t *testing.T, method, url, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, nil)
+	return requestBody(t, method, url, token, "")
+}
+
+func requestBody(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
