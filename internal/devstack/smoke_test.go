@@ -19,6 +19,7 @@ import (
 	"gatehouse/internal/payloadcodec"
 	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }
@@ -56,6 +57,7 @@ func TestSmokeDevStack(t *testing.T) {
 
 	stack := start(t, bin, env)
 	waitReady(t, base+"/readyz")
+	stack.waitBanner(t) // printed once the demo site is seeded, after the gateway is ready
 	token, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
 	if err != nil {
 		t.Fatalf("generated admin token: %v", err)
@@ -174,13 +176,13 @@ func TestSmokeDevStack(t *testing.T) {
 
 type process struct {
 	cmd  *exec.Cmd
-	out  *strings.Builder
+	out  *gatewaytest.SyncWriter
 	done chan error
 }
 
 func start(t *testing.T, bin string, env []string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin), out: &strings.Builder{}, done: make(chan error, 1)}
+	p := &process{cmd: exec.Command(bin), out: &gatewaytest.SyncWriter{}, done: make(chan error, 1)}
 	p.cmd.Env = env
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = testWriter{t}
@@ -208,6 +210,16 @@ func (p *process) interrupt(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("dev stack did not stop within 60s of Ctrl-C")
+	}
+}
+
+func (p *process) waitBanner(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.out.String(), "Ctrl-C stops everything"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner within 30s:\n%s", p.out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
