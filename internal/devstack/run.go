@@ -262,6 +262,9 @@ func adminToken(path string) (string, error) {
 
 // demoLines tells a newcomer how to register someone on the demo site.
 func demoLines(publicURL string, d Demo) string {
+	if d.Key == "" {
+		return fmt.Sprintf("  demo site      %s (it existed already; its registration key is not in the data directory)", d.SiteID)
+	}
 	return fmt.Sprintf(`  demo site      %[2]s, registration key %[3]s
   try it         curl -d registrationKey=%[3]s -d email=ada@example.com -d firstName=Ada -d lastName=Lovelace %[1]s/webhooks/registration/%[2]s
                  then open %[1]s/dev/mail, click the link, and %[1]s/dev/portal shows the verified sign-in`,

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -18,7 +21,7 @@ const DemoSiteID = "demo"
 // Demo is what the seeding did: the site and its registration key.
 type Demo struct {
 	SiteID  string
-	Key     string // the key it was created with (an edited site may have another)
+	Key     string // the key it was created with ("" when unknown; an edited site may have another)
 	Created bool
 }
 
@@ -28,11 +31,7 @@ type Demo struct {
 // once and kept in the data directory, like the admin token.
 func seedDemo(ctx context.Context, base, publicURL, token, dataDir string) (Demo, error) {
 	d := Demo{SiteID: DemoSiteID}
-	key, err := adminToken(filepath.Join(dataDir, "demo-registration-key"))
-	if err != nil {
-		return d, err
-	}
-	d.Key = key
+	keyFile := filepath.Join(dataDir, "demo-registration-key")
 	client := &http.Client{Timeout: 10 * time.Second}
 	call := func(method string, body any) (int, string, error) {
 		var rd io.Reader
@@ -59,10 +58,21 @@ func seedDemo(ctx context.Context, base, publicURL, token, dataDir string) (Demo
 	case err != nil:
 		return d, fmt.Errorf("demo site: %w", err)
 	case code == http.StatusOK:
+		// A site made some other way has a key this data directory may not know.
+		if b, err := os.ReadFile(keyFile); err == nil {
+			d.Key = strings.TrimSpace(string(b))
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return d, err
+		}
 		return d, nil
 	case code != http.StatusNotFound:
 		return d, fmt.Errorf("demo site: GET answered %d %s", code, body)
 	}
+	key, err := adminToken(keyFile)
+	if err != nil {
+		return d, err
+	}
+	d.Key = key
 	site := map[string]any{
 		"name":      "Demo",
 		"eventName": "Demo Summit",
