@@ -13,6 +13,7 @@ import (
 	"gatehouse/internal/domain"
 	"gatehouse/internal/linktoken"
 	gmail "gatehouse/internal/mail"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/store"
 )
 
@@ -68,7 +69,10 @@ func (a *Mailer) SendAccountEmail(ctx context.Context, in AccountEmailInput) (Ac
 	if in.Kind != AccountPasswordChanged && u.Status != domain.UserActive && u.Status != domain.UserPending {
 		return AccountEmailResult{Reason: "the user is " + u.Status}, nil
 	}
-	hello := "Hello"
+	// The user's language among the site's, like the pages.
+	lang := pagetext.Pick(st.Languages, st.DefaultLanguage, pagetext.Choice{User: u.Language})
+	tr := func(key string, args ...any) string { return fmt.Sprintf(pagetext.T(lang, key), args...) }
+	hello := pagetext.T(lang, pagetext.MailHello)
 	if u.FirstName != "" {
 		hello += " " + u.FirstName
 	}
@@ -95,23 +99,18 @@ func (a *Mailer) SendAccountEmail(ctx context.Context, in AccountEmailInput) (Ac
 		if err != nil {
 			return AccountEmailResult{}, err
 		}
-		msg.Subject = "Your sign-in link for " + event
-		msg.Text = fmt.Sprintf("%s,\n\nUse this link to sign in to %s:\n\n%s\n\nIt works once and expires at %s UTC. "+
-			"If you did not ask for it, ignore this email.\n", hello, event, l, exp.Format("2006-01-02 15:04"))
+		msg.Subject = tr(pagetext.MailSignInSubject, event)
+		msg.Text = tr(pagetext.MailSignInText, hello, event, l, exp.Format("2006-01-02 15:04"))
 	case AccountPasswordReset:
 		l, exp, err := link(domain.PurposeReset, "/reset-password", ResetLinkTTL)
 		if err != nil {
 			return AccountEmailResult{}, err
 		}
-		msg.Subject = "Reset your password for " + event
-		msg.Text = fmt.Sprintf("%s,\n\nSomeone (hopefully you) asked to reset the password of your account for %s. "+
-			"Choose a new password here:\n\n%s\n\nThe link works once and expires at %s UTC. "+
-			"If you did not ask for it, ignore this email: your password stays as it is.\n", hello, event, l, exp.Format("2006-01-02 15:04"))
+		msg.Subject = tr(pagetext.MailResetSubject, event)
+		msg.Text = tr(pagetext.MailResetText, hello, event, l, exp.Format("2006-01-02 15:04"))
 	case AccountPasswordChanged:
-		msg.Subject = "Your password for " + event + " was changed"
-		msg.Text = fmt.Sprintf("%s,\n\nThe password of your account for %s was just changed. If that was you, "+
-			"there is nothing to do.\n\nIf it was not, reset it at once here and tell the organisers:\n\n%s/sign-in?site=%s\n",
-			hello, event, a.PublicURL, url.QueryEscape(st.ID))
+		msg.Subject = tr(pagetext.MailChangedSubject, event)
+		msg.Text = tr(pagetext.MailChangedText, hello, event, a.PublicURL+"/sign-in?site="+url.QueryEscape(st.ID)+"&lang="+url.QueryEscape(lang))
 	default:
 		return AccountEmailResult{}, fmt.Errorf("unknown account email kind %q", in.Kind)
 	}

@@ -13,6 +13,7 @@ import (
 	"gatehouse/internal/domain"
 	"gatehouse/internal/linktoken"
 	"gatehouse/internal/mapping"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/password"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
@@ -30,7 +31,7 @@ func (s *server) resetForm(c *gin.Context) {
 
 func (s *server) renderReset(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
 	if st, u, ok := s.linkPerson(c, info); ok {
-		renderPage(c, status, "reset_password.html", pageData{Lang: u.Language, Title: "Choose a new password", EventName: st.EventName,
+		renderPage(c, status, "reset_password.html", pageData{Lang: pageLang(c, &st, u.Language), Title: pagetext.ResetTitle, EventName: st.EventName,
 			Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
 	}
 }
@@ -51,7 +52,7 @@ func (s *server) resetPassword(c *gin.Context) {
 		return
 	}
 	if pw != confirm {
-		s.renderReset(c, http.StatusUnprocessableEntity, info, token, "The two passwords differ.")
+		s.renderReset(c, http.StatusUnprocessableEntity, info, token, pagetext.PasswordsDiffer)
 		return
 	}
 	u, activated, err := s.Store.ResetPassword(c, linktoken.Hash(token), "password-reset", func() (string, error) { return hashPassword(pw) })
@@ -73,8 +74,12 @@ func (s *server) resetPassword(c *gin.Context) {
 		workflows.AccountEmail, in); err != nil {
 		s.Log.Warn("password changed, but the notice was not requested: temporal unavailable", "site", u.SiteID, "user", u.ID, "error", err)
 	}
-	renderPage(c, http.StatusOK, "message.html", pageData{Lang: u.Language, Title: "Password changed",
-		Message: "Your password was changed. Links sent to you before no longer work.", CompleteButtonTitle: "Sign in",
+	lang := u.Language // the site only narrows the choice; failing to read it is no reason to fail the page
+	if st, _, err := s.Store.GetSite(c, u.SiteID); err == nil {
+		lang = pageLang(c, &st, u.Language)
+	}
+	renderPage(c, http.StatusOK, "message.html", pageData{Lang: lang, Title: pagetext.ResetDoneTitle,
+		Message: pagetext.ResetDoneText, CompleteButtonTitle: pagetext.SignInSend,
 		CompleteButtonURL: "/sign-in?site=" + url.QueryEscape(u.SiteID)})
 }
 

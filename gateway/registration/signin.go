@@ -16,6 +16,7 @@ import (
 	"gatehouse/internal/domain"
 	"gatehouse/internal/idtoken"
 	"gatehouse/internal/mapping"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/password"
 	"gatehouse/internal/ratelimit"
 	"gatehouse/internal/site"
@@ -33,9 +34,9 @@ type signIn struct {
 
 // Messages that must read the same whether or not an address is registered.
 const (
-	msgWrongCredentials = "The email or the password is wrong."
-	msgLinkOnItsWay     = "If this address is registered, a sign-in link is on its way. It works once; check your inbox."
-	msgResetOnItsWay    = "If this address is registered, a link to choose a new password is on its way. It works once, for an hour."
+	msgWrongCredentials = pagetext.SignInWrong
+	msgLinkOnItsWay     = pagetext.SignInLinkSent
+	msgResetOnItsWay    = pagetext.SignInResetSent
 )
 
 // dummyHash is verified when an email has no account or no password, so
@@ -80,7 +81,8 @@ func (s *server) allowAccount(c *gin.Context, what, siteID, email string) (strin
 func (s *server) signInSite(c *gin.Context, siteID string) (site.Site, bool) {
 	st, _, err := s.Store.GetSite(c, siteID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.Registration.Enabled) {
-		renderPage(c, http.StatusNotFound, "message.html", pageData{Title: "No such site", Message: "There is no sign-in for this site."})
+		renderPage(c, http.StatusNotFound, "message.html", pageData{Lang: pageLang(c, nil, ""),
+			Title: pagetext.NoSiteTitle, Message: pagetext.NoSiteText})
 		return st, false
 	}
 	if err != nil {
@@ -91,7 +93,13 @@ func (s *server) signInSite(c *gin.Context, siteID string) (site.Site, bool) {
 }
 
 func (s *server) renderSignIn(c *gin.Context, status int, st site.Site, email, errMsg, msg string) {
-	renderPage(c, status, "sign_in.html", pageData{Lang: st.DefaultLanguage, Title: "Sign in", EventName: st.EventName,
+	// ?lang= on the page, then the form's copy of it when posted.
+	choice := pagetext.Choice{Query: c.Query("lang"), AcceptLanguage: c.GetHeader("Accept-Language")}
+	if choice.Query == "" && c.Request.PostForm != nil {
+		choice.Query = c.Request.PostForm.Get("lang")
+	}
+	lang := pagetext.Pick(st.Languages, st.DefaultLanguage, choice)
+	renderPage(c, status, "sign_in.html", pageData{Lang: lang, Title: pagetext.SignInTitle, EventName: st.EventName,
 		SiteID: st.ID, Email: email, Error: errMsg, Message: msg, FormTarget: cspOrigin(st.SignInCallback(s.Config.PublicURL))})
 }
 
@@ -117,7 +125,7 @@ func (s *server) signInPost(c *gin.Context) {
 		return
 	}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
-		s.renderSignIn(c, http.StatusUnprocessableEntity, st, email, "Enter your email address.", "")
+		s.renderSignIn(c, http.StatusUnprocessableEntity, st, email, pagetext.SignInEnterEmail, "")
 		return
 	}
 	switch action := form.Get("action"); action {
@@ -158,7 +166,7 @@ func (s *server) signInPost(c *gin.Context) {
 		p.AuthTime = time.Now()
 		s.DeliverSignIn(c, st, p)
 	default:
-		s.renderSignIn(c, http.StatusBadRequest, st, email, "Choose how to sign in.", "")
+		s.renderSignIn(c, http.StatusBadRequest, st, email, pagetext.SignInChoose, "")
 	}
 }
 

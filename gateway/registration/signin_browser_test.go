@@ -17,7 +17,9 @@ import (
 // receives the tokens: registration email → set password → sign in with
 // the password at /sign-in → the portal's callback gets an ID token that
 // verifies against the JWKS; later a sign-in link asked for on /sign-in
-// signs in again (form_post this time), and a blocked user is refused.
+// signs in again (form_post this time); "Forgot password" → email → a new
+// password that signs in while the old one does not; a blocked user is
+// refused.
 func TestSignInInBrowser(t *testing.T) {
 	app := testkit.Get(t).StartApp(t)
 	portal := testkit.NewReceiver(t)
@@ -76,14 +78,43 @@ func TestSignInInBrowser(t *testing.T) {
 		t.Fatalf("claims %+v", c)
 	}
 
+	// Forgot password: the reset link's page takes a new password; then the
+	// old one is refused and the new one signs in.
+	const newPW = "another long passphrase"
+	browse(t, ctx, chromedp.Navigate(app.URL+"/sign-in?site="+siteID), chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", addr), chromedp.Click("#forgot-password"), chromedp.WaitVisible("#message"))
+	if m := text(t, ctx, "#message"); !strings.Contains(m, "new password is on its way") {
+		t.Fatalf("message %q", m)
+	}
+	resetLink := gatewaytest.LinkIn(t, gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Reset your password for ")))
+	browse(t, ctx, chromedp.Navigate(resetLink), chromedp.WaitVisible("#password"),
+		chromedp.SendKeys("#password", newPW), chromedp.SendKeys("#confirm", newPW), chromedp.Click("#submit"),
+		chromedp.WaitVisible("#message-title"))
+	if m := text(t, ctx, "#message-title"); m != "Password changed" {
+		t.Fatalf("after the reset: %q", m)
+	}
+	gatewaytest.WaitMail(t, addr, func(m mailsink.Message) bool { return strings.HasSuffix(m.Subject, " was changed") })
+	browse(t, ctx, chromedp.Navigate(app.URL+"/sign-in?site="+siteID), chromedp.WaitVisible("#email"),
+		chromedp.SendKeys("#email", addr), chromedp.SendKeys("#password", pw),
+		chromedp.Click("#sign-in-password"), chromedp.WaitVisible("#error"))
+	if n := len(ssoRequests(t, portal, 2)); n != 2 { // the old password: the error page, no redirect
+		t.Fatalf("the portal got %d sign-ins", n)
+	}
+	browse(t, ctx, chromedp.SetValue("#password", newPW), chromedp.Click("#sign-in-password"))
+	reqs = ssoRequests(t, portal, 3)
+	form, _ = url.ParseQuery(string(reqs[2].Body))
+	if c := gatewaytest.VerifyIDToken(t, app, form.Get("id_token"), siteID); c.Email != addr || c.AMR[0] != "pwd" {
+		t.Fatalf("claims after the reset %+v", c)
+	}
+
 	// Blocked: the password no longer works.
 	if _, err := app.Store.DB().Exec("UPDATE users SET status = 'blocked' WHERE email = ?", addr); err != nil {
 		t.Fatal(err)
 	}
 	browse(t, ctx, chromedp.Navigate(app.URL+"/sign-in?site="+siteID), chromedp.WaitVisible("#email"),
-		chromedp.SendKeys("#email", addr), chromedp.SendKeys("#password", pw),
+		chromedp.SendKeys("#email", addr), chromedp.SendKeys("#password", newPW),
 		chromedp.Click("#sign-in-password"), chromedp.WaitVisible("#error"))
-	if n := len(ssoRequests(t, portal, 2)); n != 2 { // the error page showed: no redirect
+	if n := len(ssoRequests(t, portal, 3)); n != 3 { // the error page showed: no redirect
 		t.Fatalf("the portal got %d sign-ins", n)
 	}
 }

@@ -340,3 +340,54 @@ func TestPasswordReset(t *testing.T) {
 		t.Fatalf("last event %s %s", last.EventType, last.Object)
 	}
 }
+
+// TestAccountPagesInGerman: ?lang=de and Accept-Language choose the sign-in
+// page's language; a German user's reset email, reset page and "changed"
+// page and email are German without asking.
+func TestAccountPagesInGerman(t *testing.T) {
+	app := testkit.Get(t).StartApp(t)
+	siteID, _, addr := activeUser(t, app, "correct horse battery", nil) // site languages en, de
+	for _, r := range []gatewaytest.Resp{
+		gatewaytest.Send(t, "GET", app.URL+"/sign-in?site="+siteID+"&lang=de", "", nil),
+		gatewaytest.Send(t, "GET", app.URL+"/sign-in?site="+siteID, "", nil, "Accept-Language: de-DE,de;q=0.9,en;q=0.5"),
+	} {
+		if r.Status != 200 || !strings.Contains(r.Body, `<html lang="de">`) || !strings.Contains(r.Body, "Passwort vergessen") ||
+			!strings.Contains(r.Body, "Anmeldelink per E-Mail senden") || strings.Contains(r.Body, "Forgot password") {
+			t.Fatalf("sign-in page: %d %s", r.Status, r.Body)
+		}
+	}
+	if r := gatewaytest.Send(t, "GET", app.URL+"/sign-in?site="+siteID+"&lang=fr", "", nil); !strings.Contains(r.Body, "Forgot password") {
+		t.Fatalf("a language the site lacks: %s", r.Body) // the site has en and de only
+	}
+	// The form remembers ?lang=: the answer to a post is German too.
+	if r := signIn(t, app, siteID, "password", "email", addr, "password", "wrong password", "lang", "de"); !strings.Contains(r.Body, "E-Mail-Adresse oder Passwort ist falsch.") {
+		t.Fatalf("posted sign-in: %d %s", r.Status, r.Body)
+	}
+
+	if _, err := app.Store.DB().Exec("UPDATE users SET language = 'de' WHERE email = ?", addr); err != nil {
+		t.Fatal(err)
+	}
+	if r := signIn(t, app, siteID, "reset", "email", addr, "lang", "de"); !strings.Contains(r.Body, "ein Link zum Festlegen eines neuen Passworts unterwegs") {
+		t.Fatalf("reset asked: %s", r.Body)
+	}
+	m := gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Passwort für "))
+	if !strings.Contains(m.Text, "Hallo Sig,") || !strings.Contains(m.Text, "Wählen Sie hier ein neues Passwort") {
+		t.Fatalf("reset email: %s\n%s", m.Subject, m.Text)
+	}
+	link := gatewaytest.LinkIn(t, m)
+	if g := gatewaytest.Send(t, "GET", link, "", nil); g.Status != 200 || !strings.Contains(g.Body, "Neues Passwort wählen") ||
+		!strings.Contains(g.Body, "Neues Passwort (mindestens") {
+		t.Fatalf("reset page: %d %s", g.Status, g.Body)
+	}
+	const pw = "ein ganz neues Passwort"
+	if r := gatewaytest.PostPage(t, app, "/reset-password", "token", gatewaytest.Token(link), "password", pw, "confirm", pw+"x"); !strings.Contains(r.Body, "Die beiden Passwörter stimmen nicht überein.") {
+		t.Fatalf("passwords differ: %d %s", r.Status, r.Body)
+	}
+	if r := gatewaytest.PostPage(t, app, "/reset-password", "token", gatewaytest.Token(link), "password", pw, "confirm", pw); r.Status != 200 ||
+		!strings.Contains(r.Body, "Passwort geändert") || !strings.Contains(r.Body, ">Anmelden</a>") {
+		t.Fatalf("changed page: %d %s", r.Status, r.Body)
+	}
+	if m := gatewaytest.WaitMail(t, addr, gatewaytest.Subject("Ihr Passwort für ")); !strings.Contains(m.Text, "wurde soeben geändert") {
+		t.Fatalf("changed email: %s\n%s", m.Subject, m.Text)
+	}
+}

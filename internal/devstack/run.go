@@ -52,6 +52,7 @@ type Stack struct {
 	Temporal *devtemporal.Server
 	Sink     *mailsink.Sink // nil when GATEHOUSE_SMTP_URL is set
 	App      *App
+	Demo     Demo   // the seeded demo site
 	URL      string // the gateway's base URL
 
 	serverLevel *slog.LevelVar
@@ -143,6 +144,9 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 	st.http = &http.Server{Handler: st.App.Handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() { st.served <- st.http.Serve(l) }()
 	log.Info("gateway listening", "addr", cfg.HTTPAddr)
+	if st.Demo, err = seedDemo(ctx, st.URL, cfg.PublicURL, cfg.AdminToken, s.DataDir); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 
@@ -184,10 +188,11 @@ Gatehouse dev stack is up
   mail           %[7]s
   admin token    %[8]s
   UI payloads    decoded by %[1]s/codec once you sign in at %[1]s/codec/session
+%[9]s
 Ctrl-C stops everything.
 
 `, st.URL, st.Temporal.UIURL(), st.Temporal.FrontendAddr(), cfg.Temporal.Namespace, cfg.Temporal.TaskQueue,
-		redactDSN(cfg.MySQLDSN), mailLine(cfg, st.Sink), cfg.AdminToken)
+		redactDSN(cfg.MySQLDSN), mailLine(cfg, st.Sink), cfg.AdminToken, demoLines(cfg.PublicURL, st.Demo))
 	select {
 	case <-ctx.Done():
 		return nil
@@ -253,6 +258,17 @@ func adminToken(path string) (string, error) {
 	}
 	token := "dev-" + rand.Text()
 	return token, os.WriteFile(path, []byte(token+"\n"), 0o600)
+}
+
+// demoLines tells a newcomer how to register someone on the demo site.
+func demoLines(publicURL string, d Demo) string {
+	if d.Key == "" {
+		return fmt.Sprintf("  demo site      %s (it existed already; its registration key is not in the data directory)", d.SiteID)
+	}
+	return fmt.Sprintf(`  demo site      %[2]s, registration key %[3]s
+  try it         curl -d registrationKey=%[3]s -d email=ada@example.com -d firstName=Ada -d lastName=Lovelace %[1]s/webhooks/registration/%[2]s
+                 then open %[1]s/dev/mail, click the link, and %[1]s/dev/portal shows the verified sign-in`,
+		publicURL, d.SiteID, d.Key)
 }
 
 func mailLine(cfg config.Config, sink *mailsink.Sink) string {

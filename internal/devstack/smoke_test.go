@@ -19,6 +19,7 @@ import (
 	"gatehouse/internal/payloadcodec"
 	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
+	"gatehouse/internal/testkit/gatewaytest"
 )
 
 func TestMain(m *testing.M) { testkit.Main(m) }
@@ -49,12 +50,14 @@ func TestSmokeDevStack(t *testing.T) {
 		"GATEHOUSE_UI_ADDR="+uiAddr,
 		"GATEHOUSE_DEV_SMTP_ADDR="+testkit.FreeAddr(t),
 		"TEMPORAL_ADDRESS="+temporalAddr,
+		"GATEHOUSE_PUBLIC_URL=http://"+httpAddr,
 		"GATEHOUSE_ADMIN_TOKEN=", "GATEHOUSE_SMTP_URL=", "GATEHOUSE_PAYLOAD_KEYS=", "GATEHOUSE_UI_ORIGIN=",
 	)
 	base := "http://" + httpAddr
 
 	stack := start(t, bin, env)
 	waitReady(t, base+"/readyz")
+	stack.waitBanner(t) // printed once the demo site is seeded, after the gateway is ready
 	token, err := os.ReadFile(filepath.Join(dataDir, "admin-token"))
 	if err != nil {
 		t.Fatalf("generated admin token: %v", err)
@@ -119,6 +122,13 @@ func TestSmokeDevStack(t *testing.T) {
 		t.Fatalf("jwks: %d %s", code, body)
 	}
 
+	walkthrough(t, base, dataDir, stack.out.String())
+	// The seeding never overwrites a site someone edited.
+	demo := `{"name":"Edited","eventName":"Demo Summit","webhooksiteregistration":{"enabled":true,"authMethod":"magicLink"}}`
+	if code, body := requestBody(t, "PUT", base+"/api/v1/sites/demo", strings.TrimSpace(string(token)), demo); code != 200 {
+		t.Fatalf("edit the demo site: %d %s", code, body)
+	}
+
 	stack.interrupt(t)
 
 	// Workflows survive a restart: the server persisted to .data.
@@ -129,6 +139,9 @@ func TestSmokeDevStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	if code, body := request(t, "GET", base+"/api/v1/sites/demo", strings.TrimSpace(string(token))); code != 200 || !strings.Contains(body, `"name":"Edited"`) {
+		t.Fatalf("the demo site after a restart: %d %s", code, body)
+	}
 	desc, err := c.DescribeWorkflowExecution(context.Background(), check.WorkflowID, "")
 	if err != nil {
 		t.Fatalf("workflow %s after restart: %v", check.WorkflowID, err)
@@ -163,13 +176,13 @@ func TestSmokeDevStack(t *testing.T) {
 
 type process struct {
 	cmd  *exec.Cmd
-	out  *strings.Builder
+	out  *gatewaytest.SyncWriter
 	done chan error
 }
 
 func start(t *testing.T, bin string, env []string) *process {
 	t.Helper()
-	p := &process{cmd: exec.Command(bin), out: &strings.Builder{}, done: make(chan error, 1)}
+	p := &process{cmd: exec.Command(bin), out: &gatewaytest.SyncWriter{}, done: make(chan error, 1)}
 	p.cmd.Env = env
 	p.cmd.Stdout = p.out
 	p.cmd.Stderr = testWriter{t}
@@ -200,6 +213,16 @@ func (p *process) interrupt(t *testing.T) {
 	}
 }
 
+func (p *process) waitBanner(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.out.String(), "Ctrl-C stops everything"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner within 30s:\n%s", p.out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func waitReady(t *testing.T, url string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
@@ -217,7 +240,13 @@ func waitReady(t *testing.T, url string) {
 
 func request(t *testing.T, method, url, token string) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest(method, url, nil)
+	return requestBody(t, method, url, token, "")
+}
+
+func requestBody(t *testing.T, method, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
