@@ -67,7 +67,7 @@ type ApprovalStepInput = portal.ApprovalStep
 
 // RecordApprovalStep writes one step in one transaction.
 func (a *Approvals) RecordApprovalStep(ctx context.Context, in ApprovalStepInput) error {
-	return a.DB.RecordApprovalStep(ctx, in)
+	return classify(a.DB.RecordApprovalStep(ctx, in), "")
 }
 
 // ResolveAccessRequestInput asks for the id of an access request the
@@ -373,8 +373,8 @@ func (a *Approvals) StartPortalCallback(ctx context.Context, in StartPortalCallb
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return a.DB.StartApprovalCallback(ctx, in.Step, store.Delivery{ID: in.DeliveryID, EventID: in.EventID,
-		EventType: domain.EventApprovalDecided, TargetKind: domain.TargetPortal, TargetID: in.PortalID, URL: url})
+	return classify(a.DB.StartApprovalCallback(ctx, in.Step, store.Delivery{ID: in.DeliveryID, EventID: in.EventID,
+		EventType: domain.EventApprovalDecided, TargetKind: domain.TargetPortal, TargetID: in.PortalID, URL: url}), "")
 }
 
 // PortalCallbackAttempt is one attempt of the callback, for the audit.

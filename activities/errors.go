@@ -17,6 +17,7 @@ const (
 	ErrTypeUserNotFound = "UserNotFound"
 	ErrTypeEmailRefused = "EmailRefused" // the SMTP server refused for good (5xx, bad address)
 	ErrTypeBadData      = "BadData"      // MySQL refused a value: the same write fails every time
+	ErrTypeStepConflict = "StepConflict" // an approval's audit seq holds another entry
 )
 
 // MySQL data errors: incorrect string value (1366), data too long (1406),
@@ -35,6 +36,9 @@ func classify(err error, notFoundType string) error {
 	var f *mail.Failure
 	if errors.As(err, &f) && f.Permanent {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeEmailRefused, err)
+	}
+	if errors.Is(err, store.ErrStepConflict) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeStepConflict, err)
 	}
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && dataErrors[me.Number] {

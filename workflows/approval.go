@@ -141,6 +141,11 @@ type approval struct {
 	st     ApprovalState
 	seq    int
 	portal *PortalDecidedInput
+	// recorded: the requested entry is written and seq numbers from it.
+	// Steps of votes wait for it (votesWait), or they would take seqs the
+	// requested entry's result then reuses.
+	recorded  bool
+	votesWait bool
 }
 
 // Approval holds one portal request until approvers decide, it expires or
@@ -150,6 +155,9 @@ func Approval(ctx workflow.Context, in ApprovalInput) (ApprovalState, error) {
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	a := &approval{in: in, st: ApprovalState{ID: id, Status: domain.ApprovalPending, Kind: in.Kind,
 		Required: max(in.Policy.RequiredApprovals, 1), Approvers: approverList(in.Policy.Approvers.Emails)}}
+	// Asked here, in the main coroutine before any handler runs, rather
+	// than in the handler: one marker per approval at a fixed place.
+	a.votesWait = workflow.GetVersion(ctx, changeVoteAfterRequested, workflow.DefaultVersion, 1) == 1
 	if err := workflow.SetQueryHandler(ctx, ApprovalStateQuery, func() (ApprovalState, error) { return a.st, nil }); err != nil {
 		return ApprovalState{}, err
 	}
@@ -186,7 +194,7 @@ func Approval(ctx workflow.Context, in ApprovalInput) (ApprovalState, error) {
 	if err != nil {
 		return a.st, err
 	}
-	a.seq = req.Seq // the requested entry
+	a.seq, a.recorded = req.Seq, true // the requested entry
 	a.upsertSearch(ctx)
 
 	if in.Kind == portal.KindAccessRequest && in.ObjectID == 0 {
@@ -542,6 +550,13 @@ func (a *approval) decidedText() string {
 
 // decide counts one vote: any rejection rejects, Required approvals approve.
 func (a *approval) decide(ctx workflow.Context, in DecideInput) (ApprovalState, error) {
+	// The row is visible (and votable) as soon as the requested entry
+	// commits, before its seq reaches the workflow: wait for it, then check.
+	if a.votesWait {
+		if err := workflow.Await(ctx, func() bool { return a.recorded }); err != nil {
+			return a.st, err
+		}
+	}
 	if err := a.check(in); err != nil {
 		return a.st, err
 	}

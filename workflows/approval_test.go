@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -33,6 +34,37 @@ type approvalWorld struct {
 	// portal answers the attempts with these outcomes in turn, then 200.
 	portal  []activities.AttemptResult
 	resolve activities.ResolveAccessRequestResult
+	// recordedAfter delays RecordApprovalRequested's result (workflow time).
+	recordedAfter time.Duration
+	// audit is every entry by seq, like approval_audit's key: a second,
+	// different entry under a seq is refused as the store refuses it.
+	audit map[int]string
+}
+
+// write records one audit entry as the store does.
+func (w *approvalWorld) write(seq int, action string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.audit == nil {
+		w.audit = map[int]string{}
+	}
+	if had, ok := w.audit[seq]; ok && had != action {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("seq %d holds %s, not %s", seq, had, action), activities.ErrTypeStepConflict, nil)
+	}
+	w.audit[seq] = action
+	return nil
+}
+
+// trail is the audit in seq order.
+func (w *approvalWorld) trail() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	seqs := slices.Sorted(maps.Keys(w.audit))
+	out := make([]string, 0, len(seqs))
+	for _, q := range seqs {
+		out = append(out, w.audit[q])
+	}
+	return strings.Join(out, ",")
 }
 
 // decisions are the decisions handed to the portal callback.
@@ -74,9 +106,20 @@ func newApprovalEnv(t *testing.T, w *approvalWorld) *testsuite.TestWorkflowEnvir
 	env := ts.NewTestWorkflowEnvironment()
 	env.SetStartTime(testStart)
 	env.RegisterWorkflow(Approval)
-	env.OnActivity(approvalActs.RecordApprovalRequested, mock.Anything, mock.Anything).Return(activities.RecordApprovalRequestedResult{Seq: 1}, nil)
+	env.OnActivity(approvalActs.RecordApprovalRequested, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, _ activities.RecordApprovalRequestedInput) (activities.RecordApprovalRequestedResult, error) {
+			return activities.RecordApprovalRequestedResult{Seq: 1}, w.write(1, "requested")
+		}).AfterFn(func() time.Duration {
+		// The entry commits when the activity starts; its result reaches
+		// the workflow recordedAfter later.
+		_ = w.write(1, "requested")
+		return w.recordedAfter
+	})
 	env.OnActivity(approvalActs.RecordApprovalStep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ApprovalStepInput) error {
+			if err := w.write(in.Seq, in.Action); err != nil {
+				return err
+			}
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			w.steps = append(w.steps, in)
@@ -96,6 +139,9 @@ func newApprovalEnv(t *testing.T, w *approvalWorld) *testsuite.TestWorkflowEnvir
 	env.RegisterWorkflow(Delivery)
 	env.OnActivity(approvalActs.StartPortalCallback, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.StartPortalCallbackInput) error {
+			if err := w.write(in.Step.Seq, in.Step.Action); err != nil {
+				return err
+			}
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			w.started = append(w.started, in)
@@ -483,5 +529,27 @@ func TestApprovalEscalationOwnExpiry(t *testing.T) {
 	st = result(t, env)
 	if st.Status != domain.ApprovalExpired || st.DecidedAt.Sub(testStart) != 50*time.Hour {
 		t.Fatalf("state %+v, decided after %v", st, st.DecidedAt.Sub(testStart))
+	}
+}
+
+// The approval's row is visible, and votable, as soon as the requested
+// entry commits, before that activity's result reaches the workflow. A
+// vote in that gap once took the requested entry's seq, the store dropped
+// it as a retry, and the audit and votes lost it.
+func TestApprovalVoteBeforeRequestedRecorded(t *testing.T) {
+	w := &approvalWorld{recordedAfter: time.Minute}
+	env := newApprovalEnv(t, w)
+	var r updateResult
+	vote(env, 10*time.Second, DecideInput{DecisionID: "a", Approver: "a@x.io", Decision: portal.Approved, Via: domain.ViaAPI}, &r)
+	env.ExecuteWorkflow(Approval, approvalInput(portal.KindAccessRequest, portal.Policy{Approvers: portal.Approvers{Emails: []string{"a@x.io"}}}))
+	st := result(t, env)
+	if r.err != nil || r.state.Decision != portal.Approved {
+		t.Fatalf("vote: %+v %v", r.state, r.err)
+	}
+	if got := w.trail(); got != "requested,voted,callbackStarted,callback,decided" {
+		t.Fatalf("audit %s", got)
+	}
+	if st.Status != domain.ApprovalApproved || len(st.Votes) != 1 {
+		t.Fatalf("state %+v", st)
 	}
 }

@@ -34,4 +34,8 @@ const (
 	// activity in the first workflow task (later ones stay activities after
 	// durable timers).
 	changeDeliveryFirstTask = "delivery-first-attempt-local"
+	// changeVoteAfterRequested: a vote that arrives before the requested
+	// entry is recorded waits for it (before, it took a seq that the
+	// requested entry's seq then overwrote, and the store dropped the vote).
+	changeVoteAfterRequested = "approval-vote-after-requested"
 )

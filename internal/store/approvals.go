@@ -134,7 +134,8 @@ func (s *Store) CreateApproval(ctx context.Context, a NewApproval) (seq int, err
 }
 
 // RecordApprovalStep writes one step. The audit entry's (approval, seq)
-// key makes a retry a no-op: the whole step committed together.
+// key makes a retry a no-op: the whole step committed together. A
+// different entry under a taken seq is ErrStepConflict, never a silent drop.
 func (s *Store) RecordApprovalStep(ctx context.Context, st portal.ApprovalStep) error {
 	err := s.tx(ctx, func(tx *sqlx.Tx) error { return recordApprovalStep(ctx, tx, st) })
 	if errors.Is(err, errStepDone) {
@@ -163,12 +164,31 @@ func (s *Store) StartApprovalCallback(ctx context.Context, st portal.ApprovalSte
 // back and the caller answers success.
 var errStepDone = errors.New("step already recorded")
 
+// ErrStepConflict: the audit already holds a different entry under the
+// step's seq. Answering success would lose the step (its vote, its event),
+// and retrying cannot help: the numbering is wrong.
+var ErrStepConflict = errors.New("audit seq already holds a different entry")
+
 func recordApprovalStep(ctx context.Context, tx *sqlx.Tx, st portal.ApprovalStep) error {
 	at := st.At.UTC()
+	actor, detail := ClampChars(st.Actor, 254), ClampBytes(st.Detail, 60000)
 	_, err := tx.ExecContext(ctx, `INSERT INTO approval_audit (approval_id, seq, at, action, actor, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		st.ApprovalID, st.Seq, at, st.Action, nullable(ClampChars(st.Actor, 254)), nullable(ClampBytes(st.Detail, 60000)))
+		st.ApprovalID, st.Seq, at, st.Action, nullable(actor), nullable(detail))
 	var me *mysql.MySQLError
 	if asMySQL(err, &me) && me.Number == 1062 {
+		// A retry writes the same entry; anything else is another step.
+		var had struct {
+			Action string         `db:"action"`
+			Actor  sql.NullString `db:"actor"`
+			Detail sql.NullString `db:"detail"`
+		}
+		if err := tx.GetContext(ctx, &had, `SELECT action, actor, detail FROM approval_audit WHERE approval_id = ? AND seq = ?`,
+			st.ApprovalID, st.Seq); err != nil {
+			return err
+		}
+		if had.Action != st.Action || had.Actor.String != actor || had.Detail.String != detail {
+			return fmt.Errorf("approval %s seq %d: %w: %s, not %s", st.ApprovalID, st.Seq, ErrStepConflict, had.Action, st.Action)
+		}
 		return errStepDone
 	}
 	if err != nil {

@@ -92,3 +92,48 @@ func TestApprovalRecordIsRetrySafe(t *testing.T) {
 		t.Fatalf("by requester: %v", err)
 	}
 }
+
+// A step under a seq that holds another entry is an error: answering
+// success (as for a retry) would drop the step and its vote.
+func TestApprovalStepConflictIsAnError(t *testing.T) {
+	ctx := context.Background()
+	s := testkit.Get(t).Store(t)
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	id := "Approval:p1:accessRequest:31"
+	seq, err := s.CreateApproval(ctx, store.NewApproval{ID: id, PortalID: "p1", Kind: "accessRequest", EntityID: "31", EventID: "ev_c",
+		ObjectID: 31, Required: 1, Summary: json.RawMessage(`{"ID":31}`), At: at,
+		Object: portal.ApprovalEventObject{ApprovalID: id, PortalID: "p1", Kind: "accessRequest", EntityID: "31", Status: "pending"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vote := &portal.ApprovalVote{Approver: "a@x.io", Decision: "approved", DecisionID: "d1", VotedAt: at}
+	voted := portal.ApprovalStep{ApprovalID: id, Seq: seq, At: at, Action: "voted", Actor: "a@x.io", Detail: "approved via api", Vote: vote}
+	if err := s.RecordApprovalStep(ctx, voted); !errors.Is(err, store.ErrStepConflict) {
+		t.Fatalf("vote under the requested entry's seq: %v", err)
+	}
+	d := store.Delivery{ID: "Delivery:ev_c:portal:p1", EventID: "ev_c", EventType: domain.EventApprovalDecided, TargetKind: domain.TargetPortal, TargetID: "p1"}
+	started := portal.ApprovalStep{ApprovalID: id, Seq: seq, At: at, Action: "callbackStarted", Actor: "system", Detail: "delivery " + d.ID}
+	if err := s.StartApprovalCallback(ctx, started, d); !errors.Is(err, store.ErrStepConflict) {
+		t.Fatalf("callback under the requested entry's seq: %v", err)
+	}
+	// The same step twice is a retry.
+	voted.Seq = seq + 1
+	for range 2 {
+		if err := s.RecordApprovalStep(ctx, voted); err != nil {
+			t.Fatalf("vote: %v", err)
+		}
+	}
+	// Same action, other detail: another step.
+	other := voted
+	other.Detail, other.Vote = "rejected via api", nil
+	if err := s.RecordApprovalStep(ctx, other); !errors.Is(err, store.ErrStepConflict) {
+		t.Fatalf("other vote under a taken seq: %v", err)
+	}
+	_, votes, audit, err := s.GetApproval(ctx, id)
+	if err != nil || len(votes) != 1 || len(audit) != 2 || audit[0].Action != "requested" || audit[1].Action != "voted" {
+		t.Fatalf("votes %+v audit %+v %v", votes, audit, err)
+	}
+	if _, err := s.GetDelivery(ctx, d.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the conflicting callback's delivery row: %v", err)
+	}
+}
