@@ -143,10 +143,16 @@ type Trend struct {
 	Sustained       bool    `json:"sustained"`
 }
 
+// backlogGrowth is the most the median may grow from the first third of an
+// open-loop phase to the last for the rate to count as sustained.
+const backlogGrowth = 500 * time.Millisecond
+
 // trend splits samples into thirds by send time. The rate is sustained
 // when the last third's median stays within twice the first third's (plus
-// 50 ms, so that a few milliseconds of jitter at low latency do not count)
-// and every event was sent and arrived.
+// 50 ms, so that a few milliseconds of jitter at low latency do not count),
+// grows by no more than backlogGrowth (a backlog that started building in the
+// first third grows by seconds, not by a factor), and every event was sent
+// and arrived.
 func trend(samples []sample, errs int) Trend {
 	s := slices.Clone(samples)
 	slices.SortFunc(s, func(a, b sample) int { return a.sent.Compare(b.sent) })
@@ -166,7 +172,7 @@ func trend(samples []sample, errs int) Trend {
 	return Trend{
 		FirstThirdP50ms: ms(first),
 		LastThirdP50ms:  ms(last),
-		Sustained:       errs == 0 && last <= 2*first+50*time.Millisecond,
+		Sustained:       errs == 0 && last <= 2*first+50*time.Millisecond && last-first <= backlogGrowth,
 	}
 }
 

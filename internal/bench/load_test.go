@@ -55,6 +55,11 @@ func TestTrend(t *testing.T) {
 	if growing.Sustained || growing.FirstThirdP50ms >= growing.LastThirdP50ms {
 		t.Fatalf("growing backlog: %+v", growing)
 	}
+	// A backlog that started in the first third grows by seconds but less
+	// than twofold (seen at 100/s: p50 8.7 s -> 16.4 s): not sustained.
+	if tr := trend(mk(func(i int) time.Duration { return 8*time.Second + time.Duration(i)*300*time.Millisecond }), 0); tr.Sustained {
+		t.Fatalf("late backlog: %+v", tr)
+	}
 	if tr := trend(mk(func(int) time.Duration { return 40 * time.Millisecond }), 1); tr.Sustained {
 		t.Fatal("a lost event is not sustained")
 	}
