@@ -288,7 +288,7 @@ func portalLines(publicURL string, p DevPortal) string {
 	if !p.Created {
 		state = "it existed already and is left as it is"
 	}
-	return fmt.Sprintf(`  demo Tyk portal %[1]s%[2]s (admin API %[2]s/portal-api, token in %[6]s; what it received: %[1]s%[2]s/requests)
+	return fmt.Sprintf(`  demo Tyk       %[1]s%[2]s (admin API %[2]s/portal-api, token in %[6]s; what it received: %[1]s%[2]s/requests)
   portal         %[3]s (%[4]s; inbound secret in %[7]s), calls the demo Tyk portal back;
                  its access request %[5]d waits: the README's "Five more minutes" approves it`,
 		publicURL, DevTykPath, p.PortalID, state, DemoAccessRequestID, p.TykTokenFile, p.SecretFile)

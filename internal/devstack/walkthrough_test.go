@@ -122,7 +122,7 @@ func portalWalkthrough(t *testing.T, base, dataDir, printed, token string) {
 	if code, body := requestBody(t, "PUT", base+"/api/v1/portals/dev-portal", token, put); code != 200 {
 		t.Fatalf("PUT portal: %d %s", code, body)
 	}
-	// 3. The seed's AccessRequestCreated, for the pending request 29.
+	// 2. The seed's AccessRequestCreated, for the pending request 29.
 	event := `{
   "Event": "AccessRequestCreated",
   "Message": {"ID": 29, "AppID": 1, "ByUser": 2, "Status": "pending", "ProductIDs": [1], "PlanID": 2, "CreatedAt": "2024-04-22T18:09:45+02:00"},
@@ -148,7 +148,7 @@ func portalWalkthrough(t *testing.T, base, dataDir, printed, token string) {
 	if code, body := request(t, "GET", base+"/api/v1/events?source=portal:dev-portal", token); code != 200 || !strings.Contains(body, `"AccessRequestCreated"`) {
 		t.Fatalf("events: %d %s", code, body)
 	}
-	// 4. Pending, and the approver's email is in the dev mailbox.
+	// 3. Pending, and the approver's email is in the dev mailbox.
 	id := "Approval:dev-portal:accessRequest:29"
 	waitFor(t, "the pending approval", func() (bool, string) {
 		code, body := request(t, "GET", base+"/api/v1/approvals?status=pending&portal=dev-portal", token)
@@ -158,12 +158,15 @@ func portalWalkthrough(t *testing.T, base, dataDir, printed, token string) {
 		_, body := request(t, "GET", base+"/dev/mail.json", "")
 		return strings.Contains(body, "api-owners@example.com"), body
 	})
-	// 5. Approve.
+	// 4. Approve; a reject after it is refused.
 	code, body = requestBody(t, "POST", base+"/api/v1/approvals/"+id+"/approve", token, `{"byUser":"api-owners@example.com","reason":"plan checked"}`)
-	if code != 200 || !strings.Contains(body, `"approved"`) {
+	if code != 200 || !strings.Contains(body, `"Decision":"approved"`) {
 		t.Fatalf("approve: %d %s", code, body)
 	}
-	// 6. The demo Tyk portal got the callback, with its raw admin token.
+	if code, body := requestBody(t, "POST", base+"/api/v1/approvals/"+id+"/reject", token, `{"byUser":"api-owners@example.com"}`); code != 409 || !strings.Contains(body, "approved by api-owners@example.com") {
+		t.Fatalf("reject after the approval: %d %s", code, body)
+	}
+	// 5. The demo Tyk portal got the callback, with its raw admin token.
 	waitFor(t, "the callback in /dev/tyk/requests", func() (bool, string) {
 		_, body := request(t, "GET", base+"/dev/tyk/requests", "")
 		var log struct {
@@ -191,7 +194,7 @@ func portalWalkthrough(t *testing.T, base, dataDir, printed, token string) {
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"Status":"approved"`) {
 		t.Fatalf("access request 29 in the demo Tyk portal: %d %s", res.StatusCode, b)
 	}
-	// 7. The callback is a delivery of the engine, and the approval shows it done.
+	// 6. The callback is a delivery of the engine, and the approval shows it done.
 	waitFor(t, "the portal delivery", func() (bool, string) {
 		code, body := request(t, "GET", base+"/api/v1/deliveries?target=portal:dev-portal", token)
 		return code == 200 && strings.Contains(body, `"status":"delivered"`) && strings.Contains(body, `"url":"`+base+`/dev/tyk/portal-api"`), body
