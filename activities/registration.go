@@ -133,9 +133,12 @@ type RejectRegistrantInput struct {
 	At      time.Time
 }
 
-// RejectRegistrant blocks the user (its links stop working) and records
-// UserUpdated; a user already blocked is left as it is.
+// RejectRegistrant blocks the user exactly as an admin's block does (its
+// links are refused, sign-in too) and records UserAccountDeactivated with
+// source "approval" under the workflow's event id; a user already blocked
+// is left as it is and nothing is recorded, so a retry changes nothing.
 func (a *Store) RejectRegistrant(ctx context.Context, in RejectRegistrantInput) error {
-	_, err := a.DB.BlockUser(ctx, in.SiteID, in.UserID, in.EventID, "approval", in.At)
+	_, _, err := a.DB.SetBlocked(ctx, in.SiteID, in.UserID, store.BlockChange{
+		Blocked: true, Source: "approval", EventID: in.EventID, At: in.At})
 	return classify(err, ErrTypeUserNotFound)
 }

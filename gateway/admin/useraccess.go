@@ -51,7 +51,7 @@ func (s *server) mintMagicLink(c *gin.Context) {
 // nothing and records no second event. Answers the user.
 func (s *server) setBlocked(blocked bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u, _, err := s.Store.SetBlocked(c, c.Param("siteId"), c.Param("userId"), blocked, "api")
+		u, _, err := s.Store.SetBlocked(c, c.Param("siteId"), c.Param("userId"), store.BlockChange{Blocked: blocked, Source: "api"})
 		if s.storeError(c, err, "user") {
 			return
 		}

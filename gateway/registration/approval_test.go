@@ -88,5 +88,23 @@ func TestRequireApproval(t *testing.T) {
 		if n := len(gatewaytest.MailsTo(t, addr)); n != 1 {
 			t.Fatalf("%d emails to a rejected user, want the rejection only", n)
 		}
+		// Blocked as an admin's block does: the same event, its source the approval.
+		events, err := app.Store.EventsFor(context.Background(), domain.ObjectTypeUser, userID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var blocks []string
+		for _, e := range events {
+			if e.EventType == domain.EventUserAccountDeactivated {
+				blocks = append(blocks, e.Source)
+			}
+		}
+		if strings.Join(blocks, ",") != "approval" {
+			t.Fatalf("UserAccountDeactivated events with sources %v, want one from the approval (all: %v)", blocks, eventTypes(t, app, userID))
+		}
+		// The admin routes see the same state: unblocking works as for any block.
+		if r := gatewaytest.Admin(t, app, "POST", "/api/v1/sites/"+siteID+"/users/"+userID+"/unblock", nil); r.Status != 200 || r.JSON(t)["status"] != "pending" {
+			t.Fatalf("unblock a rejected user: %d %s", r.Status, r.Body)
+		}
 	})
 }

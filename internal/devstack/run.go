@@ -52,8 +52,9 @@ type Stack struct {
 	Temporal *devtemporal.Server
 	Sink     *mailsink.Sink // nil when GATEHOUSE_SMTP_URL is set
 	App      *App
-	Demo     Demo   // the seeded demo site
-	URL      string // the gateway's base URL
+	Demo     Demo      // the seeded demo site
+	Portal   DevPortal // the seeded portal, pointing at the demo Tyk portal
+	URL      string    // the gateway's base URL
 
 	serverLevel *slog.LevelVar
 	http        *http.Server
@@ -88,6 +89,12 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 		}
 		cfg.SigningSecret = secret
 	}
+	// The demo Tyk portal's admin token, which the seeded portal sends.
+	tykToken, err := adminToken(filepath.Join(s.DataDir, "dev-tyk-token"))
+	if err != nil {
+		return st, err
+	}
+	tyk := newDevTyk(tykToken)
 	if len(cfg.Temporal.PayloadKeys) == 0 {
 		if cfg.Temporal.PayloadKeys, err = payloadKeys(filepath.Join(s.DataDir, "payload-keys")); err != nil {
 			return st, err
@@ -137,7 +144,7 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 		cfg.UIOrigin = st.Temporal.UIURL()
 	}
 	st.Config = cfg
-	if st.App, err = startApp(ctx, cfg, log, st.Sink); err != nil {
+	if st.App, err = startApp(ctx, cfg, log, st.Sink, tyk); err != nil {
 		l.Close()
 		return st, err
 	}
@@ -145,6 +152,9 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 	go func() { st.served <- st.http.Serve(l) }()
 	log.Info("gateway listening", "addr", cfg.HTTPAddr)
 	if st.Demo, err = seedDemo(ctx, st.URL, cfg.PublicURL, cfg.AdminToken, s.DataDir); err != nil {
+		return st, err
+	}
+	if st.Portal, err = seedDevPortal(ctx, st.URL, loopbackURL(cfg.HTTPAddr)+DevTykPath, cfg.AdminToken, tykToken, s.DataDir); err != nil {
 		return st, err
 	}
 	return st, nil
@@ -192,7 +202,7 @@ Gatehouse dev stack is up
 Ctrl-C stops everything.
 
 `, st.URL, st.Temporal.UIURL(), st.Temporal.FrontendAddr(), cfg.Temporal.Namespace, cfg.Temporal.TaskQueue,
-		redactDSN(cfg.MySQLDSN), mailLine(cfg, st.Sink), cfg.AdminToken, demoLines(cfg.PublicURL, st.Demo))
+		redactDSN(cfg.MySQLDSN), mailLine(cfg, st.Sink), cfg.AdminToken, demoLines(cfg.PublicURL, st.Demo)+"\n"+portalLines(cfg.PublicURL, st.Portal))
 	select {
 	case <-ctx.Done():
 		return nil
@@ -202,11 +212,12 @@ Ctrl-C stops everything.
 }
 
 // startApp waits for the search attributes, then starts worker and gateway.
-func startApp(ctx context.Context, cfg config.Config, log *slog.Logger, sink *mailsink.Sink) (*App, error) {
+func startApp(ctx context.Context, cfg config.Config, log *slog.Logger, sink *mailsink.Sink, tyk *devTyk) (*App, error) {
 	portal := devPortal(cfg.PublicURL)
 	extra := func(r *gin.Engine) {
 		r.GET("/dev/portal", portal)
 		r.POST("/dev/portal", portal)
+		r.Any(DevTykPath+"/*path", gin.WrapH(tyk.Handler()))
 		if sink == nil {
 			return
 		}
@@ -269,6 +280,18 @@ func demoLines(publicURL string, d Demo) string {
   try it         curl -d registrationKey=%[3]s -d email=ada@example.com -d firstName=Ada -d lastName=Lovelace %[1]s/webhooks/registration/%[2]s
                  then open %[1]s/dev/mail, click the link, and %[1]s/dev/portal shows the verified sign-in`,
 		publicURL, d.SiteID, d.Key)
+}
+
+// portalLines points at the README's portal walkthrough.
+func portalLines(publicURL string, p DevPortal) string {
+	state := "created now"
+	if !p.Created {
+		state = "it existed already and is left as it is"
+	}
+	return fmt.Sprintf(`  demo Tyk       %[1]s%[2]s (admin API %[2]s/portal-api, token in %[6]s; what it received: %[1]s%[2]s/requests)
+  portal         %[3]s (%[4]s; inbound secret in %[7]s), calls the demo Tyk portal back;
+                 its access request %[5]d waits: the README's "Five more minutes" approves it`,
+		publicURL, DevTykPath, p.PortalID, state, DemoAccessRequestID, p.TykTokenFile, p.SecretFile)
 }
 
 func mailLine(cfg config.Config, sink *mailsink.Sink) string {

@@ -32,26 +32,8 @@ type Demo struct {
 func seedDemo(ctx context.Context, base, publicURL, token, dataDir string) (Demo, error) {
 	d := Demo{SiteID: DemoSiteID}
 	keyFile := filepath.Join(dataDir, "demo-registration-key")
-	client := &http.Client{Timeout: 10 * time.Second}
 	call := func(method string, body any) (int, string, error) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = bytes.NewReader(b)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, base+"/api/v1/sites/"+DemoSiteID, rd)
-		if err != nil {
-			return 0, "", err
-		}
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := client.Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
-		return res.StatusCode, string(b), nil
+		return adminCall(ctx, base, token, method, "/api/v1/sites/"+DemoSiteID, body)
 	}
 	code, body, err := call(http.MethodGet, nil)
 	switch {
@@ -93,6 +75,80 @@ func seedDemo(ctx context.Context, base, publicURL, token, dataDir string) (Demo
 	}
 	if code != http.StatusCreated {
 		return d, fmt.Errorf("demo site: PUT answered %d %s", code, body)
+	}
+	d.Created = true
+	return d, nil
+}
+
+// adminCall is one admin API request of the seeding.
+func adminCall(ctx context.Context, base, token, method, path string, body any) (int, string, error) {
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := seedClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(res.Body, 1<<16))
+	return res.StatusCode, string(b), nil
+}
+
+var seedClient = &http.Client{Timeout: 10 * time.Second}
+
+// DevPortal is what the portal seeding did.
+type DevPortal struct {
+	PortalID     string
+	SecretFile   string // the inbound secret it was created with
+	TykTokenFile string // the demo Tyk portal's admin token
+	Created      bool
+}
+
+// seedDevPortal creates the portal dev-portal through the admin API unless
+// one exists (an edited portal is never overwritten): the demo Tyk portal
+// at tykURL with its admin token, an inbound secret kept in the data
+// directory, and an access request policy whose approver's email lands in
+// the dev mailbox. The README's walkthrough PUTs the same settings.
+func seedDevPortal(ctx context.Context, base, tykURL, token, tykToken, dataDir string) (DevPortal, error) {
+	d := DevPortal{PortalID: DevPortalID, SecretFile: filepath.Join(dataDir, "dev-portal-inbound-secret"),
+		TykTokenFile: filepath.Join(dataDir, "dev-tyk-token")}
+	path := "/api/v1/portals/" + DevPortalID
+	code, body, err := adminCall(ctx, base, token, http.MethodGet, path, nil)
+	switch {
+	case err != nil:
+		return d, fmt.Errorf("dev portal: %w", err)
+	case code == http.StatusOK:
+		return d, nil
+	case code != http.StatusNotFound:
+		return d, fmt.Errorf("dev portal: GET answered %d %s", code, body)
+	}
+	secret, err := adminToken(d.SecretFile)
+	if err != nil {
+		return d, err
+	}
+	p := map[string]any{
+		"name":             "Demo Tyk portal",
+		"baseUrl":          tykURL,
+		"adminToken":       tykToken,
+		"inboundSecret":    secret,
+		"allowedAddresses": []string{"127.0.0.1/32", "::1/128"},
+		"approvals": map[string]any{"accessRequest": map[string]any{
+			"approvers": map[string]any{"emails": []string{"api-owners@example.com"}}, "expireAfter": "72h"}},
+	}
+	code, body, err = adminCall(ctx, base, token, http.MethodPut, path, p)
+	if err != nil {
+		return d, fmt.Errorf("dev portal: %w", err)
+	}
+	if code != http.StatusCreated {
+		return d, fmt.Errorf("dev portal: PUT answered %d %s", code, body)
 	}
 	d.Created = true
 	return d, nil

@@ -123,10 +123,16 @@ func TestSmokeDevStack(t *testing.T) {
 	}
 
 	walkthrough(t, base, dataDir, stack.out.String())
+	portalWalkthrough(t, base, dataDir, stack.out.String(), strings.TrimSpace(string(token)))
 	// The seeding never overwrites a site someone edited.
 	demo := `{"name":"Edited","eventName":"Demo Summit","webhooksiteregistration":{"enabled":true,"authMethod":"magicLink"}}`
 	if code, body := requestBody(t, "PUT", base+"/api/v1/sites/demo", strings.TrimSpace(string(token)), demo); code != 200 {
 		t.Fatalf("edit the demo site: %d %s", code, body)
+	}
+
+	// Nor a portal.
+	if code, body := requestBody(t, "PUT", base+"/api/v1/portals/dev-portal", strings.TrimSpace(string(token)), `{"name":"Edited portal","baseUrl":"http://127.0.0.1:9/"}`); code != 200 {
+		t.Fatalf("edit the dev portal: %d %s", code, body)
 	}
 
 	stack.interrupt(t)
@@ -141,6 +147,9 @@ func TestSmokeDevStack(t *testing.T) {
 	defer c.Close()
 	if code, body := request(t, "GET", base+"/api/v1/sites/demo", strings.TrimSpace(string(token))); code != 200 || !strings.Contains(body, `"name":"Edited"`) {
 		t.Fatalf("the demo site after a restart: %d %s", code, body)
+	}
+	if code, body := request(t, "GET", base+"/api/v1/portals/dev-portal", strings.TrimSpace(string(token))); code != 200 || !strings.Contains(body, `"name":"Edited portal"`) {
+		t.Fatalf("the dev portal after a restart: %d %s", code, body)
 	}
 	desc, err := c.DescribeWorkflowExecution(context.Background(), check.WorkflowID, "")
 	if err != nil {

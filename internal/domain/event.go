@@ -21,7 +21,8 @@ const (
 	ObjectTypeUser = "8"
 )
 
-// EventUserAccountDeactivated: an admin blocked the user (Tyk's name).
+// EventUserAccountDeactivated: the user was blocked, by an admin or by a
+// rejected registration approval (Tyk's name).
 const EventUserAccountDeactivated = "UserAccountDeactivated"
 
 // ObjectTypePortalEvent is the object type of the events the Tyk portal

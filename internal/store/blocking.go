@@ -15,13 +15,29 @@ import (
 // link of the user (the person) ever sees it.
 var ErrUserBlocked = errors.New("the account is blocked")
 
+// BlockChange is one block or unblock: who asks (the event's source:
+// "api" for the admin routes, "approval" for a rejected registration) and,
+// when a workflow decides it, the event's fixed id and time.
+type BlockChange struct {
+	Blocked bool
+	Source  string
+	EventID string    // "" makes a new id; a workflow fixes it so a retried activity records the event once
+	At      time.Time // zero is now
+}
+
 // SetBlocked blocks or unblocks a user and records UserAccountDeactivated
-// or UserAccountActivated with the change. Blocking keeps the user's links
-// (they are refused while the user is blocked, and work again after an
-// unblock until they expire); unblocking returns the user to active when
-// they had activated, else to pending. Changed is false when the user was
-// already in that state: nothing is written and no event recorded.
-func (s *Store) SetBlocked(ctx context.Context, siteID, userID string, blocked bool, source string) (u User, changed bool, err error) {
+// or UserAccountActivated with the change. It is the only way a user
+// becomes blocked: an admin's block and a rejected registration are the
+// same change. Blocking keeps the user's links (they are refused while the
+// user is blocked, and work again after an unblock until they expire);
+// unblocking returns the user to active when they had activated, else to
+// pending. Changed is false when the user was already in that state:
+// nothing is written and no event recorded.
+func (s *Store) SetBlocked(ctx context.Context, siteID, userID string, ch BlockChange) (u User, changed bool, err error) {
+	now := ch.At.UTC()
+	if ch.At.IsZero() {
+		now = time.Now().UTC()
+	}
 	err = s.tx(ctx, func(tx *sqlx.Tx) error {
 		var row userRow
 		if err := tx.GetContext(ctx, &row, "SELECT "+userColumns+" FROM users WHERE id = ? AND site_id = ? FOR UPDATE", userID, siteID); err != nil {
@@ -29,7 +45,7 @@ func (s *Store) SetBlocked(ctx context.Context, siteID, userID string, blocked b
 		}
 		next := domain.UserBlocked
 		event := domain.EventUserAccountDeactivated
-		if !blocked {
+		if !ch.Blocked {
 			next, event = domain.UserPending, domain.EventUserAccountActivated
 			if row.ActivatedAt.Valid {
 				next = domain.UserActive
@@ -39,11 +55,10 @@ func (s *Store) SetBlocked(ctx context.Context, siteID, userID string, blocked b
 		if err != nil {
 			return err
 		}
-		if (row.Status == domain.UserBlocked) == blocked {
+		if (row.Status == domain.UserBlocked) == ch.Blocked {
 			u, err = row.user(groups)
 			return err
 		}
-		now := time.Now().UTC()
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET status = ?, updated_at = ? WHERE id = ?", next, now, userID); err != nil {
 			return err
 		}
@@ -52,7 +67,11 @@ func (s *Store) SetBlocked(ctx context.Context, siteID, userID string, blocked b
 			return err
 		}
 		changed = true
-		return insertEvent(ctx, tx, UserEvent(event, u, []string{"status"}, source, now))
+		e := UserEvent(event, u, []string{"status"}, ch.Source, now)
+		if ch.EventID != "" {
+			e.ID = ch.EventID
+		}
+		return insertEvent(ctx, tx, e)
 	})
 	return u, changed, err
 }

@@ -11,6 +11,7 @@ import (
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/site"
+	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
 	"gatehouse/workflows"
 )
@@ -57,7 +58,7 @@ func TestIntegrationRegistrationSeedPaths(t *testing.T) {
 	}
 	saveHistory(t, app.Temporal, id, "", "registration_send_email_off_confirmed.json")
 
-	if _, _, err := app.Store.SetBlocked(ctx, st.ID, userID, true, "test"); err != nil {
+	if _, _, err := app.Store.SetBlocked(ctx, st.ID, userID, store.BlockChange{Blocked: true, Source: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	if res := submit("Quentin"); res.Status != workflows.StatusBlocked || res.LinksSent != 0 {

@@ -6,6 +6,7 @@
 package fakeportal
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -117,6 +118,7 @@ type Portal struct {
 	approveFails   map[int64]string
 	log            []Request
 	now            func() time.Time
+	handler        http.Handler
 }
 
 // New starts a fake portal answering to token; it stops when the test ends.
@@ -129,6 +131,15 @@ func New(t testing.TB, token string) *Portal {
 
 // Start is New outside a test (the benchmark's portal); Close stops it.
 func Start(token string) *Portal {
+	p := NewUnstarted(token)
+	p.Server = httptest.NewServer(p.handler)
+	return p
+}
+
+// NewUnstarted is a portal without a server of its own, to mount Handler
+// under another one (make dev serves one at /dev/tyk). Its BaseURL and
+// Close are the server's: it has none.
+func NewUnstarted(token string) *Portal {
 	p := &Portal{
 		Token:          token,
 		accessRequests: map[int64]*AccessRequest{},
@@ -140,9 +151,12 @@ func Start(token string) *Portal {
 	}
 	p.orgs[1] = &Organisation{ID: 1, Name: "Default Organisation", CreatedAt: p.stamp(), UpdatedAt: p.stamp(),
 		Teams: []Team{{ID: 1, Name: "Default Organisation All users"}}, Users: []any{}}
-	p.Server = httptest.NewServer(p.routes())
+	p.handler = p.routes()
 	return p
 }
+
+// Handler serves the admin API at /portal-api and logs every request.
+func (p *Portal) Handler() http.Handler { return p.handler }
 
 // BaseURL is what Gatehouse stores as the portal's baseUrl (no /portal-api).
 func (p *Portal) BaseURL() string { return p.URL }
@@ -198,6 +212,18 @@ func (p *Portal) AddUser(u User) int64 {
 // AccessRequest returns a stored access request.
 func (p *Portal) AccessRequest(id int64) (AccessRequest, bool) {
 	return lookup(p, p.accessRequests, id)
+}
+
+// AccessRequests returns the stored access requests by ID.
+func (p *Portal) AccessRequests() []AccessRequest {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]AccessRequest, 0, len(p.accessRequests))
+	for _, ar := range p.accessRequests {
+		out = append(out, *ar)
+	}
+	slices.SortFunc(out, func(a, b AccessRequest) int { return cmp.Compare(a.ID, b.ID) })
+	return out
 }
 
 // User returns a stored user.
@@ -324,14 +350,7 @@ func pathID(r *http.Request) (int64, bool) {
 }
 
 func (p *Portal) listAccessRequests(w http.ResponseWriter, r *http.Request) {
-	p.mu.Lock()
-	out := make([]AccessRequest, 0, len(p.accessRequests))
-	for _, ar := range p.accessRequests {
-		out = append(out, *ar)
-	}
-	p.mu.Unlock()
-	slices.SortFunc(out, func(a, b AccessRequest) int { return int(a.ID - b.ID) })
-	writeJSON(w, http.StatusOK, page(out, r))
+	writeJSON(w, http.StatusOK, page(p.AccessRequests(), r))
 }
 
 func (p *Portal) listAppAccessRequests(w http.ResponseWriter, r *http.Request) {
