@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -28,13 +27,6 @@ import (
 	"gatehouse/internal/store"
 )
 
-// Per client address: the portal sends in bursts (one webhook per event),
-// strangers get no more than this.
-const (
-	ratePerMinute = 1200
-	rateBurst     = 200
-)
-
 type server struct {
 	*web.Deps
 	limiter *ratelimit.Limiter
@@ -42,7 +34,7 @@ type server struct {
 
 // Mount adds the portal webhook to r.
 func Mount(r *gin.Engine, d *web.Deps) {
-	s := &server{Deps: d, limiter: ratelimit.New(ratePerMinute, rateBurst)}
+	s := &server{Deps: d, limiter: web.NewLimiter(d.Config.RatePortal)}
 	r.POST("/webhooks/portal/:portalId", s.ingest)
 	r.PUT("/webhooks/portal/:portalId", s.ingest)
 	// The portal's Test Connection sends no custom headers: HEAD answers
@@ -60,9 +52,8 @@ func unauthorized(c *gin.Context) {
 // 200 with the first event's id for a duplicate, 503 with nothing stored
 // when MySQL fails or an approval's workflow cannot be started.
 func (s *server) ingest(c *gin.Context) {
-	if ok, wait := s.limiter.Allow(c.ClientIP(), time.Now()); !ok {
-		c.Header("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-		web.Abort(c, http.StatusTooManyRequests, "rate_limited", "too many requests from "+c.ClientIP())
+	if msg, ok := web.Allow(c, s.limiter, web.ClientIP(c)); !ok {
+		web.Abort(c, http.StatusTooManyRequests, "rate_limited", msg)
 		return
 	}
 	id := c.Param("portalId")

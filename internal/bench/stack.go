@@ -123,6 +123,7 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath, cpuProfile stri
 		// The load comes from one address at full speed: measuring the
 		// limiter would only measure 429s.
 		"GATEHOUSE_RATE_WEBHOOK": "off",
+		"GATEHOUSE_RATE_PORTAL":  "off",
 		"GATEHOUSE_LOG_LEVEL":    "warn",
 		"GATEHOUSE_LOG_FORMAT":   "text",
 	}

@@ -55,6 +55,7 @@ type Config struct {
 	UIOrigin    string
 	RateWebhook Rate // GATEHOUSE_RATE_WEBHOOK: per site and client address
 	RatePages   Rate // GATEHOUSE_RATE_PAGES: form posts per client address
+	RatePortal  Rate // GATEHOUSE_RATE_PORTAL: portal webhooks per client address
 	// Sign-in attempts (password checks, link and reset requests) per
 	// account (site and email, known or not) and per client address: the
 	// lockout after repeated failures.
@@ -103,6 +104,9 @@ const (
 	// the fault suite sends about 8 registrations a second.
 	DefaultRateWebhook = "600/min burst 300"
 	DefaultRatePages   = "60/min burst 30"
+	// A portal sends one webhook per event, in bursts (a bulk approval);
+	// strangers get no more than this.
+	DefaultRatePortal = "1200/min burst 200"
 	// Five attempts at once, then one a minute per account; an address
 	// (an office behind one NAT) gets more.
 	DefaultRateSignInAccount = "1/min burst 5"
@@ -146,6 +150,7 @@ func Load(lookup Lookup) (Config, error) {
 		UIOrigin:           r.origin("GATEHOUSE_UI_ORIGIN"),
 		RateWebhook:        r.rate("GATEHOUSE_RATE_WEBHOOK", DefaultRateWebhook),
 		RatePages:          r.rate("GATEHOUSE_RATE_PAGES", DefaultRatePages),
+		RatePortal:         r.rate("GATEHOUSE_RATE_PORTAL", DefaultRatePortal),
 		RateSignInAccount:  r.rate("GATEHOUSE_RATE_SIGNIN_ACCOUNT", DefaultRateSignInAccount),
 		RateSignInAddress:  r.rate("GATEHOUSE_RATE_SIGNIN_ADDRESS", DefaultRateSignInAddress),
 		SigningKeyRotation: r.duration("GATEHOUSE_SIGNING_KEY_ROTATION", 30*24*time.Hour),
