@@ -99,32 +99,11 @@ func (s *server) registrationStatus(c *gin.Context) {
 // 202 only once the registration is durable in Temporal.
 func (s *server) registrationWebhook(c *gin.Context) {
 	receivedAt := time.Now().UTC()
-	st, keyHash, ok := s.loadWebhookSite(c)
+	st, fields, ok := s.readWebhook(c)
 	if !ok {
 		return
 	}
 	reg := st.Registration
-	if reg.GetRegistrationKeyFromHeader && !keyMatches(headerKey(c, st), keyHash) {
-		webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
-		return
-	}
-	fields, ok := readFields(c, st, mapping.ParseOptions{
-		JSON: reg.PostContentType == site.ContentJSON, JSONKey: reg.PostContentJSONKey,
-		RegInfoKeys: mapping.SplitKeys(reg.PostContentJSONRegInfoKeys), Keep: mapping.MappedKeys(st),
-	})
-	if !ok {
-		return
-	}
-	if !reg.GetRegistrationKeyFromHeader {
-		key := mapping.String(fields["registrationKey"])
-		if key == "" {
-			key = c.Query("registrationKey")
-		}
-		if !keyMatches(key, keyHash) {
-			webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
-			return
-		}
-	}
 	if reg.PrintToLog {
 		s.logRequest(c, st, fields)
 	}
@@ -155,6 +134,40 @@ func (s *server) registrationWebhook(c *gin.Context) {
 }
 
 // readFields reads and parses the body (413 above 1 MiB, 415 for the wrong
+
+// readWebhook loads the site, checks the registration key (header or body)
+// and reads the body in the site's format: the registration webhook and
+// the password-reset webhook share it, so a CRM sends both the same way.
+func (s *server) readWebhook(c *gin.Context) (*site.Site, mapping.Fields, bool) {
+	st, keyHash, ok := s.loadWebhookSite(c)
+	if !ok {
+		return nil, nil, false
+	}
+	reg := st.Registration
+	if reg.GetRegistrationKeyFromHeader && !keyMatches(headerKey(c, st), keyHash) {
+		webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
+		return nil, nil, false
+	}
+	fields, ok := readFields(c, st, mapping.ParseOptions{
+		JSON: reg.PostContentType == site.ContentJSON, JSONKey: reg.PostContentJSONKey,
+		RegInfoKeys: mapping.SplitKeys(reg.PostContentJSONRegInfoKeys), Keep: mapping.MappedKeys(st),
+	})
+	if !ok {
+		return nil, nil, false
+	}
+	if !reg.GetRegistrationKeyFromHeader {
+		key := mapping.String(fields["registrationKey"])
+		if key == "" {
+			key = c.Query("registrationKey")
+		}
+		if !keyMatches(key, keyHash) {
+			webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
+			return nil, nil, false
+		}
+	}
+	return st, fields, true
+}
+
 // type, 400 when unreadable).
 func readFields(c *gin.Context, st *site.Site, o mapping.ParseOptions) (mapping.Fields, bool) {
 	// The body is capped by web.LimitBody (router-wide, web.MaxBody).

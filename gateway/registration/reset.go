@@ -15,7 +15,6 @@ import (
 	"gatehouse/internal/mapping"
 	"gatehouse/internal/pagetext"
 	"gatehouse/internal/password"
-	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 	"gatehouse/workflows"
 )
@@ -88,31 +87,11 @@ func (s *server) resetPassword(c *gin.Context) {
 // email under the site's email key; the person receives a reset link. The
 // answer is 202 whether or not the address is registered.
 func (s *server) resetWebhook(c *gin.Context) {
-	st, keyHash, ok := s.loadWebhookSite(c)
+	st, fields, ok := s.readWebhook(c)
 	if !ok {
 		return
 	}
 	reg := st.Registration
-	if reg.GetRegistrationKeyFromHeader && !keyMatches(headerKey(c, st), keyHash) {
-		webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
-		return
-	}
-	fields, ok := readFields(c, st, mapping.ParseOptions{
-		JSON: reg.PostContentType == site.ContentJSON, JSONKey: reg.PostContentJSONKey,
-	})
-	if !ok {
-		return
-	}
-	if !reg.GetRegistrationKeyFromHeader {
-		key := mapping.String(fields["registrationKey"])
-		if key == "" {
-			key = c.Query("registrationKey")
-		}
-		if !keyMatches(key, keyHash) {
-			webhookError(c, st, http.StatusUnauthorized, "invalid_key", "registration key missing or wrong")
-			return
-		}
-	}
 	email := mapping.String(fields[reg.MandatoryFieldsMapping.EmailWebhookKey])
 	if email == "" {
 		email = mapping.String(fields["email"])
