@@ -231,6 +231,9 @@ func sqlConfig(opts Options) (main, vis *config.SQL, err error) {
 				return nil, nil, fmt.Errorf("set up temporal schema in %s: %w", c.DatabaseName, err)
 			}
 		}
+		if err := pruneVisibilityIndexes("file:" + vis.DatabaseName + "?_pragma=journal_mode(wal)"); err != nil {
+			return nil, nil, err
+		}
 	}
 	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, searchattr.All())
 	if err != nil {
