@@ -20,7 +20,6 @@ import (
 	"gatehouse/internal/devtemporal"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/payloadcodec"
-	"gatehouse/internal/searchattr"
 	"gatehouse/internal/store"
 )
 
@@ -211,7 +210,8 @@ Ctrl-C stops everything.
 	}
 }
 
-// startApp waits for the search attributes, then starts worker and gateway.
+// startApp starts worker and gateway (devtemporal.Start registered the
+// search attributes).
 func startApp(ctx context.Context, cfg config.Config, log *slog.Logger, sink *mailsink.Sink, tyk *devTyk) (*App, error) {
 	portal := devPortal(cfg.PublicURL)
 	extra := func(r *gin.Engine) {
@@ -229,12 +229,6 @@ func startApp(ctx context.Context, cfg config.Config, log *slog.Logger, sink *ma
 	}
 	app, err := StartApp(ctx, cfg, log, extra)
 	if err != nil {
-		return nil, err
-	}
-	saCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	if err := searchattr.Ensure(saCtx, app.Temporal, cfg.Temporal.Namespace); err != nil {
-		app.Stop()
 		return nil, err
 	}
 	return app, nil

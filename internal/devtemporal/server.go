@@ -56,6 +56,7 @@ type Server struct {
 	ui           *uiserver.Server
 	frontendAddr string
 	uiAddr       string
+	settle       *time.Timer // turns off forced search-attribute refreshes
 }
 
 // FrontendAddr is the host:port clients dial.
@@ -109,6 +110,7 @@ func Start(opts Options) (*Server, error) {
 	} {
 		hosts[name] = static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(conf.Services[svc].RPC.GRPCPort)))
 	}
+	dc := newSettlingConfig(dynamicConfig(opts.DynamicConfig))
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
@@ -116,7 +118,7 @@ func Start(opts Options) (*Server, error) {
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dynamicConfig(opts.DynamicConfig)),
+		temporal.WithDynamicConfigClient(dc),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("build temporal server: %w", err)
@@ -125,6 +127,10 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
 	s := &Server{server: srv, frontendAddr: frontendAddr}
+	if err := s.settleSearchAttributes(opts.Namespace, dc); err != nil {
+		srv.Stop()
+		return nil, fmt.Errorf("search attributes: %w", err)
+	}
 	if opts.UIAddr != "" {
 		if err := s.startUI(opts, frontendAddr); err != nil {
 			srv.Stop()
@@ -136,6 +142,9 @@ func Start(opts Options) (*Server, error) {
 
 // Stop stops the UI and the server.
 func (s *Server) Stop() {
+	if s.settle != nil {
+		s.settle.Stop()
+	}
 	if s.ui != nil {
 		s.ui.Stop()
 	}
@@ -307,8 +316,6 @@ func serverConfig(host string, frontendPort int, ports []int, sqlConf, visConf *
 // dynamicConfig holds the settings that matter on a one-host server.
 func dynamicConfig(overrides map[string]any) dynamicconfig.StaticClient {
 	dc := dynamicconfig.StaticClient{
-		// Search attributes registered at start are visible at once.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
 		// One partition: on a single host, more partitions only add
 		// forwarding and make polls miss tasks (see ../shared/README.md).
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  1,

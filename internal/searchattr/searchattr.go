@@ -36,13 +36,13 @@ func All() map[string]enumspb.IndexedValueType {
 	return m
 }
 
-// Ensure registers the attributes that the namespace lacks. It is what an
-// operator does once on a production cluster with
-// `temporal operator search-attribute create`.
-func Ensure(ctx context.Context, c client.Client, namespace string) error {
+// Ensure registers the attributes that the namespace lacks and says
+// whether it added any. It is what an operator does once on a production
+// cluster with `temporal operator search-attribute create`.
+func Ensure(ctx context.Context, c client.Client, namespace string) (added bool, err error) {
 	have, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
 	if err != nil {
-		return fmt.Errorf("list search attributes: %w", err)
+		return false, fmt.Errorf("list search attributes: %w", err)
 	}
 	missing := map[string]enumspb.IndexedValueType{}
 	for name, typ := range All() {
@@ -51,13 +51,13 @@ func Ensure(ctx context.Context, c client.Client, namespace string) error {
 		}
 	}
 	if len(missing) == 0 {
-		return nil
+		return false, nil
 	}
 	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
 		Namespace: namespace, SearchAttributes: missing,
 	})
 	if err != nil {
-		return fmt.Errorf("add search attributes: %w", err)
+		return false, fmt.Errorf("add search attributes: %w", err)
 	}
-	return nil
+	return true, nil
 }

@@ -22,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"go.temporal.io/sdk/client"
@@ -33,7 +32,6 @@ import (
 	"gatehouse/internal/logging"
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/payloadcodec/codectest"
-	"gatehouse/internal/searchattr"
 	"gatehouse/internal/store"
 	"gatehouse/internal/temporalconn"
 )
@@ -120,19 +118,8 @@ func (e *Env) Temporal(t testing.TB) *devtemporal.Server {
 			Namespace:    config.DefaultNamespace,
 			Logger:       slog.New(slog.DiscardHandler),
 		})
-		if e.temporalErr != nil {
-			return
-		}
-		// Exercise the same registration path production uses.
-		c, err := client.Dial(client.Options{HostPort: e.temporal.FrontendAddr(), Logger: logging.SDK(e.Log)})
-		if err != nil {
-			e.temporalErr = err
-			return
-		}
-		defer c.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		e.temporalErr = searchattr.Ensure(ctx, c, config.DefaultNamespace)
+		// devtemporal.Start registers the search attributes through
+		// searchattr.Ensure, the path an operator's setup takes.
 	})
 	if e.temporalErr != nil {
 		t.Fatalf("testkit: temporal server: %v", e.temporalErr)

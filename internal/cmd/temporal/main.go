@@ -13,13 +13,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"go.temporal.io/sdk/client"
 
 	"gatehouse/internal/devtemporal"
 	"gatehouse/internal/logging"
-	"gatehouse/internal/searchattr"
 )
 
 func main() {
@@ -45,17 +42,7 @@ func run(addr, db, namespace, ui string) error {
 		return err
 	}
 	defer srv.Stop()
-	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddr(), Namespace: namespace, Logger: logging.SDK(log)})
-	if err != nil {
-		return err
-	}
-	saCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = searchattr.Ensure(saCtx, c, namespace)
-	cancel()
-	c.Close()
-	if err != nil {
-		return err
-	}
+	// Start registered the search attributes (searchattr.Ensure).
 	fmt.Printf("temporal ready %s\n", srv.FrontendAddr())
 	<-ctx.Done()
 	return nil
