@@ -39,7 +39,12 @@ func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	d := &web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
 		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger,
-			Workers: o.Config.DispatchWorkers, Grace: o.Config.RelayGrace},
+			Workers: o.Config.DispatchWorkers, Grace: o.Config.RelayGrace,
+			// Where the gateway shares its process and client with a worker
+			// (make dev, the tests, the bench), a delivery's first workflow
+			// task comes back in the start's answer; a gateway of its own
+			// starts as usual.
+			EagerStart: true},
 		IDTokens: &idtoken.Issuer{Store: o.Store, Ring: o.Config.Temporal.PayloadKeys, URL: o.Config.PublicURL,
 			Rotation: o.Config.SigningKeyRotation}}
 	r := gin.New()
