@@ -57,6 +57,9 @@ type Server struct {
 	frontendAddr string
 	uiAddr       string
 	settle       *time.Timer // turns off forced search-attribute refreshes
+	// releases give back the ports ReservePorts chose; Stop calls them
+	// once nothing listens on those ports any more.
+	releases []func()
 }
 
 // FrontendAddr is the host:port clients dial.
@@ -79,14 +82,24 @@ func Start(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	host, frontendPort, err := resolvePort(opts.FrontendAddr)
+	s := &Server{}
+	// Until the server runs, an error gives the ports back.
+	started := false
+	defer func() {
+		if !started {
+			s.release()
+		}
+	}()
+	host, frontendPort, release, err := resolvePort(opts.FrontendAddr)
 	if err != nil {
 		return nil, fmt.Errorf("frontend address: %w", err)
 	}
-	ports, err := FreePorts(host, 4)
+	s.releases = append(s.releases, release)
+	ports, release, err := ReservePorts(host, 4)
 	if err != nil {
 		return nil, err
 	}
+	s.releases = append(s.releases, release)
 	frontendAddr := net.JoinHostPort(host, strconv.Itoa(frontendPort))
 
 	sqlConf, visConf, err := sqlConfig(opts)
@@ -126,7 +139,7 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	s := &Server{server: srv, frontendAddr: frontendAddr}
+	s.server, s.frontendAddr = srv, frontendAddr
 	if err := s.settleSearchAttributes(opts.Namespace, dc); err != nil {
 		srv.Stop()
 		return nil, fmt.Errorf("search attributes: %w", err)
@@ -137,10 +150,11 @@ func Start(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	started = true
 	return s, nil
 }
 
-// Stop stops the UI and the server.
+// Stop stops the UI and the server and gives back their ports.
 func (s *Server) Stop() {
 	if s.settle != nil {
 		s.settle.Stop()
@@ -149,13 +163,22 @@ func (s *Server) Stop() {
 		s.ui.Stop()
 	}
 	s.server.Stop()
+	s.release()
+}
+
+func (s *Server) release() {
+	for _, release := range s.releases {
+		release()
+	}
+	s.releases = nil
 }
 
 func (s *Server) startUI(opts Options, frontendAddr string) error {
-	uiHost, uiPort, err := resolvePort(opts.UIAddr)
+	uiHost, uiPort, release, err := resolvePort(opts.UIAddr)
 	if err != nil {
 		return fmt.Errorf("UI address: %w", err)
 	}
+	s.releases = append(s.releases, release)
 	// The UI server exits the process when it cannot listen, so check first.
 	l, err := net.Listen("tcp", net.JoinHostPort(uiHost, strconv.Itoa(uiPort)))
 	if err != nil {
@@ -341,46 +364,26 @@ func dynamicConfig(overrides map[string]any) dynamicconfig.StaticClient {
 	return dc
 }
 
-// resolvePort splits host:port and replaces port 0 with a free port.
-func resolvePort(addr string) (string, int, error) {
+// resolvePort splits host:port and replaces port 0 with a port reserved by
+// ReservePorts; release gives it back (a no-op for a given port).
+func resolvePort(addr string) (host string, port int, release func(), err error) {
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	port, err := strconv.Atoi(portStr)
+	port, err = strconv.Atoi(portStr)
 	if err != nil {
-		return "", 0, err
+		return "", 0, nil, err
 	}
-	if port == 0 {
-		ports, err := FreePorts(host, 1)
-		if err != nil {
-			return "", 0, err
-		}
-		port = ports[0]
+	if port != 0 {
+		return host, port, func() {}, nil
 	}
-	return host, port, nil
-}
-
-// FreePorts reserves n ports by listening on them together, so two calls
-// cannot hand out the same port, then releases them for the server.
-func FreePorts(host string, n int) ([]int, error) {
-	ls := make([]net.Listener, 0, n)
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	ports := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	ports, release, err := ReservePorts(host, 1)
+	if err != nil {
+		return "", 0, nil, err
 	}
-	return ports, nil
+	return host, ports[0], release, nil
 }

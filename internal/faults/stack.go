@@ -34,6 +34,8 @@ type stack struct {
 	gateways   []string // base URLs
 	sink       *mailsink.Sink
 	rc         *receiver
+	// releasePorts gives back the ports the processes listen on.
+	releasePorts func()
 
 	siteID, siteKey           string
 	probeSiteID, probeSiteKey string
@@ -58,10 +60,11 @@ func startStack(ctx context.Context, repo, dir string, logf func(string, ...any)
 	if err := buildBinaries(ctx, repo, s.bin, logf); err != nil {
 		return nil, err
 	}
-	ports, err := devtemporal.FreePorts("127.0.0.1", 4)
+	ports, release, err := devtemporal.ReservePorts("127.0.0.1", 4)
 	if err != nil {
 		return nil, err
 	}
+	s.releasePorts = release
 	mysqlPort, temporalPort, gw1, gw2 := ports[0], ports[1], ports[2], ports[3]
 	if s.mdb, err = newMariaDB(ctx, filepath.Join(dir, "mariadb"), mysqlPort); err != nil {
 		return nil, err
@@ -157,6 +160,9 @@ func (s *stack) stop() {
 	}
 	if s.rc != nil {
 		s.rc.close()
+	}
+	if s.releasePorts != nil {
+		s.releasePorts()
 	}
 }
 
