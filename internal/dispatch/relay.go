@@ -47,6 +47,9 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 			if err := d.Store.PruneIdempotencyKeys(ctx); err != nil && ctx.Err() == nil {
 				d.Log.Warn("prune idempotency keys", "err", err)
 			}
+			if err := d.Store.PruneAccountEmails(ctx); err != nil && ctx.Err() == nil {
+				d.Log.Warn("prune account email sends", "err", err)
+			}
 			prune = time.Now()
 		}
 		wait := every

@@ -72,20 +72,71 @@ func NewSender(smtpURL, from string) (*Sender, error) {
 }
 
 // Send delivers one message. The error is a *Failure when the server
-// answered with an SMTP status.
+// answered with an SMTP status; NotSent tells whether it proves that the
+// server took nothing.
 func (s *Sender) Send(ctx context.Context, m Message) error {
 	msg, err := s.build(m)
 	if err != nil {
-		return &Failure{Permanent: true, Reason: err.Error()}
+		return notSent{&Failure{Permanent: true, Reason: err.Error()}}
 	}
 	c, err := gomail.NewClient(s.host, s.opts...)
 	if err != nil {
-		return err
+		return notSent{err}
 	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return classify(err)
+	// DialAndSendWithContext, with its phases told apart.
+	client, err := c.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return notSent{classify(fmt.Errorf("dial failed: %w", err))}
 	}
-	return nil
+	if err = c.SendWithSMTPClient(client, msg); err != nil {
+		err = fmt.Errorf("send failed: %w", err)
+	}
+	if cerr := c.CloseWithSMTPClient(client); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("failed to close connection: %w", cerr))
+	}
+	if err == nil {
+		return nil
+	}
+	if !msg.IsDelivered() && refusedBeforeAccepting(err) {
+		return notSent{classify(err)}
+	}
+	return classify(err)
+}
+
+// notSent marks a send error after which the message certainly did not
+// reach the server's queue.
+type notSent struct{ err error }
+
+func (e notSent) Error() string { return e.err.Error() }
+func (e notSent) Unwrap() error { return e.err }
+
+// NotSent reports whether err, from Send, proves that the SMTP server took
+// nothing: the message could not be built, the connection (or its TLS or
+// AUTH) failed, or the server refused before the message was accepted. Any
+// other error may have come after the server queued the message (the answer
+// to its end was lost), so a caller that must send at most once cannot
+// send it again.
+func NotSent(err error) bool {
+	var n notSent
+	return errors.As(err, &n)
+}
+
+// refusedBeforeAccepting: the transaction failed before the message's data
+// went out, or the server answered the data with a refusal (RFC 5321: a
+// failure reply to the end of data means it did not take the message).
+func refusedBeforeAccepting(err error) bool {
+	var se *gomail.SendError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Reason {
+	case gomail.ErrConnCheck, gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded,
+		gomail.ErrSMTPMailFrom, gomail.ErrSMTPRcptTo, gomail.ErrSMTPData:
+		return true
+	case gomail.ErrSMTPDataClose:
+		return se.ErrorCode() >= 400
+	}
+	return false
 }
 
 func (s *Sender) build(m Message) (*gomail.Msg, error) {

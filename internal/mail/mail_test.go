@@ -3,6 +3,7 @@ package mail_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -94,5 +95,46 @@ func TestStartTLSRequiredRefusesPlainServer(t *testing.T) {
 	}
 	if len(s.Messages()) != 0 {
 		t.Fatal("message reached a plain server")
+	}
+}
+
+// NotSent holds only for failures that prove the server took nothing: a
+// refusal before the data, or no connection at all. The refusal stays a
+// classified *Failure.
+func TestNotSent(t *testing.T) {
+	s := sink(t)
+	s.SetRcptRule(func(rcpt string) *smtp.SMTPError {
+		if strings.HasPrefix(rcpt, "later@") {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+		}
+		return nil
+	})
+	sender, err := mail.NewSender(s.URL(), "no-reply@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sender.Send(context.Background(), mail.Message{To: []string{"later@example.test"}, Subject: "x", Text: "x"})
+	var f *mail.Failure
+	if !mail.NotSent(err) || !errors.As(err, &f) || f.Code != 451 || f.Permanent {
+		t.Fatalf("refused recipient: %v (not sent %v, %#v)", err, mail.NotSent(err), f)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := l.Addr().String()
+	l.Close()
+	nobody, err := mail.NewSender("smtp://"+closed+"?starttls=none", "no-reply@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nobody.Send(context.Background(), mail.Message{To: []string{"a@example.test"}, Text: "x"}); !mail.NotSent(err) {
+		t.Fatalf("connection refused: %v, not sent %v", err, mail.NotSent(err))
+	}
+	if err := sender.Send(context.Background(), mail.Message{To: []string{"a@example.test"}, Text: "x"}); err != nil || mail.NotSent(err) {
+		t.Fatalf("accepted: %v", err)
+	}
+	if len(s.Messages()) != 1 {
+		t.Fatalf("%d messages, want 1", len(s.Messages()))
 	}
 }

@@ -18,16 +18,18 @@ var ErrTokenInvalid = errors.New("link is invalid or has expired")
 // IssueToken stores a new link token's hash and revokes the user's older
 // unused ones: only the newest link works.
 func (s *Store) IssueToken(ctx context.Context, siteID, userID, purpose string, hash []byte, expiresAt time.Time) error {
+	return s.tx(ctx, func(tx *sqlx.Tx) error { return issueToken(ctx, tx, siteID, userID, purpose, hash, expiresAt) })
+}
+
+func issueToken(ctx context.Context, tx *sqlx.Tx, siteID, userID, purpose string, hash []byte, expiresAt time.Time) error {
 	now := time.Now().UTC()
-	return s.tx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE link_tokens SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`,
-			now, userID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO link_tokens (token_hash, user_id, site_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			hash, userID, siteID, purpose, now, expiresAt.UTC())
+	if _, err := tx.ExecContext(ctx, `UPDATE link_tokens SET revoked_at = ? WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL`,
+		now, userID); err != nil {
 		return err
-	})
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO link_tokens (token_hash, user_id, site_id, purpose, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		hash, userID, siteID, purpose, now, expiresAt.UTC())
+	return err
 }
 
 // TokenInfo is what a valid token leads to.
