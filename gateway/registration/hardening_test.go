@@ -214,9 +214,10 @@ func TestPageRateLimit(t *testing.T) {
 			t.Fatalf("%s: %d", path, r.Status)
 		}
 	}
-	r := post("/set-password")
-	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
-		t.Fatalf("beyond the burst: %d %v", r.Status, r.Header)
+	r := post("/set-password", "Accept-Language: fr-CH, fr;q=0.9")
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" ||
+		r.Body != "Trop de tentatives. Réessayez dans "+r.Header.Get("Retry-After")+" s.\n" {
+		t.Fatalf("beyond the burst: %d %v %q", r.Status, r.Header, r.Body)
 	}
 	if r := post("/magic-link", "X-Forwarded-For: 198.51.100.9"); r.Status != http.StatusGone {
 		t.Fatalf("another address: %d", r.Status)

@@ -1,38 +1,49 @@
 package registration
 
 import (
-	"fmt"
 	"html/template"
 
 	"github.com/gin-gonic/gin"
 
+	"gatehouse/gateway/web"
 	"gatehouse/internal/pagetext"
 	"gatehouse/internal/site"
 )
 
 // pageFuncs give the pages their texts: {{t .Lang "key"}} and, for texts
-// with a value, {{tf .Lang "key" value}} (internal/pagetext).
+// with a value, {{tf .Lang "key" value}} (internal/pagetext). Texts a
+// handler puts in pageData are already in the page's language.
 var pageFuncs = template.FuncMap{
 	"t":  pagetext.T,
-	"tf": func(lang, key string, args ...any) string { return fmt.Sprintf(pagetext.T(lang, key), args...) },
+	"tf": pagetext.F,
 }
 
 // pageLang is the language of a page about a user of st: the user's, then
-// ?lang=, then Accept-Language, among the site's languages. Without a site
-// (a link that leads nowhere) the choice is among the catalogue's languages.
+// ?lang= (or the form's lang), then Accept-Language, among the site's
+// languages. Without a site (a link that leads nowhere) the choice is
+// among the catalogue's languages.
 func pageLang(c *gin.Context, st *site.Site, userLang string) string {
-	choice := pagetext.Choice{User: userLang, Query: c.Query("lang"), AcceptLanguage: c.GetHeader("Accept-Language")}
+	choice := web.PageChoice(c)
+	choice.User = userLang
 	if st == nil {
 		return pagetext.Pick(pagetext.Languages(), pagetext.Fallback, choice)
 	}
 	return pagetext.Pick(st.Languages, st.DefaultLanguage, choice)
 }
 
-// errorText translates a form error given as a catalogue key; other
-// messages (a password rule's own words) are shown as they are.
-func errorText(lang, msg string) string {
-	if msg == "" {
+// phrase is a text a handler decides on before the page's language is
+// chosen: a catalogue key and the values its format names.
+type phrase struct {
+	key  string
+	args []any
+}
+
+func say(key string, args ...any) phrase { return phrase{key, args} }
+
+// in is the phrase in lang; the zero phrase is "".
+func (p phrase) in(lang string) string {
+	if p.key == "" {
 		return ""
 	}
-	return pagetext.T(lang, msg)
+	return pagetext.F(lang, p.key, p.args...)
 }

@@ -34,6 +34,9 @@ func TestTranslatedPages(t *testing.T) {
 	if r := form("correct horse battery", "correct horse battery!"); r.Status != 422 || !strings.Contains(r.Body, "stimmen nicht überein") {
 		t.Fatalf("mismatch: %d %s", r.Status, r.Body)
 	}
+	if r := form("kurz", "kurz"); r.Status != 422 || !strings.Contains(r.Body, `<p class="error" id="error">Das Passwort ist zu kurz: Verwenden Sie mindestens 10 Zeichen.</p>`) {
+		t.Fatalf("too short: %d %s", r.Status, r.Body)
+	}
 	r := form("correct horse battery", "correct horse battery")
 	if r.Status != 200 || !strings.Contains(r.Body, "Alles erledigt") || !strings.Contains(r.Body, "Thanks!") ||
 		!strings.Contains(r.Body, "Melden Sie sich mit Ihrer E-Mail-Adresse") || !strings.Contains(r.Body, ">Anmelden</a>") {

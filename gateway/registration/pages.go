@@ -27,6 +27,9 @@ var pageFiles embed.FS
 
 var pages = template.Must(template.New("pages").Funcs(pageFuncs).ParseFS(pageFiles, "pages/*.html"))
 
+// pageData is what a page shows. Its texts (Title, Error, Message, the
+// Complete* texts) are in the page's language already: handlers translate
+// them (pagetext, phrase.in), templates show them as they are.
 type pageData struct {
 	Lang, Title, EventName, Email, Token, Error  string
 	MinLength                                    int
@@ -127,15 +130,15 @@ func (s *server) linkPerson(c *gin.Context, info store.TokenInfo) (site.Site, st
 func (s *server) setPasswordForm(c *gin.Context) {
 	token := c.Query("token")
 	if info, ok := s.peekLink(c, token, domain.PurposePassword); ok {
-		s.renderSetPassword(c, http.StatusOK, info, token, "")
+		s.renderSetPassword(c, http.StatusOK, info, token, phrase{})
 	}
 }
 
-func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+func (s *server) renderSetPassword(c *gin.Context, status int, info store.TokenInfo, token string, msg phrase) {
 	if st, u, ok := s.linkPerson(c, info); ok {
 		lang := pageLang(c, &st, u.Language)
 		renderPage(c, status, "set_password.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.SetPasswordTitle), EventName: st.EventName,
-			Email: u.Email, Token: token, Error: errorText(lang, msg), MinLength: password.MinLength})
+			Email: u.Email, Token: token, Error: msg.in(lang), MinLength: password.MinLength})
 	}
 }
 
@@ -152,11 +155,11 @@ func (s *server) setPassword(c *gin.Context) {
 		return
 	}
 	if err := password.Check(pw); err != nil {
-		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, "Password: "+err.Error()+".")
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, passwordProblem(err))
 		return
 	}
 	if pw != confirm {
-		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, pagetext.PasswordsDiffer)
+		s.renderSetPassword(c, http.StatusUnprocessableEntity, info, token, say(pagetext.PasswordsDiffer))
 		return
 	}
 	u, st, ok := s.activate(c, linktoken.Hash(token), domain.PurposePassword, func() (string, error) { return hashPassword(pw) }, "set-password", "password")
@@ -222,10 +225,24 @@ func (s *server) notifyActivated(c *gin.Context, u store.User, method string) {
 	}
 }
 
+// passwordProblem is what the set-password and reset pages say when
+// password.Check refuses a password.
+func passwordProblem(err error) phrase {
+	switch {
+	case errors.Is(err, password.ErrTooShort):
+		return say(pagetext.PasswordTooShort, password.MinLength)
+	case errors.Is(err, password.ErrTooLong):
+		return say(pagetext.PasswordTooLong, password.MaxLength)
+	case errors.Is(err, password.ErrBlank):
+		return say(pagetext.PasswordBlank)
+	}
+	return say(pagetext.PasswordRefused)
+}
+
 func (s *server) pageUnavailable(c *gin.Context, err error) {
 	s.Log.Warn("page: dependency unavailable", "path", c.Request.URL.Path, "error", err)
 	c.Header("Retry-After", "30")
-	c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable. Nothing was changed; please try again in a minute.\n"))
+	web.PageError(c, http.StatusServiceUnavailable, pageLang(c, nil, ""), pagetext.Unavailable)
 }
 
 // activate spends a link token (pwHash, if not nil, runs once the token is

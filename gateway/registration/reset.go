@@ -24,14 +24,15 @@ import (
 func (s *server) resetForm(c *gin.Context) {
 	token := c.Query("token")
 	if info, ok := s.peekLink(c, token, domain.PurposeReset); ok {
-		s.renderReset(c, http.StatusOK, info, token, "")
+		s.renderReset(c, http.StatusOK, info, token, phrase{})
 	}
 }
 
-func (s *server) renderReset(c *gin.Context, status int, info store.TokenInfo, token, msg string) {
+func (s *server) renderReset(c *gin.Context, status int, info store.TokenInfo, token string, msg phrase) {
 	if st, u, ok := s.linkPerson(c, info); ok {
-		renderPage(c, status, "reset_password.html", pageData{Lang: pageLang(c, &st, u.Language), Title: pagetext.ResetTitle, EventName: st.EventName,
-			Email: u.Email, Token: token, Error: msg, MinLength: password.MinLength})
+		lang := pageLang(c, &st, u.Language)
+		renderPage(c, status, "reset_password.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.ResetTitle), EventName: st.EventName,
+			Email: u.Email, Token: token, Error: msg.in(lang), MinLength: password.MinLength})
 	}
 }
 
@@ -47,11 +48,11 @@ func (s *server) resetPassword(c *gin.Context) {
 		return
 	}
 	if err := password.Check(pw); err != nil {
-		s.renderReset(c, http.StatusUnprocessableEntity, info, token, "Password: "+err.Error()+".")
+		s.renderReset(c, http.StatusUnprocessableEntity, info, token, passwordProblem(err))
 		return
 	}
 	if pw != confirm {
-		s.renderReset(c, http.StatusUnprocessableEntity, info, token, pagetext.PasswordsDiffer)
+		s.renderReset(c, http.StatusUnprocessableEntity, info, token, say(pagetext.PasswordsDiffer))
 		return
 	}
 	u, activated, err := s.Store.ResetPassword(c, linktoken.Hash(token), "password-reset", func() (string, error) { return hashPassword(pw) })
@@ -77,8 +78,8 @@ func (s *server) resetPassword(c *gin.Context) {
 	if st, _, err := s.Store.GetSite(c, u.SiteID); err == nil {
 		lang = pageLang(c, &st, u.Language)
 	}
-	renderPage(c, http.StatusOK, "message.html", pageData{Lang: lang, Title: pagetext.ResetDoneTitle,
-		Message: pagetext.ResetDoneText, CompleteButtonTitle: pagetext.SignInSend,
+	renderPage(c, http.StatusOK, "message.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.ResetDoneTitle),
+		Message: pagetext.T(lang, pagetext.ResetDoneText), CompleteButtonTitle: pagetext.T(lang, pagetext.SignInSend),
 		CompleteButtonURL: "/sign-in?site=" + url.QueryEscape(u.SiteID)})
 }
 

@@ -33,10 +33,10 @@ type signIn struct {
 }
 
 // Messages that must read the same whether or not an address is registered.
-const (
-	msgWrongCredentials = pagetext.SignInWrong
-	msgLinkOnItsWay     = pagetext.SignInLinkSent
-	msgResetOnItsWay    = pagetext.SignInResetSent
+var (
+	msgWrongCredentials = say(pagetext.SignInWrong)
+	msgLinkOnItsWay     = say(pagetext.SignInLinkSent)
+	msgResetOnItsWay    = say(pagetext.SignInResetSent)
 )
 
 // dummyHash is verified when an email has no account or no password, so
@@ -69,11 +69,16 @@ func (s *server) checkPassword(ctx context.Context, siteID, email, pw string) (s
 
 var errBadCredentials = errors.New("wrong email or password")
 
-// allowAccount takes an attempt from the account's bucket; what says which
-// kind (password checks and emails requested count apart, so locking out
-// the password does not stop the sign-in links).
-func (s *server) allowAccount(c *gin.Context, what, siteID, email string) (string, bool) {
-	return web.Allow(c, s.signIn.account, what+" "+siteID+" "+mapping.NormalizeEmail(email))
+// allowAccount takes an attempt from the account's bucket (web.Take); what
+// says which kind (password checks and emails requested count apart, so
+// locking out the password does not stop the sign-in links).
+func (s *server) allowAccount(c *gin.Context, what, siteID, email string) (int, bool) {
+	return web.Take(c, s.signIn.account, accountKey(what, siteID, email))
+}
+
+// accountKey names an account's bucket: the page and the API share it.
+func accountKey(what, siteID, email string) string {
+	return what + " " + siteID + " " + mapping.NormalizeEmail(email)
 }
 
 // signInSite reads the site the sign-in page is for; false when it
@@ -81,8 +86,9 @@ func (s *server) allowAccount(c *gin.Context, what, siteID, email string) (strin
 func (s *server) signInSite(c *gin.Context, siteID string) (site.Site, bool) {
 	st, _, err := s.Store.GetSite(c, siteID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !st.Registration.Enabled) {
-		renderPage(c, http.StatusNotFound, "message.html", pageData{Lang: pageLang(c, nil, ""),
-			Title: pagetext.NoSiteTitle, Message: pagetext.NoSiteText})
+		lang := pageLang(c, nil, "")
+		renderPage(c, http.StatusNotFound, "message.html", pageData{Lang: lang,
+			Title: pagetext.T(lang, pagetext.NoSiteTitle), Message: pagetext.T(lang, pagetext.NoSiteText)})
 		return st, false
 	}
 	if err != nil {
@@ -92,21 +98,19 @@ func (s *server) signInSite(c *gin.Context, siteID string) (site.Site, bool) {
 	return st, true
 }
 
-func (s *server) renderSignIn(c *gin.Context, status int, st site.Site, email, errMsg, msg string) {
-	// ?lang= on the page, then the form's copy of it when posted.
-	choice := pagetext.Choice{Query: c.Query("lang"), AcceptLanguage: c.GetHeader("Accept-Language")}
-	if choice.Query == "" && c.Request.PostForm != nil {
-		choice.Query = c.Request.PostForm.Get("lang")
-	}
-	lang := pagetext.Pick(st.Languages, st.DefaultLanguage, choice)
-	renderPage(c, status, "sign_in.html", pageData{Lang: lang, Title: pagetext.SignInTitle, EventName: st.EventName,
-		SiteID: st.ID, Email: email, Error: errMsg, Message: msg, FormTarget: cspOrigin(st.SignInCallback(s.Config.PublicURL))})
+// renderSignIn shows the sign-in page with an error or a message. Nobody
+// is signed in yet, so its language is ?lang= on the page (then the
+// form's copy of it when posted), then Accept-Language.
+func (s *server) renderSignIn(c *gin.Context, status int, st site.Site, email string, errMsg, msg phrase) {
+	lang := pageLang(c, &st, "")
+	renderPage(c, status, "sign_in.html", pageData{Lang: lang, Title: pagetext.T(lang, pagetext.SignInTitle), EventName: st.EventName,
+		SiteID: st.ID, Email: email, Error: errMsg.in(lang), Message: msg.in(lang), FormTarget: cspOrigin(st.SignInCallback(s.Config.PublicURL))})
 }
 
 // signInForm is GET /sign-in?site={siteId}.
 func (s *server) signInForm(c *gin.Context) {
 	if st, ok := s.signInSite(c, c.Query("site")); ok {
-		s.renderSignIn(c, http.StatusOK, st, "", "", "")
+		s.renderSignIn(c, http.StatusOK, st, "", phrase{}, phrase{})
 	}
 }
 
@@ -120,12 +124,12 @@ func (s *server) signInPost(c *gin.Context) {
 		return
 	}
 	email := strings.TrimSpace(form.Get("email"))
-	if msg, ok := web.Allow(c, s.signIn.address, web.ClientIP(c)); !ok {
-		s.renderSignIn(c, http.StatusTooManyRequests, st, email, "Too many attempts: "+msg+".", "")
+	if secs, ok := web.Take(c, s.signIn.address, web.ClientIP(c)); !ok {
+		s.renderSignIn(c, http.StatusTooManyRequests, st, email, say(pagetext.TooMany, secs), phrase{})
 		return
 	}
 	if a, err := mail.ParseAddress(email); err != nil || a.Address != email || len(email) > 254 {
-		s.renderSignIn(c, http.StatusUnprocessableEntity, st, email, pagetext.SignInEnterEmail, "")
+		s.renderSignIn(c, http.StatusUnprocessableEntity, st, email, say(pagetext.SignInEnterEmail), phrase{})
 		return
 	}
 	switch action := form.Get("action"); action {
@@ -133,7 +137,7 @@ func (s *server) signInPost(c *gin.Context) {
 		if _, ok := s.allowAccount(c, "mail", st.ID, email); !ok {
 			// The same answer as when it goes out: nothing tells a
 			// stranger whether this address exists or was asked for
-			// (an empty value removes the header web.Allow set).
+			// (an empty value removes the header web.Take set).
 			c.Header("Retry-After", "")
 		} else {
 			kind := activities.AccountSignInLink
@@ -146,16 +150,15 @@ func (s *server) signInPost(c *gin.Context) {
 		if action == "reset" {
 			msg = msgResetOnItsWay
 		}
-		s.renderSignIn(c, http.StatusOK, st, email, "", msg)
+		s.renderSignIn(c, http.StatusOK, st, email, phrase{}, msg)
 	case "password", "":
-		if msg, ok := s.allowAccount(c, "password", st.ID, email); !ok {
-			s.renderSignIn(c, http.StatusTooManyRequests, st, email,
-				"Too many attempts for this account: "+msg+". You can ask for a sign-in link meanwhile.", "")
+		if secs, ok := s.allowAccount(c, "password", st.ID, email); !ok {
+			s.renderSignIn(c, http.StatusTooManyRequests, st, email, say(pagetext.SignInLocked, secs), phrase{})
 			return
 		}
 		u, err := s.checkPassword(c, st.ID, email, form.Get("password"))
 		if errors.Is(err, errBadCredentials) {
-			s.renderSignIn(c, http.StatusUnauthorized, st, email, msgWrongCredentials, "")
+			s.renderSignIn(c, http.StatusUnauthorized, st, email, msgWrongCredentials, phrase{})
 			return
 		}
 		if err != nil {
@@ -166,7 +169,7 @@ func (s *server) signInPost(c *gin.Context) {
 		p.AuthTime = time.Now()
 		s.DeliverSignIn(c, st, p)
 	default:
-		s.renderSignIn(c, http.StatusBadRequest, st, email, pagetext.SignInChoose, "")
+		s.renderSignIn(c, http.StatusBadRequest, st, email, say(pagetext.SignInChoose), phrase{})
 	}
 }
 
@@ -209,7 +212,7 @@ func (s *server) passwordAPI(c *gin.Context) {
 		s.Unavailable(c, err)
 		return
 	}
-	if msg, ok := s.allowAccount(c, "password", st.ID, body.Email); !ok {
+	if msg, ok := web.Allow(c, s.signIn.account, accountKey("password", st.ID, body.Email)); !ok {
 		web.Abort(c, http.StatusTooManyRequests, "rate_limited", "too many attempts for this account; "+msg)
 		return
 	}

@@ -195,8 +195,12 @@ func TestSignInLockout(t *testing.T) {
 	}
 	// The address has used its 8 attempts: another account is refused too.
 	if r := signIn(t, app, siteID, "password", "email", gatewaytest.Email("third"), "password", pw); r.Status != http.StatusTooManyRequests ||
-		strings.Contains(r.Body, "for this account") {
+		strings.Contains(r.Body, "for this account") || !regexp.MustCompile(`Too many attempts\. Try again in \d+ s\.`).MatchString(r.Body) {
 		t.Fatalf("address lockout: %d %s", r.Status, r.Body)
+	}
+	if r := signIn(t, app, siteID, "password", "email", gatewaytest.Email("fourth"), "password", pw, "lang", "de"); r.Status != http.StatusTooManyRequests ||
+		!regexp.MustCompile(`Zu viele Versuche\. Versuchen Sie es in \d+ s erneut\.`).MatchString(r.Body) {
+		t.Fatalf("address lockout in German: %d %s", r.Status, r.Body)
 	}
 }
 
@@ -267,6 +271,14 @@ func TestSignInFormPost(t *testing.T) {
 	if r.Status != 200 || !strings.Contains(r.Body, `action="https://portal.example/sso"`) || !strings.Contains(r.Body, `name="id_token"`) ||
 		!strings.Contains(csp, "form-action https://portal.example") || !strings.Contains(csp, "script-src 'nonce-") {
 		t.Fatalf("form_post: %d %v %s", r.Status, r.Header, r.Body)
+	}
+	// The page that follows sign-in is in the user's language.
+	if _, err := app.Store.DB().Exec("UPDATE users SET language = 'de' WHERE email = ?", addr); err != nil {
+		t.Fatal(err)
+	}
+	if r := signIn(t, app, siteID, "password", "email", addr, "password", pw); r.Status != 200 ||
+		!strings.Contains(r.Body, `<html lang="de">`) || !strings.Contains(r.Body, "<title>Anmeldung läuft…</title>") || !strings.Contains(r.Body, ">Weiter</button>") {
+		t.Fatalf("German form_post: %d %s", r.Status, r.Body)
 	}
 	if res := gatewaytest.Admin(t, app, "PUT", "/api/v1/sites/"+gatewaytest.Unique("bad"), map[string]any{
 		"webhooksiteregistration": map[string]any{"signInResponseMode": "fragment", "signInCallbackUrl": "javascript:alert(1)"}}); res.Status/100 == 2 ||
@@ -348,9 +360,10 @@ func TestPasswordReset(t *testing.T) {
 
 // TestAccountPagesInGerman: ?lang=de and Accept-Language choose the sign-in
 // page's language; a German user's reset email, reset page and "changed"
-// page and email are German without asking.
+// page and email are German without asking. What the limiter, the
+// password rules and the form guards say is German too.
 func TestAccountPagesInGerman(t *testing.T) {
-	app := testkit.Get(t).StartApp(t)
+	app := testkit.Get(t).StartApp(t, func(c *config.Config) { c.RateSignInAccount = config.Rate{PerMinute: 1, Burst: 2} })
 	siteID, _, addr := activeUser(t, app, "correct horse battery", nil) // site languages en, de
 	for _, r := range []gatewaytest.Resp{
 		gatewaytest.Send(t, "GET", app.URL+"/sign-in?site="+siteID+"&lang=de", "", nil),
@@ -368,6 +381,21 @@ func TestAccountPagesInGerman(t *testing.T) {
 	if r := signIn(t, app, siteID, "password", "email", addr, "password", "wrong password", "lang", "de"); !strings.Contains(r.Body, "E-Mail-Adresse oder Passwort ist falsch.") {
 		t.Fatalf("posted sign-in: %d %s", r.Status, r.Body)
 	}
+	// The account's burst is 2: the third attempt is locked out, in German.
+	if r := signIn(t, app, siteID, "password", "email", addr, "password", "wrong again", "lang", "de"); r.Status != http.StatusUnauthorized {
+		t.Fatalf("second attempt: %d %s", r.Status, r.Body)
+	}
+	if r := signIn(t, app, siteID, "password", "email", addr, "password", "correct horse battery", "lang", "de"); r.Status != http.StatusTooManyRequests ||
+		!regexp.MustCompile(`Zu viele Versuche für dieses Konto\. Versuchen Sie es in \d+ s erneut\. Sie können in der Zwischenzeit einen Anmeldelink anfordern\.`).MatchString(r.Body) ||
+		strings.Contains(r.Body, "Too many") {
+		t.Fatalf("locked out: %d %s", r.Status, r.Body)
+	}
+	// A form without its CSRF token is refused in the browser's language.
+	if r := gatewaytest.Send(t, "POST", app.URL+"/sign-in", "application/x-www-form-urlencoded",
+		gatewaytest.Form("site", siteID, "action", "link", "email", addr), "Accept-Language: de-DE,de;q=0.9"); r.Status != http.StatusForbidden ||
+		!strings.HasPrefix(r.Body, "Dieses Formular ist abgelaufen") || r.Header.Get("Content-Language") != "de" {
+		t.Fatalf("CSRF refusal: %d %v %s", r.Status, r.Header, r.Body)
+	}
 
 	if _, err := app.Store.DB().Exec("UPDATE users SET language = 'de' WHERE email = ?", addr); err != nil {
 		t.Fatal(err)
@@ -383,6 +411,16 @@ func TestAccountPagesInGerman(t *testing.T) {
 	if g := gatewaytest.Send(t, "GET", link, "", nil); g.Status != 200 || !strings.Contains(g.Body, "Neues Passwort wählen") ||
 		!strings.Contains(g.Body, "Neues Passwort (mindestens") {
 		t.Fatalf("reset page: %d %s", g.Status, g.Body)
+	}
+	for _, c := range []struct{ pw, want string }{
+		{"zu kurz", "Das Passwort ist zu kurz: Verwenden Sie mindestens 10 Zeichen."},
+		{strings.Repeat(" ", 12), "Das Passwort darf nicht nur aus Leerzeichen bestehen."},
+		{strings.Repeat("x", 257), "Das Passwort ist zu lang: Verwenden Sie höchstens 256 Zeichen."},
+	} {
+		r := gatewaytest.PostPage(t, app, "/reset-password", "token", gatewaytest.Token(link), "password", c.pw, "confirm", c.pw)
+		if r.Status != http.StatusUnprocessableEntity || !strings.Contains(r.Body, c.want) || strings.Contains(r.Body, "characters") {
+			t.Fatalf("reset with %q: %d %s", c.pw, r.Status, r.Body)
+		}
 	}
 	const pw = "ein ganz neues Passwort"
 	if r := gatewaytest.PostPage(t, app, "/reset-password", "token", gatewaytest.Token(link), "password", pw, "confirm", pw+"x"); !strings.Contains(r.Body, "Die beiden Passwörter stimmen nicht überein.") {

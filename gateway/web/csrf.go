@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"gatehouse/internal/pagetext"
 )
 
 // CSRF protection for the pages' forms: a double-submit token. The GET
@@ -33,7 +35,7 @@ func (d *Deps) CSRF() gin.HandlerFunc {
 		if c.Request.Method == http.MethodPost {
 			sent := c.Request.PostForm.Get(CSRFField)
 			if tok == "" || subtle.ConstantTimeCompare([]byte(sent), []byte(tok)) != 1 {
-				pageError(c, http.StatusForbidden, "This form has expired or came from another site: nothing was done. Go back, reload the page and try again.")
+				pageError(c, http.StatusForbidden, pagetext.FormExpired)
 				return
 			}
 		}

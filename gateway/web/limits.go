@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/internal/config"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/ratelimit"
 )
 
@@ -42,11 +43,11 @@ func PageForm() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		post := c.Request.Method == http.MethodPost
 		if ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); post && ct != "application/x-www-form-urlencoded" {
-			pageError(c, http.StatusUnsupportedMediaType, "Send the form as application/x-www-form-urlencoded.")
+			pageError(c, http.StatusUnsupportedMediaType, pagetext.FormType)
 			return
 		}
 		if c.Request.ContentLength > MaxPageBody {
-			pageError(c, http.StatusRequestEntityTooLarge, "The form is too large.")
+			pageError(c, http.StatusRequestEntityTooLarge, pagetext.FormTooLarge)
 			return
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxPageBody)
@@ -56,19 +57,14 @@ func PageForm() gin.HandlerFunc {
 		}
 		if err := c.Request.ParseForm(); err != nil {
 			if TooLarge(err) {
-				pageError(c, http.StatusRequestEntityTooLarge, "The form is too large.")
+				pageError(c, http.StatusRequestEntityTooLarge, pagetext.FormTooLarge)
 				return
 			}
-			pageError(c, http.StatusBadRequest, "The form cannot be read.")
+			pageError(c, http.StatusBadRequest, pagetext.FormUnreadable)
 			return
 		}
 		c.Next()
 	}
-}
-
-func pageError(c *gin.Context, status int, msg string) {
-	c.Abort()
-	c.Data(status, "text/plain; charset=utf-8", []byte(msg+"\n"))
 }
 
 // NewLimiter is the limiter for r; nil when r is off.
@@ -79,28 +75,38 @@ func NewLimiter(r config.Rate) *ratelimit.Limiter {
 	return ratelimit.New(r.PerMinute, r.Burst)
 }
 
-// Allow takes a token from l for key. Without one it sets Retry-After (whole
-// seconds, rounded up) and returns a message for the 429 the caller
-// answers in its protocol's format. A nil l allows everything.
-func Allow(c *gin.Context, l *ratelimit.Limiter, key string) (string, bool) {
+// Take takes a token from l for key. Without one it sets Retry-After and
+// returns the whole seconds (rounded up) until one is free, for a page to
+// say in its reader's language. A nil l allows everything.
+func Take(c *gin.Context, l *ratelimit.Limiter, key string) (int, bool) {
 	if l == nil {
-		return "", true
+		return 0, true
 	}
 	ok, wait := l.Allow(key, time.Now())
 	if ok {
+		return 0, true
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	c.Header("Retry-After", strconv.Itoa(secs))
+	return secs, false
+}
+
+// Allow is Take for the APIs: without a token it returns an English
+// message for the 429 the caller answers in its protocol's format.
+func Allow(c *gin.Context, l *ratelimit.Limiter, key string) (string, bool) {
+	secs, ok := Take(c, l, key)
+	if ok {
 		return "", true
 	}
-	secs := strconv.Itoa(int((wait + time.Second - 1) / time.Second))
-	c.Header("Retry-After", secs)
-	return "too many requests from " + ClientIP(c) + "; retry in " + secs + " s", false
+	return "too many requests from " + ClientIP(c) + "; retry in " + strconv.Itoa(secs) + " s", false
 }
 
 // LimitPages rate-limits the pages' form posts per client address (429 in
-// plain text).
+// plain text, in the reader's language).
 func LimitPages(l *ratelimit.Limiter) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if msg, ok := Allow(c, l, ClientIP(c)); !ok {
-			pageError(c, http.StatusTooManyRequests, "Too many attempts: "+msg+".")
+		if secs, ok := Take(c, l, ClientIP(c)); !ok {
+			pageError(c, http.StatusTooManyRequests, pagetext.TooMany, secs)
 			return
 		}
 		c.Next()

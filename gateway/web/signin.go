@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"gatehouse/internal/idtoken"
+	"gatehouse/internal/pagetext"
 	"gatehouse/internal/site"
 	"gatehouse/internal/store"
 )
@@ -26,11 +27,14 @@ func SignInPerson(u store.User, amr string) idtoken.Person {
 // of the portal's logs and browser history. The caller checked that the
 // user may sign in (status active).
 func (d *Deps) DeliverSignIn(c *gin.Context, st site.Site, p idtoken.Person) {
+	choice := PageChoice(c)
+	choice.User = p.Language
+	lang := pagetext.Pick(st.Languages, st.DefaultLanguage, choice)
 	tok, _, err := d.IDTokens.Sign(c, p)
 	if err != nil {
 		d.Log.Warn("sign-in: cannot sign the ID token", "site", st.ID, "error", err)
 		c.Header("Retry-After", "30")
-		c.Data(http.StatusServiceUnavailable, "text/plain; charset=utf-8", []byte("Temporarily unavailable; please try again in a minute.\n"))
+		PageError(c, http.StatusServiceUnavailable, lang, pagetext.SignInUnavailable)
 		return
 	}
 	callback := st.SignInCallback(d.Config.PublicURL)
@@ -42,7 +46,8 @@ func (d *Deps) DeliverSignIn(c *gin.Context, st site.Site, p idtoken.Person) {
 			"'; form-action "+formActionSource(callback)+"; frame-ancestors 'none'; base-uri 'none'")
 		c.Status(http.StatusOK)
 		c.Header("Content-Type", "text/html; charset=utf-8")
-		if err := formPost.Execute(c.Writer, map[string]string{"Action": callback, "Token": tok, "Nonce": nonce}); err != nil {
+		if err := formPost.Execute(c.Writer, map[string]string{"Action": callback, "Token": tok, "Nonce": nonce, "Lang": lang,
+			"Title": pagetext.T(lang, pagetext.SignInSigningIn), "Continue": pagetext.T(lang, pagetext.SignInContinue)}); err != nil {
 			c.Error(err) //nolint:errcheck
 		}
 		return
@@ -68,8 +73,8 @@ func formActionSource(callback string) string {
 }
 
 var formPost = template.Must(template.New("form_post").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>Signing in…</title></head>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><title>{{.Title}}</title></head>
 <body><form method="post" action="{{.Action}}"><input type="hidden" name="id_token" value="{{.Token}}">
-<noscript><button type="submit">Continue</button></noscript></form>
+<noscript><button type="submit">{{.Continue}}</button></noscript></form>
 <script nonce="{{.Nonce}}">document.forms[0].submit()</script></body></html>
 `))

@@ -4,24 +4,28 @@ package pagetext
 // link, password reset, password changed). The emails' texts are formats:
 // greeting, event name, link, expiry (the notice: greeting, event, link).
 const (
-	SignInTitle      = "signIn.title"
-	SignInEmail      = "signIn.email"
-	SignInPassword   = "signIn.password"
-	SignInSend       = "signIn.submit"
-	SignInNoPassword = "signIn.noPassword"
-	SignInLink       = "signIn.link"
-	SignInForgot     = "signIn.forgot"
-	SignInWrong      = "signIn.wrong"
-	SignInLinkSent   = "signIn.linkSent"
-	SignInResetSent  = "signIn.resetSent"
-	SignInEnterEmail = "signIn.enterEmail"
-	SignInChoose     = "signIn.choose"
-	NoSiteTitle      = "noSite.title"
-	NoSiteText       = "noSite.text"
-	ResetTitle       = "reset.title"
-	ResetSend        = "reset.submit"
-	ResetDoneTitle   = "reset.doneTitle"
-	ResetDoneText    = "reset.doneText"
+	SignInTitle       = "signIn.title"
+	SignInEmail       = "signIn.email"
+	SignInPassword    = "signIn.password"
+	SignInSend        = "signIn.submit"
+	SignInNoPassword  = "signIn.noPassword"
+	SignInLink        = "signIn.link"
+	SignInForgot      = "signIn.forgot"
+	SignInWrong       = "signIn.wrong"
+	SignInLinkSent    = "signIn.linkSent"
+	SignInResetSent   = "signIn.resetSent"
+	SignInEnterEmail  = "signIn.enterEmail"
+	SignInChoose      = "signIn.choose"
+	SignInLocked      = "signIn.locked" // a format: seconds until a retry may work
+	SignInSigningIn   = "signIn.signingIn"
+	SignInContinue    = "signIn.continue"
+	SignInUnavailable = "signIn.unavailable" // the ID token could not be made
+	NoSiteTitle       = "noSite.title"
+	NoSiteText        = "noSite.text"
+	ResetTitle        = "reset.title"
+	ResetSend         = "reset.submit"
+	ResetDoneTitle    = "reset.doneTitle"
+	ResetDoneText     = "reset.doneText"
 
 	MailHello          = "mail.hello"
 	MailSignInSubject  = "mail.signIn.subject"  // event
@@ -34,24 +38,28 @@ const (
 
 var accountTexts = map[string]map[string]string{
 	"en": {
-		SignInTitle:      "Sign in",
-		SignInEmail:      "Email",
-		SignInPassword:   "Password",
-		SignInSend:       "Sign in",
-		SignInNoPassword: "No password, or forgot it?",
-		SignInLink:       "Email me a sign-in link",
-		SignInForgot:     "Forgot password",
-		SignInWrong:      "The email or the password is wrong.",
-		SignInLinkSent:   "If this address is registered, a sign-in link is on its way. It works once; check your inbox.",
-		SignInResetSent:  "If this address is registered, a link to choose a new password is on its way. It works once, for an hour.",
-		SignInEnterEmail: "Enter your email address.",
-		SignInChoose:     "Choose how to sign in.",
-		NoSiteTitle:      "No such site",
-		NoSiteText:       "There is no sign-in for this site.",
-		ResetTitle:       "Choose a new password",
-		ResetSend:        "Change password",
-		ResetDoneTitle:   "Password changed",
-		ResetDoneText:    "Your password was changed. Links sent to you before no longer work.",
+		SignInTitle:       "Sign in",
+		SignInEmail:       "Email",
+		SignInPassword:    "Password",
+		SignInSend:        "Sign in",
+		SignInNoPassword:  "No password, or forgot it?",
+		SignInLink:        "Email me a sign-in link",
+		SignInForgot:      "Forgot password",
+		SignInWrong:       "The email or the password is wrong.",
+		SignInLinkSent:    "If this address is registered, a sign-in link is on its way. It works once; check your inbox.",
+		SignInResetSent:   "If this address is registered, a link to choose a new password is on its way. It works once, for an hour.",
+		SignInEnterEmail:  "Enter your email address.",
+		SignInChoose:      "Choose how to sign in.",
+		SignInLocked:      "Too many attempts for this account. Try again in %d s. You can ask for a sign-in link meanwhile.",
+		SignInSigningIn:   "Signing in…",
+		SignInContinue:    "Continue",
+		SignInUnavailable: "Temporarily unavailable; please try again in a minute.",
+		NoSiteTitle:       "No such site",
+		NoSiteText:        "There is no sign-in for this site.",
+		ResetTitle:        "Choose a new password",
+		ResetSend:         "Change password",
+		ResetDoneTitle:    "Password changed",
+		ResetDoneText:     "Your password was changed. Links sent to you before no longer work.",
 
 		MailHello:         "Hello",
 		MailSignInSubject: "Your sign-in link for %s",
@@ -66,24 +74,28 @@ var accountTexts = map[string]map[string]string{
 			"there is nothing to do.\n\nIf it was not, reset it at once here and tell the organisers:\n\n%[3]s\n",
 	},
 	"de": {
-		SignInTitle:      "Anmelden",
-		SignInEmail:      "E-Mail-Adresse",
-		SignInPassword:   "Passwort",
-		SignInSend:       "Anmelden",
-		SignInNoPassword: "Kein Passwort oder vergessen?",
-		SignInLink:       "Anmeldelink per E-Mail senden",
-		SignInForgot:     "Passwort vergessen",
-		SignInWrong:      "E-Mail-Adresse oder Passwort ist falsch.",
-		SignInLinkSent:   "Wenn diese Adresse registriert ist, ist ein Anmeldelink unterwegs. Er funktioniert einmal; sehen Sie in Ihrem Posteingang nach.",
-		SignInResetSent:  "Wenn diese Adresse registriert ist, ist ein Link zum Festlegen eines neuen Passworts unterwegs. Er funktioniert einmal, eine Stunde lang.",
-		SignInEnterEmail: "Geben Sie Ihre E-Mail-Adresse ein.",
-		SignInChoose:     "Wählen Sie, wie Sie sich anmelden möchten.",
-		NoSiteTitle:      "Diese Website gibt es nicht",
-		NoSiteText:       "Für diese Website gibt es keine Anmeldung.",
-		ResetTitle:       "Neues Passwort wählen",
-		ResetSend:        "Passwort ändern",
-		ResetDoneTitle:   "Passwort geändert",
-		ResetDoneText:    "Ihr Passwort wurde geändert. Links, die Sie vorher erhalten haben, funktionieren nicht mehr.",
+		SignInTitle:       "Anmelden",
+		SignInEmail:       "E-Mail-Adresse",
+		SignInPassword:    "Passwort",
+		SignInSend:        "Anmelden",
+		SignInNoPassword:  "Kein Passwort oder vergessen?",
+		SignInLink:        "Anmeldelink per E-Mail senden",
+		SignInForgot:      "Passwort vergessen",
+		SignInWrong:       "E-Mail-Adresse oder Passwort ist falsch.",
+		SignInLinkSent:    "Wenn diese Adresse registriert ist, ist ein Anmeldelink unterwegs. Er funktioniert einmal; sehen Sie in Ihrem Posteingang nach.",
+		SignInResetSent:   "Wenn diese Adresse registriert ist, ist ein Link zum Festlegen eines neuen Passworts unterwegs. Er funktioniert einmal, eine Stunde lang.",
+		SignInEnterEmail:  "Geben Sie Ihre E-Mail-Adresse ein.",
+		SignInChoose:      "Wählen Sie, wie Sie sich anmelden möchten.",
+		SignInLocked:      "Zu viele Versuche für dieses Konto. Versuchen Sie es in %d s erneut. Sie können in der Zwischenzeit einen Anmeldelink anfordern.",
+		SignInSigningIn:   "Anmeldung läuft…",
+		SignInContinue:    "Weiter",
+		SignInUnavailable: "Vorübergehend nicht verfügbar; bitte versuchen Sie es in einer Minute erneut.",
+		NoSiteTitle:       "Diese Website gibt es nicht",
+		NoSiteText:        "Für diese Website gibt es keine Anmeldung.",
+		ResetTitle:        "Neues Passwort wählen",
+		ResetSend:         "Passwort ändern",
+		ResetDoneTitle:    "Passwort geändert",
+		ResetDoneText:     "Ihr Passwort wurde geändert. Links, die Sie vorher erhalten haben, funktionieren nicht mehr.",
 
 		MailHello:         "Hallo",
 		MailSignInSubject: "Ihr Anmeldelink für %s",
@@ -98,24 +110,28 @@ var accountTexts = map[string]map[string]string{
 			"ist nichts zu tun.\n\nWenn nicht, setzen Sie es hier sofort zurück und informieren Sie die Veranstalter:\n\n%[3]s\n",
 	},
 	"fr": {
-		SignInTitle:      "Se connecter",
-		SignInEmail:      "Adresse e-mail",
-		SignInPassword:   "Mot de passe",
-		SignInSend:       "Se connecter",
-		SignInNoPassword: "Pas de mot de passe, ou oublié ?",
-		SignInLink:       "M'envoyer un lien de connexion",
-		SignInForgot:     "Mot de passe oublié",
-		SignInWrong:      "L'adresse e-mail ou le mot de passe est incorrect.",
-		SignInLinkSent:   "Si cette adresse est enregistrée, un lien de connexion est en route. Il ne fonctionne qu'une fois ; consultez votre boîte de réception.",
-		SignInResetSent:  "Si cette adresse est enregistrée, un lien pour choisir un nouveau mot de passe est en route. Il ne fonctionne qu'une fois, pendant une heure.",
-		SignInEnterEmail: "Saisissez votre adresse e-mail.",
-		SignInChoose:     "Choisissez comment vous connecter.",
-		NoSiteTitle:      "Site introuvable",
-		NoSiteText:       "Ce site n'a pas de page de connexion.",
-		ResetTitle:       "Choisissez un nouveau mot de passe",
-		ResetSend:        "Changer le mot de passe",
-		ResetDoneTitle:   "Mot de passe modifié",
-		ResetDoneText:    "Votre mot de passe a été modifié. Les liens envoyés auparavant ne fonctionnent plus.",
+		SignInTitle:       "Se connecter",
+		SignInEmail:       "Adresse e-mail",
+		SignInPassword:    "Mot de passe",
+		SignInSend:        "Se connecter",
+		SignInNoPassword:  "Pas de mot de passe, ou oublié ?",
+		SignInLink:        "M'envoyer un lien de connexion",
+		SignInForgot:      "Mot de passe oublié",
+		SignInWrong:       "L'adresse e-mail ou le mot de passe est incorrect.",
+		SignInLinkSent:    "Si cette adresse est enregistrée, un lien de connexion est en route. Il ne fonctionne qu'une fois ; consultez votre boîte de réception.",
+		SignInResetSent:   "Si cette adresse est enregistrée, un lien pour choisir un nouveau mot de passe est en route. Il ne fonctionne qu'une fois, pendant une heure.",
+		SignInEnterEmail:  "Saisissez votre adresse e-mail.",
+		SignInChoose:      "Choisissez comment vous connecter.",
+		SignInLocked:      "Trop de tentatives pour ce compte. Réessayez dans %d s. En attendant, vous pouvez demander un lien de connexion.",
+		SignInSigningIn:   "Connexion en cours…",
+		SignInContinue:    "Continuer",
+		SignInUnavailable: "Service temporairement indisponible ; veuillez réessayer dans une minute.",
+		NoSiteTitle:       "Site introuvable",
+		NoSiteText:        "Ce site n'a pas de page de connexion.",
+		ResetTitle:        "Choisissez un nouveau mot de passe",
+		ResetSend:         "Changer le mot de passe",
+		ResetDoneTitle:    "Mot de passe modifié",
+		ResetDoneText:     "Votre mot de passe a été modifié. Les liens envoyés auparavant ne fonctionnent plus.",
 
 		MailHello:         "Bonjour",
 		MailSignInSubject: "Votre lien de connexion pour %s",
@@ -130,24 +146,28 @@ var accountTexts = map[string]map[string]string{
 			"il n'y a rien à faire.\n\nSinon, réinitialisez-le immédiatement ici et prévenez les organisateurs :\n\n%[3]s\n",
 	},
 	"es": {
-		SignInTitle:      "Iniciar sesión",
-		SignInEmail:      "Correo electrónico",
-		SignInPassword:   "Contraseña",
-		SignInSend:       "Iniciar sesión",
-		SignInNoPassword: "¿No tiene contraseña o la ha olvidado?",
-		SignInLink:       "Enviarme un enlace de inicio de sesión",
-		SignInForgot:     "He olvidado mi contraseña",
-		SignInWrong:      "El correo electrónico o la contraseña no son correctos.",
-		SignInLinkSent:   "Si esta dirección está registrada, hay un enlace de inicio de sesión en camino. Funciona una sola vez; revise su bandeja de entrada.",
-		SignInResetSent:  "Si esta dirección está registrada, hay un enlace para elegir una contraseña nueva en camino. Funciona una sola vez, durante una hora.",
-		SignInEnterEmail: "Introduzca su dirección de correo electrónico.",
-		SignInChoose:     "Elija cómo iniciar sesión.",
-		NoSiteTitle:      "Este sitio no existe",
-		NoSiteText:       "Este sitio no tiene inicio de sesión.",
-		ResetTitle:       "Elija una contraseña nueva",
-		ResetSend:        "Cambiar contraseña",
-		ResetDoneTitle:   "Contraseña cambiada",
-		ResetDoneText:    "Su contraseña se ha cambiado. Los enlaces que recibió antes ya no funcionan.",
+		SignInTitle:       "Iniciar sesión",
+		SignInEmail:       "Correo electrónico",
+		SignInPassword:    "Contraseña",
+		SignInSend:        "Iniciar sesión",
+		SignInNoPassword:  "¿No tiene contraseña o la ha olvidado?",
+		SignInLink:        "Enviarme un enlace de inicio de sesión",
+		SignInForgot:      "He olvidado mi contraseña",
+		SignInWrong:       "El correo electrónico o la contraseña no son correctos.",
+		SignInLinkSent:    "Si esta dirección está registrada, hay un enlace de inicio de sesión en camino. Funciona una sola vez; revise su bandeja de entrada.",
+		SignInResetSent:   "Si esta dirección está registrada, hay un enlace para elegir una contraseña nueva en camino. Funciona una sola vez, durante una hora.",
+		SignInEnterEmail:  "Introduzca su dirección de correo electrónico.",
+		SignInChoose:      "Elija cómo iniciar sesión.",
+		SignInLocked:      "Demasiados intentos para esta cuenta. Vuelva a intentarlo dentro de %d s. Mientras tanto, puede pedir un enlace de inicio de sesión.",
+		SignInSigningIn:   "Iniciando sesión…",
+		SignInContinue:    "Continuar",
+		SignInUnavailable: "Servicio no disponible temporalmente; vuelva a intentarlo dentro de un minuto.",
+		NoSiteTitle:       "Este sitio no existe",
+		NoSiteText:        "Este sitio no tiene inicio de sesión.",
+		ResetTitle:        "Elija una contraseña nueva",
+		ResetSend:         "Cambiar contraseña",
+		ResetDoneTitle:    "Contraseña cambiada",
+		ResetDoneText:     "Su contraseña se ha cambiado. Los enlaces que recibió antes ya no funcionan.",
 
 		MailHello:         "Hola",
 		MailSignInSubject: "Su enlace de inicio de sesión para %s",
@@ -163,10 +183,4 @@ var accountTexts = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, texts := range accountTexts {
-		for k, v := range texts {
-			catalogue[lang][k] = v
-		}
-	}
-}
+func init() { merge(accountTexts) }

@@ -7,6 +7,7 @@
 package pagetext
 
 import (
+	"fmt"
 	"strings"
 
 	"golang.org/x/text/language"
@@ -29,6 +30,10 @@ const (
 	ConfirmLabel     = "setPassword.confirm"
 	SetPasswordSend  = "setPassword.submit"
 	PasswordsDiffer  = "setPassword.differ"
+	PasswordTooShort = "setPassword.tooShort" // a format: the minimum length
+	PasswordTooLong  = "setPassword.tooLong"  // a format: the maximum length
+	PasswordBlank    = "setPassword.blank"
+	PasswordRefused  = "setPassword.refused" // a rule the page has no text of its own for
 	MagicLinkTitle   = "magicLink.title"
 	MagicLinkSend    = "magicLink.submit"
 	CompleteTitle    = "complete.title"
@@ -50,6 +55,10 @@ var catalogue = map[string]map[string]string{
 		ConfirmLabel:     "Repeat it",
 		SetPasswordSend:  "Set password",
 		PasswordsDiffer:  "The two passwords differ.",
+		PasswordTooShort: "The password is too short: use at least %d characters.",
+		PasswordTooLong:  "The password is too long: use at most %d characters.",
+		PasswordBlank:    "The password may not be only spaces.",
+		PasswordRefused:  "This password cannot be used. Choose another one.",
 		MagicLinkTitle:   "Sign in",
 		MagicLinkSend:    "Sign in",
 		CompleteTitle:    "Password has been set.",
@@ -69,6 +78,10 @@ var catalogue = map[string]map[string]string{
 		ConfirmLabel:     "Wiederholen",
 		SetPasswordSend:  "Passwort festlegen",
 		PasswordsDiffer:  "Die beiden Passwörter stimmen nicht überein.",
+		PasswordTooShort: "Das Passwort ist zu kurz: Verwenden Sie mindestens %d Zeichen.",
+		PasswordTooLong:  "Das Passwort ist zu lang: Verwenden Sie höchstens %d Zeichen.",
+		PasswordBlank:    "Das Passwort darf nicht nur aus Leerzeichen bestehen.",
+		PasswordRefused:  "Dieses Passwort kann nicht verwendet werden. Wählen Sie ein anderes.",
 		MagicLinkTitle:   "Anmelden",
 		MagicLinkSend:    "Anmelden",
 		CompleteTitle:    "Das Passwort wurde festgelegt.",
@@ -88,6 +101,10 @@ var catalogue = map[string]map[string]string{
 		ConfirmLabel:     "Répétez-le",
 		SetPasswordSend:  "Enregistrer le mot de passe",
 		PasswordsDiffer:  "Les deux mots de passe diffèrent.",
+		PasswordTooShort: "Le mot de passe est trop court : utilisez au moins %d caractères.",
+		PasswordTooLong:  "Le mot de passe est trop long : utilisez au plus %d caractères.",
+		PasswordBlank:    "Le mot de passe ne peut pas être composé uniquement d'espaces.",
+		PasswordRefused:  "Ce mot de passe ne peut pas être utilisé. Choisissez-en un autre.",
 		MagicLinkTitle:   "Se connecter",
 		MagicLinkSend:    "Se connecter",
 		CompleteTitle:    "Le mot de passe a été enregistré.",
@@ -107,6 +124,10 @@ var catalogue = map[string]map[string]string{
 		ConfirmLabel:     "Repítala",
 		SetPasswordSend:  "Guardar contraseña",
 		PasswordsDiffer:  "Las dos contraseñas no coinciden.",
+		PasswordTooShort: "La contraseña es demasiado corta: use al menos %d caracteres.",
+		PasswordTooLong:  "La contraseña es demasiado larga: use como máximo %d caracteres.",
+		PasswordBlank:    "La contraseña no puede estar formada solo por espacios.",
+		PasswordRefused:  "Esta contraseña no se puede usar. Elija otra.",
 		MagicLinkTitle:   "Iniciar sesión",
 		MagicLinkSend:    "Iniciar sesión",
 		CompleteTitle:    "La contraseña se ha guardado.",
@@ -114,6 +135,15 @@ var catalogue = map[string]map[string]string{
 		CompleteSubText:  "Inicie sesión con su correo electrónico y su contraseña.",
 		CompleteButton:   "Iniciar sesión",
 	},
+}
+
+// merge adds texts kept in a file of their own to the catalogue.
+func merge(texts map[string]map[string]string) {
+	for lang, t := range texts {
+		for k, v := range t {
+			catalogue[lang][k] = v
+		}
+	}
 }
 
 // Languages lists the languages the catalogue has.
@@ -129,6 +159,15 @@ func T(lang, key string) string {
 		}
 	}
 	return key
+}
+
+// F is T(lang, key) as a format filled with args (a text such as
+// PasswordLabel that names a value).
+func F(lang, key string, args ...any) string {
+	if len(args) == 0 {
+		return T(lang, key)
+	}
+	return fmt.Sprintf(T(lang, key), args...)
 }
 
 // Has reports whether key has a text of its own in lang (not a fallback).

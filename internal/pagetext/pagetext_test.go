@@ -1,6 +1,10 @@
 package pagetext
 
-import "testing"
+import (
+	"regexp"
+	"slices"
+	"testing"
+)
 
 func TestPick(t *testing.T) {
 	site := []string{"en", "de", "pt-BR"}
@@ -32,15 +36,46 @@ func TestPick(t *testing.T) {
 	}
 }
 
+var verb = regexp.MustCompile(`%(\[\d+\])?[a-z]`)
+
+// Every language has every key, no more, with the same format verbs as
+// English; and a translation is not the English text copied.
 func TestCatalogueIsComplete(t *testing.T) {
+	verbs := func(s string) []string {
+		v := verb.FindAllString(s, -1)
+		slices.Sort(v)
+		return v
+	}
 	for _, lang := range Languages() {
-		for key := range catalogue[Fallback] {
-			if !Has(lang, key) {
+		for key, en := range catalogue[Fallback] {
+			switch {
+			case !Has(lang, key):
 				t.Errorf("%s lacks %s", lang, key)
+			case !slices.Equal(verbs(en), verbs(T(lang, key))):
+				t.Errorf("%s %s: verbs %v, English has %v", lang, key, verbs(T(lang, key)), verbs(en))
+			case lang != Fallback && T(lang, key) == en:
+				t.Errorf("%s %s is the English text", lang, key)
+			}
+		}
+		for key := range catalogue[lang] {
+			if !Has(Fallback, key) {
+				t.Errorf("%s has %s, English does not", lang, key)
 			}
 		}
 	}
+	if len(catalogue) != len(Languages()) {
+		t.Errorf("catalogue languages %d, Languages() %d", len(catalogue), len(Languages()))
+	}
 	if T("de-AT", InvalidTitle) != catalogue["de"][InvalidTitle] || T("ja", InvalidTitle) != catalogue["en"][InvalidTitle] || T("de", "no.such.key") != "no.such.key" {
 		t.Error("fallbacks")
+	}
+}
+
+func TestF(t *testing.T) {
+	if got := F("de", PasswordTooShort, 10); got != "Das Passwort ist zu kurz: Verwenden Sie mindestens 10 Zeichen." {
+		t.Errorf("de: %q", got)
+	}
+	if got := F("es", PasswordsDiffer); got != T("es", PasswordsDiffer) {
+		t.Errorf("no args: %q", got)
 	}
 }

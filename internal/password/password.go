@@ -30,16 +30,25 @@ const (
 	MaxLength = 256
 )
 
-// Check returns a message for the person when the password is unacceptable.
+// The rules Check refuses a password by. Pages tell them apart with
+// errors.Is and say them in the reader's language (pagetext); the texts
+// here are English for logs and tests.
+var (
+	ErrTooShort = fmt.Errorf("use at least %d characters", MinLength)
+	ErrTooLong  = fmt.Errorf("use at most %d characters", MaxLength)
+	ErrBlank    = errors.New("the password may not be only spaces")
+)
+
+// Check returns the rule pw breaks (ErrTooShort, ErrTooLong, ErrBlank), or nil.
 func Check(pw string) error {
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case n < MinLength:
-		return fmt.Errorf("use at least %d characters", MinLength)
+		return ErrTooShort
 	case n > MaxLength:
-		return fmt.Errorf("use at most %d characters", MaxLength)
+		return ErrTooLong
 	case strings.TrimSpace(pw) == "":
-		return errors.New("the password may not be only spaces")
+		return ErrBlank
 	}
 	return nil
 }

@@ -20,8 +20,21 @@ func TestHashVerify(t *testing.T) {
 	if h == h2 {
 		t.Fatal("salt not random")
 	}
-	if Check("short") == nil || Check("          ") == nil || Check("long enough pw") != nil {
-		t.Fatal("policy")
+}
+
+func TestCheck(t *testing.T) {
+	for pw, want := range map[string]error{
+		"short":                          ErrTooShort,
+		"ünïcödé pw":                     nil, // runes, not bytes
+		"ünïcödé p":                      ErrTooShort,
+		strings.Repeat(" ", 12):          ErrBlank,
+		"long enough pw":                 nil,
+		strings.Repeat("x", MaxLength):   nil,
+		strings.Repeat("x", MaxLength+1): ErrTooLong,
+	} {
+		if err := Check(pw); err != want {
+			t.Errorf("%q: %v, want %v", pw, err, want)
+		}
 	}
 }
 
