@@ -1,0 +1,108 @@
+package devtemporal
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"gatehouse/internal/searchattr"
+)
+
+func noop(workflow.Context) error { return nil }
+
+// A file-backed server keeps only the visibility indexes our queries use,
+// answers a query on a column whose index it dropped, and stops forcing
+// search-attribute refreshes once the attributes exist.
+func TestFileServerTuning(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "temporal.sqlite")
+	srv, err := Start(Options{FrontendAddr: "127.0.0.1:0", DatabaseFile: file, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	if srv.config.force.Load() {
+		t.Fatal("search-attribute refreshes still forced: the namespace was created with every attribute")
+	}
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(file), "temporal-visibility.sqlite")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var names []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'executions_visibility' AND sql IS NOT NULL`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	sort.Strings(names)
+	if len(names) != len(keptVisibilityIndexes) {
+		t.Fatalf("indexes %v, want the %d kept ones", names, len(keptVisibilityIndexes))
+	}
+	for _, n := range names {
+		if !keptVisibilityIndexes[n] {
+			t.Fatalf("index %s was not dropped", n)
+		}
+	}
+
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := worker.New(c, "tuning", worker.Options{})
+	w.RegisterWorkflow(noop)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "tuning-1", TaskQueue: "tuning",
+		TypedSearchAttributes: temporalSA()}, noop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// TaskQueue's index (by_task_queue) is gone: the query scans, and the
+	// closed record shows up within the visibility queue's half second.
+	for {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Namespace: "default",
+			Query: "TaskQueue = 'tuning' AND ExecutionStatus = 'Completed' AND " + searchattr.Site.GetName() + " = 'tuning-site'"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.GetExecutions()) == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the closed workflow never showed in visibility")
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func temporalSA() temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(searchattr.Site.ValueSet("tuning-site"))
+}
