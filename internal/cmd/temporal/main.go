@@ -14,7 +14,6 @@ import (
 	"os/signal"
 	"syscall"
 
-
 	"gatehouse/internal/devtemporal"
 	"gatehouse/internal/logging"
 )
