@@ -22,6 +22,11 @@ type Resources struct {
 	// marks a noisy phase.
 	IdleShare   float64 `json:"idleShare"`
 	OthersShare float64 `json:"othersShare"`
+	// FsyncP99ms, FsyncMaxMs: a 4 KiB write + fsync on the machine's disk
+	// every 100 ms during the phase (fsyncProbe). A long tail here is a
+	// long tail in every durable commit.
+	FsyncP99ms float64 `json:"fsyncP99ms"`
+	FsyncMaxMs float64 `json:"fsyncMaxMs"`
 }
 
 // CPUSeconds is the whole stack's CPU: Gatehouse plus MariaDB.
@@ -43,6 +48,7 @@ type snapshot struct {
 	peakKB            int64
 	mu                sync.Mutex
 	hwmReset, sampled bool
+	fsync             *fsyncProbe
 }
 
 func (m *monitor) cpu() (stack, db, self float64) {
@@ -62,6 +68,7 @@ func (m *monitor) begin() *snapshot {
 	s.hwmReset = resetPeakRSS(m.stack) == nil
 	s.stack, s.db, s.self = m.cpu()
 	s.machine, _ = readMachineCPU()
+	s.fsync = startFsyncProbe()
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(200 * time.Millisecond)
@@ -85,6 +92,7 @@ func (m *monitor) begin() *snapshot {
 func (m *monitor) end(s *snapshot) Resources {
 	close(s.stop)
 	<-s.done
+	fsyncP99, fsyncMax := s.fsync.end()
 	stack, db, self := m.cpu()
 	mc, _ := readMachineCPU()
 	r := Resources{
@@ -100,6 +108,7 @@ func (m *monitor) end(s *snapshot) Resources {
 		}
 	}
 	r.PeakRSSMiB = round(float64(peak) / 1024)
+	r.FsyncP99ms, r.FsyncMaxMs = fsyncP99, fsyncMax
 	r.IdleShare, r.OthersShare = shares(s.machine, mc, stack-s.stack+db-s.db+self-s.self)
 	return r
 }

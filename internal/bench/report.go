@@ -47,6 +47,8 @@ type Summary struct {
 	PeakRSSMiB     float64 `json:"peakRssMiB"`
 	IdleShare      float64 `json:"idleShare"`
 	OthersShare    float64 `json:"othersShare"`
+	// FsyncMaxMs: the longest fsync of the disk probe over the rounds.
+	FsyncMaxMs float64 `json:"fsyncMaxMs"`
 	// Sustained (open-loop phases): every round kept its latency.
 	Sustained *bool `json:"sustained,omitempty"`
 	// Backlog (open-loop phases): first → last third p50 of the worst round.
@@ -120,7 +122,8 @@ func progressLine(r PhaseResult) string {
 	if r.Effect != nil {
 		s += fmt.Sprintf("  effect p50 %.0f p99 %.0f ms", r.Effect.P50ms, r.Effect.P99ms)
 	}
-	return s + fmt.Sprintf("  idle %.0f%% others %.0f%%", r.Resources.IdleShare*100, r.Resources.OthersShare*100)
+	return s + fmt.Sprintf("  idle %.0f%% others %.0f%%  fsync p99 %.0f max %.0f ms", r.Resources.IdleShare*100, r.Resources.OthersShare*100,
+		r.Resources.FsyncP99ms, r.Resources.FsyncMaxMs)
 }
 
 func summarizePhases(rs []PhaseResult) []Summary {
@@ -180,6 +183,7 @@ func summarizePhases(rs []PhaseResult) []Summary {
 		s.OthersShare = round3(mean(func(r PhaseResult) float64 { return r.Resources.OthersShare * 100 }) / 100)
 		for _, r := range ok {
 			s.PeakRSSMiB = max(s.PeakRSSMiB, r.Resources.PeakRSSMiB)
+			s.FsyncMaxMs = max(s.FsyncMaxMs, r.Resources.FsyncMaxMs)
 		}
 		if ok[0].Trend != nil {
 			sus := s.Failed == 0
@@ -278,20 +282,20 @@ func targets(ss []Summary, ratios map[string]float64) []Target {
 // PrintSummary writes the readable table.
 func PrintSummary(w io.Writer, rep Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tok/rounds\tunits/s\tcalls/s\tcall p50\tcall p99\te2e p50\te2e p99\tCPU ms/unit\t(stack)\tpeak RSS MiB\tidle\tothers\tbacklog\t")
+	fmt.Fprintln(tw, "phase\tok/rounds\tunits/s\tcalls/s\tcall p50\tcall p99\te2e p50\te2e p99\tCPU ms/unit\t(stack)\tpeak RSS MiB\tidle\tothers\tfsync max\tbacklog\t")
 	for _, s := range rep.Summary {
 		if s.Failed == s.Rounds {
-			fmt.Fprintf(tw, "%s\t%d/%d\tFAILED\t\t\t\t\t\t\t\t\t\t\t\t\n", s.Name, s.Rounds-s.Failed, s.Rounds)
+			fmt.Fprintf(tw, "%s\t%d/%d\tFAILED\t\t\t\t\t\t\t\t\t\t\t\t\t\n", s.Name, s.Rounds-s.Failed, s.Rounds)
 			continue
 		}
 		backlog := s.Backlog
 		if s.Sustained != nil && !*s.Sustained {
 			backlog += " NOT SUSTAINED"
 		}
-		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f %s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.0f\t%.0f%%\t%.0f%%\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d/%d\t%.1f %s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%.0f\t%.0f%%\t%.0f%%\t%.0f\t%s\t\n",
 			s.Name, s.Rounds-s.Failed, s.Rounds, s.UnitsPerSecond, shortUnit(s.Unit),
 			num(s.CallsPerSecond), num(s.CallP50ms), num(s.CallP99ms), num(s.EffectP50ms), num(s.EffectP99ms),
-			s.CPUmsPerUnit, s.StackCPUms, s.PeakRSSMiB, s.IdleShare*100, s.OthersShare*100, backlog)
+			s.CPUmsPerUnit, s.StackCPUms, s.PeakRSSMiB, s.IdleShare*100, s.OthersShare*100, s.FsyncMaxMs, backlog)
 	}
 	tw.Flush()
 	keys := make([]string, 0, len(rep.Ratios))
