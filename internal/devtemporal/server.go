@@ -19,6 +19,7 @@ import (
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
 	uiserveroptions "github.com/temporalio/ui-server/v2/server/server_options"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -233,6 +234,11 @@ func codecSessionURL(endpoint string) string {
 // lists, written after every start, search-attribute upsert and close) gets
 // a database of its own and stops queueing behind workflow progress.
 func sqlConfig(opts Options) (main, vis *config.SQL, err error) {
+	return sqlConfigWith(opts, searchattr.All())
+}
+
+// sqlConfigWith is sqlConfig creating the namespace, if new, with attrs.
+func sqlConfigWith(opts Options, attrs map[string]enumspb.IndexedValueType) (main, vis *config.SQL, err error) {
 	conf := func(name string, attrs map[string]string) *config.SQL {
 		c := &config.SQL{PluginName: sqliteplugin.PluginName, DatabaseName: name, ConnectAttributes: map[string]string{}}
 		maps.Copy(c.ConnectAttributes, attrs)
@@ -268,7 +274,7 @@ func sqlConfig(opts Options) (main, vis *config.SQL, err error) {
 			return nil, nil, err
 		}
 	}
-	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, searchattr.All())
+	ns, err := sqliteschema.NewNamespaceConfig(clusterName, opts.Namespace, false, attrs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -106,3 +106,53 @@ func TestFileServerTuning(t *testing.T) {
 func temporalSA() temporal.SearchAttributes {
 	return temporal.NewSearchAttributes(searchattr.Site.ValueSet("tuning-site"))
 }
+
+// A data directory whose namespace predates some of Gatehouse's search
+// attributes: Start registers them, and keeps forcing refreshes (until
+// the caches that held the old set have expired), so a workflow can use
+// them at once.
+func TestOlderFileGetsItsSearchAttributes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "temporal.sqlite")
+	main, _, err := sqlConfigWith(Options{DatabaseFile: file, Namespace: "default"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if main.DatabaseName != file {
+		t.Fatalf("main store %s", main.DatabaseName)
+	}
+	srv, err := Start(Options{FrontendAddr: "127.0.0.1:0", DatabaseFile: file, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	if !srv.config.force.Load() {
+		t.Fatal("refreshes stopped although attributes were just added")
+	}
+	if srv.settle == nil {
+		t.Fatal("no timer to stop forcing refreshes")
+	}
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if added, err := searchattr.Ensure(ctx, c, "default"); err != nil || added {
+		t.Fatalf("after Start, Ensure added %v (%v): every attribute should exist", added, err)
+	}
+	w := worker.New(c, "tuning-old", worker.Options{})
+	w.RegisterWorkflow(noop)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "tuning-old-1", TaskQueue: "tuning-old",
+		TypedSearchAttributes: temporalSA()}, noop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
