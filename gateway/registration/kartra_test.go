@@ -14,12 +14,18 @@ import (
 	"gatehouse/internal/testkit/gatewaytest"
 )
 
-// fakeKartra answers Kartra's get_lead for the leads it holds.
+// fakeKartra answers Kartra's get_lead for the leads it holds, as
+// Kartra's inbound API documents it: every answer is HTTP 200 with
+// {"status","message","type"}; an unknown contact is type 234 "No lead
+// found", a deleted one 245 "Lead is deleted"; lead_details is a
+// JSON-encoded object (a string), or an object when plain is set.
 type fakeKartra struct {
-	mu    sync.Mutex
-	leads map[string]map[string]any
-	calls atomic.Int64
-	down  atomic.Bool
+	mu      sync.Mutex
+	leads   map[string]map[string]any
+	deleted map[string]bool
+	calls   atomic.Int64
+	down    atomic.Bool
+	plain   atomic.Bool
 }
 
 func (f *fakeKartra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -28,19 +34,34 @@ func (f *fakeKartra) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "maintenance", http.StatusInternalServerError)
 		return
 	}
-	r.ParseForm() //nolint:errcheck
-	if r.Method != http.MethodPost || r.PostForm.Get("app_id") != "app-1" || r.PostForm.Get("api_key") != "kartra-key" || r.PostForm.Get("api_password") != "kartra-pass" {
-		json.NewEncoder(w).Encode(map[string]any{"status": "Error", "message": "Invalid credentials"}) //nolint:errcheck
+	r.ParseForm()                                                     //nolint:errcheck
+	answer := func(v map[string]any) { json.NewEncoder(w).Encode(v) } //nolint:errcheck
+	if r.Method != http.MethodPost || r.PostForm.Get("app_id") != "app-1" {
+		answer(map[string]any{"status": "Error", "message": "App Id is not valid. The app does not exists or is inactive", "type": "239"})
 		return
 	}
+	if r.PostForm.Get("api_key") != "kartra-key" || r.PostForm.Get("api_password") != "kartra-pass" {
+		answer(map[string]any{"status": "Error", "message": "API key not valid. Please get an API key first", "type": "203"})
+		return
+	}
+	email := r.PostForm.Get("get_lead[email]")
 	f.mu.Lock()
-	lead, ok := f.leads[r.PostForm.Get("get_lead[email]")]
-	f.mu.Unlock()
-	if !ok {
-		json.NewEncoder(w).Encode(map[string]any{"status": "Error", "message": "Lead not found"}) //nolint:errcheck
-		return
+	lead, ok := f.leads[email]
+	deleted := f.deleted[email]
+	var details any = lead
+	if ok && !f.plain.Load() {
+		b, _ := json.Marshal(lead)
+		details = string(b)
 	}
-	json.NewEncoder(w).Encode(map[string]any{"status": "Success", "lead_details": lead}) //nolint:errcheck
+	f.mu.Unlock()
+	switch {
+	case deleted:
+		answer(map[string]any{"status": "Error", "message": "Lead is deleted", "type": "245"})
+	case !ok:
+		answer(map[string]any{"status": "Error", "message": "No lead found", "type": "234"})
+	default:
+		answer(map[string]any{"status": "Success", "lead_details": details})
+	}
 }
 
 // WP Fusion's update and update_tags pull the contact from Kartra when the
@@ -50,8 +71,11 @@ func TestWPFusionPullsFromKartra(t *testing.T) {
 	known := gatewaytest.Email("kartralead")
 	fk := &fakeKartra{leads: map[string]map[string]any{known: {
 		"id": 7, "email": known, "first_name": "Kim", "last_name": "Kart", "phone": "555", "password": "never",
-		"tags":          []map[string]any{{"tag_name": "vip"}, {"tag_name": "Import to WordPress"}},
-		"custom_fields": []map[string]any{{"field_identifier": "company", "field_value": "ACME"}},
+		"tags": []map[string]any{{"tag_name": "vip"}, {"tag_name": "Import to WordPress"}},
+		"custom_fields": []map[string]any{
+			{"field_id": 1, "field_identifier": "company", "field_type": "input_field", "field_value": "ACME"},
+			{"field_id": 2, "field_identifier": "track", "field_type": "drop_down", "field_value": []map[string]any{{"option_id": 4, "option_value": "Security"}}},
+		},
 	}}}
 	srv := httptest.NewServer(fk)
 	defer srv.Close()
@@ -82,11 +106,13 @@ func TestWPFusionPullsFromKartra(t *testing.T) {
 	u := user(t, app, siteID, known)
 	info := u["registrationInfo"].(map[string]any)
 	tags, _ := u["tags"].([]any)
-	if u["lastName"] != "Kart" || info["phone"] != "555" || info["custom_fields[company]"] != "ACME" || info["password"] != nil ||
+	if u["lastName"] != "Kart" || info["phone"] != "555" || info["custom_fields[company]"] != "ACME" ||
+		info["custom_fields[track]"] != "Security" || info["password"] != nil ||
 		len(tags) != 2 || tags[0] != "vip" || u["email"] != known {
 		t.Fatalf("user %v", u)
 	}
-	// update_tags pulls the tags.
+	// update_tags pulls the tags (lead_details as an object this time).
+	fk.plain.Store(true)
 	fk.mu.Lock()
 	fk.leads[known]["tags"] = []map[string]any{{"tag_name": "alumni"}}
 	fk.mu.Unlock()
@@ -102,6 +128,18 @@ func TestWPFusionPullsFromKartra(t *testing.T) {
 	gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string))
 	wpf(t, app, siteID, "wpf_action=update&"+key, "lead[email]", other, "lead[last_name]", "Own")
 	eventually(t, "the request's fields", func() bool { return user(t, app, siteID, other)["lastName"] == "Own" })
+
+	// A contact deleted in Kartra (type 245) is one it does not know.
+	gone := gatewaytest.Email("deletedinkartra")
+	fk.mu.Lock()
+	fk.deleted = map[string]bool{gone: true}
+	fk.mu.Unlock()
+	r = wpf(t, app, siteID, "wpf_action=add&"+key, "lead[email]", gone)
+	gatewaytest.FinalState(t, app, r.JSON(t)["workflowId"].(string))
+	if r := wpf(t, app, siteID, "wpf_action=update&"+key, "lead[email]", gone, "lead[last_name]", "Gone"); r.Status != 200 {
+		t.Fatalf("update of a deleted lead: %d %s", r.Status, r.Body)
+	}
+	eventually(t, "the deleted lead's request fields", func() bool { return user(t, app, siteID, gone)["lastName"] == "Gone" })
 
 	// Kartra failing: 503, nothing accepted.
 	fk.down.Store(true)
