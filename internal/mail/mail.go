@@ -94,7 +94,11 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	if cerr := c.CloseWithSMTPClient(client); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("failed to close connection: %w", cerr))
 	}
-	if err == nil {
+	// Delivered: the server answered the end of the data with success, so
+	// the message is queued; an RSET or QUIT failing afterwards changes
+	// nothing, and reporting it would make a caller count a sent message
+	// as failed (and a retry send it twice).
+	if err == nil || msg.IsDelivered() {
 		return nil
 	}
 	if !msg.IsDelivered() && refusedBeforeAccepting(err) {

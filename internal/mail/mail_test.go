@@ -138,3 +138,73 @@ func TestNotSent(t *testing.T) {
 		t.Fatalf("%d messages, want 1", len(s.Messages()))
 	}
 }
+
+// A server that accepts the message and then drops the connection at RSET
+// (the step after the data) has the message: Send reports success.
+func TestAcceptedThenDroppedIsSent(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan struct{}, 1)
+	go func() {
+		conn, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
+		buf := make([]byte, 64*1024)
+		var line strings.Builder
+		inData := false
+		write := func(s string) { conn.Write([]byte(s + "\r\n")) } //nolint:errcheck
+		write("220 drop.test ESMTP")
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			line.WriteString(string(buf[:n]))
+			for {
+				text := line.String()
+				i := strings.Index(text, "\r\n")
+				if i < 0 {
+					break
+				}
+				cmd := text[:i]
+				line.Reset()
+				line.WriteString(text[i+2:])
+				switch up := strings.ToUpper(cmd); {
+				case inData && cmd == ".":
+					inData = false
+					write("250 queued")
+					accepted <- struct{}{}
+				case inData:
+				case strings.HasPrefix(up, "EHLO"), strings.HasPrefix(up, "HELO"):
+					write("250 drop.test")
+				case strings.HasPrefix(up, "MAIL"), strings.HasPrefix(up, "RCPT"), up == "NOOP":
+					write("250 ok")
+				case up == "DATA":
+					inData = true
+					write("354 go ahead")
+				default: // RSET, QUIT: the connection drops
+					return
+				}
+			}
+		}
+	}()
+	sender, err := mail.NewSender("smtp://"+l.Addr().String()+"?starttls=none", "Gatehouse <no-reply@example.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sender.Send(context.Background(), mail.Message{To: []string{"ann@example.test"}, Subject: "s", Text: "t"})
+	select {
+	case <-accepted:
+	default:
+		t.Fatalf("the server never accepted the message (send error %v)", err)
+	}
+	if err != nil {
+		t.Fatalf("accepted message reported as failed: %v", err)
+	}
+}
