@@ -21,7 +21,7 @@ func run(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 	}
 	defer c.Close()
 
-	handler, err := router.New(router.Options{Config: cfg, Store: c.Store, Temporal: c.Temporal, Logger: log})
+	handler, err := router.New(router.Options{Config: cfg, Store: c.Store, Temporal: c.Temporal, Logger: log, Priority: c.Priority})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,8 @@ type eventRequest struct {
 // way nothing accepted is lost: the relay starts whatever the fast path did
 // not.
 func (s *server) postEvent(c *gin.Context) {
+	// The whole request counts as an accept: it is what the caller waits for.
+	defer s.Dispatcher.Priority.Accepting()()
 	raw, err := io.ReadAll(c.Request.Body) // capped by web.LimitBody
 	if err != nil {
 		web.Abort(c, http.StatusRequestEntityTooLarge, "body_too_large", "the body is larger than 1 MiB")

@@ -52,6 +52,8 @@ func unauthorized(c *gin.Context) {
 // 200 with the first event's id for a duplicate, 503 with nothing stored
 // when MySQL fails or an approval's workflow cannot be started.
 func (s *server) ingest(c *gin.Context) {
+	// The whole request counts as an accept: it is what the portal waits for.
+	defer s.Dispatcher.Priority.Accepting()()
 	if msg, ok := web.Allow(c, s.limiter, web.ClientIP(c)); !ok {
 		web.Abort(c, http.StatusTooManyRequests, "rate_limited", msg)
 		return

@@ -30,6 +30,9 @@ type Options struct {
 	Store    *store.Store
 	Temporal client.Client
 	Logger   *slog.Logger
+	// Priority is the process's (see dispatch.Priority): shared with a
+	// worker's relay in the same process. nil: a Priority of its own.
+	Priority *dispatch.Priority
 	// Extra mounts routes that only some processes serve (the dev mailbox).
 	Extra func(*gin.Engine)
 }
@@ -37,6 +40,9 @@ type Options struct {
 // New builds the router.
 func New(o Options) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
+	if o.Priority == nil {
+		o.Priority = dispatch.NewPriority()
+	}
 	d := &web.Deps{Config: o.Config, Store: o.Store, Temporal: o.Temporal, Log: o.Logger,
 		Dispatcher: &dispatch.Dispatcher{Store: o.Store, Temporal: o.Temporal, TaskQueue: o.Config.Temporal.TaskQueue, Log: o.Logger,
 			Workers: o.Config.DispatchWorkers, Grace: o.Config.RelayGrace,
@@ -44,7 +50,7 @@ func New(o Options) (*gin.Engine, error) {
 			// (make dev, the tests, the bench), a delivery's first workflow
 			// task comes back in the start's answer; a gateway of its own
 			// starts as usual.
-			EagerStart: true},
+			EagerStart: true, Priority: o.Priority},
 		IDTokens: &idtoken.Issuer{Store: o.Store, Ring: o.Config.Temporal.PayloadKeys, URL: o.Config.PublicURL,
 			Rotation: o.Config.SigningKeyRotation}}
 	r := gin.New()

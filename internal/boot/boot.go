@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"gatehouse/internal/config"
+	"gatehouse/internal/dispatch"
 	"gatehouse/internal/logging"
 	"gatehouse/internal/mail"
 	"gatehouse/internal/store"
@@ -49,16 +50,18 @@ func start(name string, check func(config.Config) error, run func(context.Contex
 	return run(ctx, cfg, log)
 }
 
-// Conns are the clients every process holds.
+// Conns are the clients every process holds, and its Priority: the
+// process's accepts go before its dispatch rounds (gateway and relay).
 type Conns struct {
 	Store    *store.Store
 	Temporal client.Client
+	Priority *dispatch.Priority
 }
 
 // Connect opens the store, checks its schema is the one this code expects,
 // and dials Temporal.
 func Connect(ctx context.Context, cfg config.Config, log *slog.Logger) (Conns, error) {
-	var c Conns
+	c := Conns{Priority: dispatch.NewPriority()}
 	var err error
 	if c.Store, err = store.Open(ctx, cfg.MySQLDSN); err != nil {
 		return Conns{}, err
@@ -92,5 +95,5 @@ func Worker(cfg config.Config, log *slog.Logger, c Conns) (*wiring.Worker, error
 	if cfg.SigningSecret == "" {
 		log.Warn("GATEHOUSE_SIGNING_SECRET is unset: HTTP templates without their own signSecret are sent unsigned")
 	}
-	return wiring.New(wiring.Deps{Config: cfg, Store: c.Store, Temporal: c.Temporal, Mailer: mailer, Log: log}), nil
+	return wiring.New(wiring.Deps{Config: cfg, Store: c.Store, Temporal: c.Temporal, Mailer: mailer, Log: log, Priority: c.Priority}), nil
 }

@@ -56,7 +56,7 @@ func StartApp(ctx context.Context, cfg config.Config, log *slog.Logger, extra fu
 		return nil, err
 	}
 	a.Worker = w
-	a.Handler, err = router.New(router.Options{Config: cfg, Store: a.Store, Temporal: a.Temporal, Logger: log, Extra: extra})
+	a.Handler, err = router.New(router.Options{Config: cfg, Store: a.Store, Temporal: a.Temporal, Logger: log, Priority: a.conns.Priority, Extra: extra})
 	if err != nil {
 		return nil, err
 	}

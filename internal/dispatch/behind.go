@@ -21,7 +21,8 @@ import (
 // relay would redo, and a process that dies with events queued loses nothing.
 // Newest first: after an outage the relay works through the backlog oldest
 // first while the fast path keeps new events on time, and the two meet in
-// the middle instead of redoing each other's work.
+// the middle instead of redoing each other's work. While the process's
+// accepts crowd it, rounds wait behind them (Priority).
 const (
 	behindQueue   = 1024             // beyond it the relay takes an event ("queued")
 	behindBatch   = 32               // events per round of one worker
@@ -61,9 +62,14 @@ func (d *Dispatcher) Behind(se domain.StoredEvent) bool {
 }
 
 // drain runs rounds until the queue is empty, then its goroutine ends.
+// Each round waits its turn behind the process's accepts (Priority).
 func (d *Dispatcher) drain() {
 	for {
-		batch := d.take()
+		size := behindBatch
+		if busy, _ := d.Priority.Wait(context.Background()); busy {
+			size = busyBatch
+		}
+		batch := d.take(size)
 		if batch == nil {
 			return
 		}
@@ -73,10 +79,10 @@ func (d *Dispatcher) drain() {
 	}
 }
 
-// take removes the next round's events, newest first, after dropping
+// take removes the next round's events (at most size), newest first, after dropping
 // those the relay owns by now; nil (and one worker fewer) when nothing is
 // left.
-func (d *Dispatcher) take() []domain.StoredEvent {
+func (d *Dispatcher) take(size int) []domain.StoredEvent {
 	f := &d.fast
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -86,7 +92,7 @@ func (d *Dispatcher) take() []domain.StoredEvent {
 	}
 	clear(f.queue[:stale])
 	f.queue = f.queue[stale:]
-	n := min(len(f.queue), behindBatch)
+	n := min(len(f.queue), size)
 	var out []domain.StoredEvent
 	for _, q := range f.queue[len(f.queue)-n:] {
 		out = append(out, q.se)

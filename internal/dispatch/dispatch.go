@@ -46,6 +46,9 @@ type Dispatcher struct {
 	// Without a worker on the task queue in this process the start is
 	// ordinary.
 	EagerStart bool
+	// Priority is shared by the process's accepts and dispatch rounds
+	// (see Priority); nil: dispatch never waits.
+	Priority *Priority
 
 	fast fastPath
 }

@@ -30,3 +30,10 @@ func FastPathIdle(d *Dispatcher) bool {
 	defer d.fast.mu.Unlock()
 	return d.fast.running == 0 && len(d.fast.queue) == 0
 }
+
+// TakeSlot uses up the current busy slot, as a round that just ran would.
+func TakeSlot(p *Priority) {
+	p.mu.Lock()
+	p.last = time.Now()
+	p.mu.Unlock()
+}

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -39,7 +41,14 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 	const batch = 200
 	prune := time.Now()
 	for {
-		n, err := d.relayOnce(ctx, grace, batch)
+		// Behind the process's accepts, and small while they crowd it.
+		size := batch
+		if busy, err := d.Priority.Wait(ctx); err != nil {
+			return
+		} else if busy {
+			size = busyBatch
+		}
+		n, err := d.relayOnce(ctx, grace, size)
 		if err != nil && ctx.Err() == nil {
 			d.Log.Warn("event relay", "err", err)
 		}
@@ -53,7 +62,7 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 			prune = time.Now()
 		}
 		wait := every
-		if n == batch && err == nil {
+		if n == size && err == nil {
 			wait = 0 // more are waiting
 		}
 		select {
@@ -64,10 +73,19 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 	}
 }
 
+// relayStarts is how many events of a batch the relay starts at once:
+// one start is a round trip to Temporal, mostly waiting, so a backlog left
+// by a burst drains at the engine's pace instead of one event at a time.
+const relayStarts = 8
+
 // relayOnce handles one batch and returns how many events it handled
 // (dispatched, or counted as failed). An event whose dispatch fails through
 // its own fault is counted against it and the batch goes on; a dependency
 // that is down stops the batch with nothing counted, the rest waits.
+// Events are matched in order and started up to relayStarts at a time;
+// their outcomes are then taken in order, so a stop leaves every later
+// event to the next round (those that did start are started again there,
+// which is harmless).
 func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch int) (int, error) {
 	met := d.metrics()
 	events, err := d.Store.UndispatchedEvents(ctx, grace, batch)
@@ -80,10 +98,44 @@ func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch i
 	// One matcher and one UPDATE for the batch; starting a delivery twice
 	// is harmless, so a crash before the UPDATE only repeats work.
 	m := newMatcher(d)
-	done := make([]string, 0, len(events))
+	errs := make([]error, len(events))
+	tried := 0
+	var (
+		wg      sync.WaitGroup
+		stopped atomic.Bool // a dependency failed: start nothing more
+	)
+	sem := make(chan struct{}, relayStarts)
+	for i, se := range events {
+		if stopped.Load() {
+			break
+		}
+		tried++
+		rows, ins, err := d.plan(ctx, m, se)
+		if err != nil {
+			errs[i] = err
+			if !errors.As(err, new(poisonError)) {
+				stopped.Store(true) // decided below, in order; maybe the event's own
+			}
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := d.startAll(ctx, rows, ins); err != nil {
+				errs[i] = err
+				if !errors.As(err, new(poisonError)) {
+					stopped.Store(true)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	done := make([]string, 0, tried)
 	failed := 0
-	for _, se := range events {
-		_, err = d.startMatches(ctx, m, se)
+	err = nil
+	for i, se := range events[:tried] {
+		err = errs[i]
 		if err != nil && d.eventsFault(ctx, err) {
 			if err = d.fail(ctx, se, err); err == nil {
 				failed++
@@ -101,6 +153,11 @@ func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch i
 	merr := d.Store.MarkDispatched(ctx, done...)
 	if merr == nil {
 		met.Dispatched.Add(float64(len(done)))
+	}
+	if err == nil && tried < len(events) {
+		// Stopped early on an error taken as the event's own: the rest waits
+		// for the next round.
+		return len(done) + failed, merr
 	}
 	return len(done) + failed, errors.Join(err, merr)
 }

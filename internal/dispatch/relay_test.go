@@ -19,6 +19,8 @@ import (
 	"gatehouse/internal/store"
 	"gatehouse/internal/testkit"
 	"gatehouse/internal/testkit/gatewaytest"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // startApp starts gateway and worker with the worker's own relay waiting an
@@ -420,5 +422,60 @@ func TestFastPathDispatches(t *testing.T) {
 	gatewaytest.WaitDelivery(t, app, did, domain.DeliveryDelivered)
 	if se := stored(t, app, id); se.DispatchedAt == nil {
 		t.Fatal("the fast path did not mark the event dispatched")
+	}
+}
+
+// While accepts crowd the process the fast path still dispatches, in
+// rounds of a few events: twelve events queued behind eight accepts in
+// flight and 500 arriving a second are all delivered, by more than one round (a round of 32 would
+// mark all twelve at once).
+func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
+	app := startApp(t)
+	rc, objectType := hook(t, app)
+	d := relayOf(t, app, nil, nil)
+	d.Workers, d.Grace, d.Priority = 1, time.Hour, dispatch.NewPriority()
+	for range 8 {
+		defer d.Priority.Accepting()()
+	}
+	// ... and more arriving, 500 a second, until the test ends.
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for t := time.NewTicker(2 * time.Millisecond); ; {
+			select {
+			case <-stop:
+				t.Stop()
+				return
+			case <-t.C:
+				d.Priority.Accepting()()
+			}
+		}
+	}()
+	for !d.Priority.Busy(time.Now()) {
+		time.Sleep(time.Millisecond)
+	}
+	// A round just ran: the next waits for the next slot, with all
+	// twelve queued by then unless recording them takes a second.
+	dispatch.TakeSlot(d.Priority)
+	var ids []any
+	for i := range 12 {
+		rec, err := d.Record(context.Background(), domain.Event{ID: domain.NewEventID(time.Now()), EventType: "2", EventObjectType: objectType,
+			ObjectID: fmt.Sprintf("0_b%d", i), Object: []byte(`{"id":"0_b"}`), Source: "test", OccurredAt: time.Now()}, "", nil)
+		if err != nil || rec.Queued {
+			t.Fatalf("record: %+v %v", rec, err)
+		}
+		ids = append(ids, rec.Event.ID)
+	}
+	gatewaytest.WaitRequests(t, rc, 12)
+	for !dispatch.FastPathIdle(d) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	q, args, _ := sqlx.In("SELECT COUNT(dispatched_at), COUNT(DISTINCT dispatched_at) FROM events WHERE id IN (?)", ids)
+	var marked, rounds int
+	if err := app.Store.DB().QueryRow(q, args...).Scan(&marked, &rounds); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Priority.Busy(time.Now()) || marked != 12 || rounds < 2 {
+		t.Fatalf("busy %v: %d events marked dispatched in %d rounds, want 12 in 2 or more", d.Priority.Busy(time.Now()), marked, rounds)
 	}
 }

@@ -34,6 +34,9 @@ type Deps struct {
 	Temporal client.Client
 	Mailer   *mail.Sender
 	Log      *slog.Logger
+	// Priority is the process's (see dispatch.Priority): the relay waits
+	// behind a gateway's accepts in the same process. nil: it never waits.
+	Priority *dispatch.Priority
 }
 
 // register adds all workflows and activities to r.
@@ -93,7 +96,7 @@ func New(d Deps) *Worker {
 		// The relay starts eagerly: this process's worker runs the first
 		// workflow task from the start's answer.
 		relay: &dispatch.Dispatcher{Store: d.Store, Temporal: d.Temporal, TaskQueue: d.Config.Temporal.TaskQueue, Log: d.Log,
-			Metrics: reg.Relay, EagerStart: true},
+			Metrics: reg.Relay, EagerStart: true, Priority: d.Priority},
 		grace:   d.Config.RelayGrace,
 		metrics: reg,
 		addr:    d.Config.MetricsAddr,

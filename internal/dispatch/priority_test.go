@@ -1,0 +1,64 @@
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
+	var none *Priority
+	none.Accepting()()
+	if busy, err := none.Wait(context.Background()); busy || err != nil || none.Busy(time.Now()) {
+		t.Fatalf("a nil Priority holds back: %v %v", busy, err)
+	}
+
+	// busyAt accepts in flight, but few of them: a slow crowd (commits
+	// stalled behind the disk) does not hold deliveries back.
+	p := NewPriority()
+	var done []func()
+	for range busyAt {
+		done = append(done, p.Accepting())
+	}
+	if ok, busy := p.turn(time.Now()); !ok || busy {
+		t.Fatalf("%d accepts in flight, %d in the window: turn %v busy %v, want a full round", busyAt, busyAt, ok, busy)
+	}
+	// The same crowd arriving at busyRate or faster is.
+	perWindow := busyRate * int(busyWindow) / int(time.Second)
+	for range perWindow {
+		p.Accepting()()
+	}
+	now := time.Now()
+	if ok, busy := p.turn(now); !ok || !busy {
+		t.Fatalf("busy, first in its slot: turn %v busy %v", ok, busy)
+	}
+	p.busyUntil.Store(now.Add(time.Hour).UnixNano()) // as if accepts kept coming
+	if ok, _ := p.turn(now.Add(busySlot / 2)); ok {
+		t.Fatal("a second round in the same slot while busy")
+	}
+	if ok, busy := p.turn(now.Add(busySlot)); !ok || !busy {
+		t.Fatalf("the next slot: turn %v busy %v", ok, busy)
+	}
+
+	// Wait blocks while the slot is taken: it returns only when the
+	// context ends (it would return nil at once if it did not wait).
+	p.mu.Lock()
+	p.last = time.Now().Add(time.Hour)
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait while busy and the slot taken: %v", err)
+	}
+
+	// The accepts stop: busy ends busyHold after the last one.
+	for _, f := range done {
+		f()
+	}
+	p.busyUntil.Store(0)
+	p.Accepting()()
+	if ok, busy := p.turn(time.Now()); !ok || busy {
+		t.Fatalf("quiet again: turn %v busy %v", ok, busy)
+	}
+}
