@@ -108,16 +108,19 @@ func (p *Priority) Wait(ctx context.Context) (busy bool, err error) {
 	if p == nil {
 		return false, ctx.Err()
 	}
+	if ok, busy := p.turn(time.Now()); ok {
+		return busy, nil
+	}
 	t := time.NewTicker(busyPoll)
 	defer t.Stop()
 	for {
-		if ok, busy := p.turn(time.Now()); ok {
-			return busy, nil
-		}
 		select {
 		case <-ctx.Done():
 			return false, ctx.Err()
 		case <-t.C:
+		}
+		if ok, busy := p.turn(time.Now()); ok {
+			return busy, nil
 		}
 	}
 }
