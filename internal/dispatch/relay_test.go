@@ -397,9 +397,7 @@ func TestFastPathLeavesLateEventsToTheRelay(t *testing.T) {
 	if err != nil || rec.Queued {
 		t.Fatalf("record: %+v %v", rec, err)
 	}
-	for !dispatch.FastPathIdle(d) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "the fast path is idle", func() bool { return dispatch.FastPathIdle(d) })
 	if se := stored(t, app, rec.Event.ID); se.DispatchedAt != nil {
 		t.Fatal("the fast path dispatched an event older than the grace")
 	}
@@ -427,8 +425,8 @@ func TestFastPathDispatches(t *testing.T) {
 
 // While accepts crowd the process the fast path still dispatches, in
 // rounds of a few events: twelve events queued behind eight accepts in
-// flight and 500 arriving a second are all delivered, by more than one round (a round of 32 would
-// mark all twelve at once).
+// flight and 500 more arriving a second are all delivered, by more than
+// one round (a round of 32 would mark all twelve at once).
 func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
 	app := startApp(t)
 	rc, objectType := hook(t, app)
@@ -437,23 +435,21 @@ func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
 	for range 8 {
 		defer d.Priority.Accepting()()
 	}
-	// ... and more arriving, 500 a second, until the test ends.
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
-		for t := time.NewTicker(2 * time.Millisecond); ; {
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
 			select {
 			case <-stop:
-				t.Stop()
 				return
-			case <-t.C:
+			case <-tick.C:
 				d.Priority.Accepting()()
 			}
 		}
 	}()
-	for !d.Priority.Busy(time.Now()) {
-		time.Sleep(time.Millisecond)
-	}
+	waitUntil(t, "the process is busy", func() bool { return d.Priority.Busy(time.Now()) })
 	// A round just ran: the next waits for the next slot, with all
 	// twelve queued by then unless recording them takes a second.
 	dispatch.TakeSlot(d.Priority)
@@ -467,9 +463,7 @@ func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
 		ids = append(ids, rec.Event.ID)
 	}
 	gatewaytest.WaitRequests(t, rc, 12)
-	for !dispatch.FastPathIdle(d) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, "the fast path is idle", func() bool { return dispatch.FastPathIdle(d) })
 	q, args, _ := sqlx.In("SELECT COUNT(dispatched_at), COUNT(DISTINCT dispatched_at) FROM events WHERE id IN (?)", ids)
 	var marked, rounds int
 	if err := app.Store.DB().QueryRow(q, args...).Scan(&marked, &rounds); err != nil {
@@ -477,5 +471,15 @@ func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
 	}
 	if !d.Priority.Busy(time.Now()) || marked != 12 || rounds < 2 {
 		t.Fatalf("busy %v: %d events marked dispatched in %d rounds, want 12 in 2 or more", d.Priority.Busy(time.Now()), marked, rounds)
+	}
+}
+
+// waitUntil polls cond until it holds, for at most 30 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 30 s: %s", what)
+		}
 	}
 }
