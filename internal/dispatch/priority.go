@@ -23,6 +23,7 @@ import (
 // compete with its relay).
 type Priority struct {
 	accepting atomic.Int64
+	held      atomic.Int64 // dispatch rounds that waited behind accepts
 	busyUntil atomic.Int64 // unix nanoseconds: busy until then
 	mu        sync.Mutex
 	last      time.Time // the last round let through while busy
@@ -111,6 +112,7 @@ func (p *Priority) Wait(ctx context.Context) (busy bool, err error) {
 	if ok, busy := p.turn(time.Now()); ok {
 		return busy, nil
 	}
+	p.held.Add(1)
 	t := time.NewTicker(busyPoll)
 	defer t.Stop()
 	for {
@@ -123,4 +125,12 @@ func (p *Priority) Wait(ctx context.Context) (busy bool, err error) {
 			return busy, nil
 		}
 	}
+}
+
+// Held is how many dispatch rounds have waited behind accepts (a metric).
+func (p *Priority) Held() int64 {
+	if p == nil {
+		return 0
+	}
+	return p.held.Load()
 }

@@ -10,7 +10,7 @@ import (
 func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 	var none *Priority
 	none.Accepting()()
-	if busy, err := none.Wait(context.Background()); busy || err != nil || none.Busy(time.Now()) {
+	if busy, err := none.Wait(context.Background()); busy || err != nil || none.Busy(time.Now()) || none.Held() != 0 {
 		t.Fatalf("a nil Priority holds back: %v %v", busy, err)
 	}
 
@@ -48,8 +48,8 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Wait while busy and the slot taken: %v", err)
+	if _, err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) || p.Held() != 1 {
+		t.Fatalf("Wait while busy and the slot taken: %v, %d held", err, p.Held())
 	}
 
 	// The accepts stop: busy ends busyHold after the last one.

@@ -356,7 +356,8 @@ func TestWorkerServesMetrics(t *testing.T) {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 || !strings.Contains(string(body), "gatehouse_relay_events_dispatched_total") {
+	if res.StatusCode != 200 || !strings.Contains(string(body), "gatehouse_relay_events_dispatched_total") ||
+		!strings.Contains(string(body), "gatehouse_dispatch_busy 0") || !strings.Contains(string(body), "gatehouse_dispatch_held_rounds_total") {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
 }
@@ -469,8 +470,8 @@ func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
 	if err := app.Store.DB().QueryRow(q, args...).Scan(&marked, &rounds); err != nil {
 		t.Fatal(err)
 	}
-	if !d.Priority.Busy(time.Now()) || marked != 12 || rounds < 2 {
-		t.Fatalf("busy %v: %d events marked dispatched in %d rounds, want 12 in 2 or more", d.Priority.Busy(time.Now()), marked, rounds)
+	if !d.Priority.Busy(time.Now()) || marked != 12 || rounds < 2 || d.Priority.Held() == 0 {
+		t.Fatalf("busy %v: %d events marked dispatched in %d rounds (%d held), want 12 in 2 or more", d.Priority.Busy(time.Now()), marked, rounds, d.Priority.Held())
 	}
 }
 

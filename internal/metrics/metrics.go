@@ -25,6 +25,17 @@ func New() *Registry {
 	return &Registry{reg: reg, Relay: NewRelay(reg)}
 }
 
+// Priority exports a process's dispatch.Priority (passed as functions:
+// dispatch imports this package): busy is 1 while the process's accepts
+// hold its dispatch back, held counts the dispatch rounds that waited.
+func (r *Registry) Priority(busy func() float64, held func() float64) {
+	r.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "gatehouse", Subsystem: "dispatch", Name: "busy",
+			Help: "1 while this process's event accepts hold its dispatch rounds back (see dispatch.Priority)."}, busy),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "gatehouse", Subsystem: "dispatch", Name: "held_rounds_total",
+			Help: "Dispatch rounds (fast path and relay) that waited behind this process's event accepts."}, held))
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (r *Registry) Handler() http.Handler {
 	return promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{Registry: r.reg})

@@ -91,6 +91,14 @@ func New(d Deps) *Worker {
 	w := worker.New(d.Temporal, d.Config.Temporal.TaskQueue, options(d.Config))
 	register(w, d)
 	reg := metrics.New()
+	if p := d.Priority; p != nil {
+		reg.Priority(func() float64 {
+			if p.Busy(time.Now()) {
+				return 1
+			}
+			return 0
+		}, func() float64 { return float64(p.Held()) })
+	}
 	return &Worker{
 		w: w,
 		// The relay starts eagerly: this process's worker runs the first
