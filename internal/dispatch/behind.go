@@ -65,10 +65,7 @@ func (d *Dispatcher) Behind(se domain.StoredEvent) bool {
 // Each round waits its turn behind the process's accepts (Priority).
 func (d *Dispatcher) drain() {
 	for {
-		size := behindBatch
-		if busy, _ := d.Priority.Wait(context.Background()); busy {
-			size = busyBatch
-		}
+		size, _ := d.Priority.Wait(context.Background(), behindBatch) // never cancelled
 		batch := d.take(size)
 		if batch == nil {
 			return

@@ -103,28 +103,31 @@ func (p *Priority) turn(now time.Time) (ok, busy bool) {
 	return true, true
 }
 
-// Wait returns when a dispatch round may run: at once unless the process
-// is busy (see Priority). busy: take at most busyBatch events.
-func (p *Priority) Wait(ctx context.Context) (busy bool, err error) {
+// Wait returns when a dispatch round may run, with the round's size: full
+// unless the process is busy (see Priority), then busyBatch.
+func (p *Priority) Wait(ctx context.Context, full int) (size int, err error) {
 	if p == nil {
-		return false, ctx.Err()
+		return full, ctx.Err()
 	}
-	if ok, busy := p.turn(time.Now()); ok {
-		return busy, nil
-	}
-	p.held.Add(1)
-	t := time.NewTicker(busyPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return false, ctx.Err()
-		case <-t.C:
+	size = full
+	ok, busy := p.turn(time.Now())
+	if !ok {
+		p.held.Add(1)
+		t := time.NewTicker(busyPoll)
+		defer t.Stop()
+		for !ok {
+			select {
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			case <-t.C:
+			}
+			ok, busy = p.turn(time.Now())
 		}
-		if ok, busy := p.turn(time.Now()); ok {
-			return busy, nil
-		}
 	}
+	if busy {
+		size = busyBatch
+	}
+	return size, nil
 }
 
 // Held is how many dispatch rounds have waited behind accepts (a metric).

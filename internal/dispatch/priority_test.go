@@ -10,8 +10,8 @@ import (
 func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 	var none *Priority
 	none.Accepting()()
-	if busy, err := none.Wait(context.Background()); busy || err != nil || none.Busy(time.Now()) || none.Held() != 0 {
-		t.Fatalf("a nil Priority holds back: %v %v", busy, err)
+	if size, err := none.Wait(context.Background(), 32); size != 32 || err != nil || none.Busy(time.Now()) || none.Held() != 0 {
+		t.Fatalf("a nil Priority holds back: round of %d, %v", size, err)
 	}
 
 	// busyAt accepts in flight, but few of them: a slow crowd (commits
@@ -41,6 +41,14 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 		t.Fatalf("the next slot: turn %v busy %v", ok, busy)
 	}
 
+	// A round let through while busy is small.
+	p.mu.Lock()
+	p.last = time.Time{}
+	p.mu.Unlock()
+	if size, err := p.Wait(context.Background(), 32); size != busyBatch || err != nil {
+		t.Fatalf("busy, a free slot: round of %d (%v), want %d", size, err, busyBatch)
+	}
+
 	// Wait blocks while the slot is taken: it returns only when the
 	// context ends (it would return nil at once if it did not wait).
 	p.mu.Lock()
@@ -48,7 +56,7 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 	p.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if _, err := p.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) || p.Held() != 1 {
+	if _, err := p.Wait(ctx, 32); !errors.Is(err, context.DeadlineExceeded) || p.Held() != 1 {
 		t.Fatalf("Wait while busy and the slot taken: %v, %d held", err, p.Held())
 	}
 
@@ -60,5 +68,8 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 	p.Accepting()()
 	if ok, busy := p.turn(time.Now()); !ok || busy {
 		t.Fatalf("quiet again: turn %v busy %v", ok, busy)
+	}
+	if size, err := p.Wait(context.Background(), 32); size != 32 || err != nil {
+		t.Fatalf("quiet again: round of %d (%v), want 32", size, err)
 	}
 }

@@ -42,11 +42,9 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 	prune := time.Now()
 	for {
 		// Behind the process's accepts, and small while they crowd it.
-		size := batch
-		if busy, err := d.Priority.Wait(ctx); err != nil {
+		size, err := d.Priority.Wait(ctx, batch)
+		if err != nil {
 			return
-		} else if busy {
-			size = busyBatch
 		}
 		n, err := d.relayOnce(ctx, grace, size)
 		if err != nil && ctx.Err() == nil {
@@ -153,11 +151,6 @@ func (d *Dispatcher) relayOnce(ctx context.Context, grace time.Duration, batch i
 	merr := d.Store.MarkDispatched(ctx, done...)
 	if merr == nil {
 		met.Dispatched.Add(float64(len(done)))
-	}
-	if err == nil && tried < len(events) {
-		// Stopped early on an error taken as the event's own: the rest waits
-		// for the next round.
-		return len(done) + failed, merr
 	}
 	return len(done) + failed, errors.Join(err, merr)
 }
