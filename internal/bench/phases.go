@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -217,6 +218,14 @@ func (b *bench) phases() []Phase {
 		{"events-ingest", "delivered event", b.eventsIngest},
 		{"deliveries-closed-loop", "delivered event", b.deliveriesClosedLoop},
 	}
+	// The engine alone at the highest event rate: whether a workflow that
+	// does nothing can be sustained there, beside whether a delivery can.
+	if len(b.o.Rates) > 0 {
+		top := slices.Max(b.o.Rates)
+		ps = append(ps, Phase{fmt.Sprintf("engine-at-%g", top), "workflow", func(ctx context.Context, rnd int) (PhaseResult, error) {
+			return b.engineAtRate(ctx, rnd, top)
+		}})
+	}
 	for _, r := range b.o.Rates {
 		ps = append(ps, Phase{fmt.Sprintf("events-at-%g", r), "delivered event", func(ctx context.Context, rnd int) (PhaseResult, error) {
 			return b.eventsAtRate(ctx, rnd, r)
@@ -247,6 +256,61 @@ func (b *bench) engineStart(ctx context.Context, rnd int) (PhaseResult, error) {
 	// The rate is of the starts; the drain (every Noop closed in
 	// visibility) only keeps the phase's CPU with the phase.
 	r := PhaseResult{Calls: &f, Units: f.Requests, UnitsPerSecond: f.PerSecond}
+	return r, b.waitCount(ctx, "WorkflowType = 'Noop' AND ExecutionStatus = 'Completed'", b.noopStarted.Load())
+}
+
+// engineAtRate: Noop started at a fixed rate from the load generator,
+// each start → its completion (run.Get) as an event's is post → callback:
+// the engine's own answer to "can this rate be sustained here".
+func (b *bench) engineAtRate(ctx context.Context, rnd int, rate float64) (PhaseResult, error) {
+	var (
+		mu      sync.Mutex
+		samples []sample
+		starts  []time.Duration
+		errs    int
+		undone  int
+	)
+	deadline := time.Now().Add(b.o.Duration + b.o.Drain)
+	sent := openLoop(ctx, rate, b.o.Duration, func(i int, at time.Time) {
+		t0 := time.Now()
+		run, err := b.st.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: fmt.Sprintf("bench-noop%g-%s-%d-%d", rate, b.tag, rnd, i), TaskQueue: EngineQueue,
+		}, Noop)
+		took := time.Since(t0)
+		if err != nil {
+			mu.Lock()
+			errs++
+			mu.Unlock()
+			return
+		}
+		b.noopStarted.Add(1)
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		err = run.Get(wctx, nil)
+		done := time.Since(t0)
+		mu.Lock()
+		defer mu.Unlock()
+		starts = append(starts, took)
+		if err != nil {
+			undone++
+			return
+		}
+		samples = append(samples, sample{sent: at, latency: done})
+	})
+	lat := make([]time.Duration, len(samples))
+	for i, s := range samples {
+		lat[i] = s.latency
+	}
+	calls := summarize(starts, errs, b.o.Duration)
+	calls.RatePerSec = rate
+	calls.PerSecond = round(float64(sent) / b.o.Duration.Seconds())
+	e := summarize(lat, undone, b.o.Duration)
+	e.RatePerSec = rate
+	tr := trend(samples, errs+undone)
+	r := PhaseResult{Calls: &calls, Effect: &e, Trend: &tr, Units: len(samples), UnitsPerSecond: e.PerSecond}
+	if errs+undone > 0 {
+		return r, fmt.Errorf("%d of %d workflows were not started or did not complete within %s of the phase's end", errs+undone, sent, b.o.Drain)
+	}
 	return r, b.waitCount(ctx, "WorkflowType = 'Noop' AND ExecutionStatus = 'Completed'", b.noopStarted.Load())
 }
 

@@ -55,6 +55,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"GATEHOUSE_KALTURA_KS":           "too-short",
 		"GATEHOUSE_RATE_WEBHOOK":         "600",
 		"GATEHOUSE_RATE_PAGES":           "60/min burst x",
+		"TEMPORAL_GRPC_COMPRESSION":      "zstd",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -66,6 +67,33 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 				t.Fatalf("error %q does not start with %s on one line", err, name)
 			}
 		})
+	}
+}
+
+// gzip only where there is a network to save: the embedded server and a
+// sidecar are reached over loopback.
+func TestGRPCCompression(t *testing.T) {
+	for _, c := range []struct{ address, set, want string }{
+		{"", "", "none"}, // the default address, 127.0.0.1:7233
+		{"localhost:7233", "", "none"},
+		{"[::1]:7233", "", "none"},
+		{"temporal:7233", "", "gzip"},
+		{"ns.acct.tmprl.cloud:7233", "", "gzip"},
+		{"10.0.0.5:7233", "", "gzip"},
+		{"127.0.0.1:7233", "gzip", "gzip"},
+		{"temporal:7233", "NONE", "none"},
+	} {
+		env := map[string]string{"TEMPORAL_GRPC_COMPRESSION": c.set}
+		if c.address != "" {
+			env["TEMPORAL_ADDRESS"] = c.address
+		}
+		cfg, err := Load(lookup(env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Temporal.Compression != c.want {
+			t.Errorf("%q with %q: %q, want %q", c.address, c.set, cfg.Temporal.Compression, c.want)
+		}
 	}
 }
 

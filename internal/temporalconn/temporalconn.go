@@ -41,6 +41,9 @@ func Dial(ctx context.Context, c config.TemporalConfig, log *slog.Logger, opts c
 		}
 		opts.ConnectionOptions.TLS = tlsConf
 	}
+	if c.Compression == "none" {
+		opts.ConnectionOptions.GrpcCompression = &client.GrpcCompressionNone{}
+	}
 	if c.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(c.APIKey)
 	}
