@@ -282,10 +282,16 @@ func portalLines(publicURL string, p DevPortal) string {
 	if !p.Created {
 		state = "it existed already and is left as it is"
 	}
+	waits := fmt.Sprintf(`its access request %d waits: the README's "Five more minutes" approves it`, DemoAccessRequestID)
+	if p.DemoDecided {
+		waits = fmt.Sprintf(`access request %d was decided on an earlier run (posting it again is a duplicate):
+                 curl -s -X POST %s%s/access-requests makes a new one; use its ID in "Five more minutes"`,
+			DemoAccessRequestID, publicURL, DevTykPath)
+	}
 	return fmt.Sprintf(`  demo Tyk       %[1]s%[2]s (admin API %[2]s/portal-api, token in %[6]s; what it received: %[1]s%[2]s/requests)
   portal         %[3]s (%[4]s; inbound secret in %[7]s), calls the demo Tyk portal back;
-                 its access request %[5]d waits: the README's "Five more minutes" approves it`,
-		publicURL, DevTykPath, p.PortalID, state, DemoAccessRequestID, p.TykTokenFile, p.SecretFile)
+                 %[5]s`,
+		publicURL, DevTykPath, p.PortalID, state, waits, p.TykTokenFile, p.SecretFile)
 }
 
 func mailLine(cfg config.Config, sink *mailsink.Sink) string {

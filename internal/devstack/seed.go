@@ -8,10 +8,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"gatehouse/internal/domain"
+	"gatehouse/internal/portal"
+	"gatehouse/workflows"
 )
 
 // DemoSiteID is the site make dev creates on first start, so the README's
@@ -110,6 +116,32 @@ type DevPortal struct {
 	SecretFile   string // the inbound secret it was created with
 	TykTokenFile string // the demo Tyk portal's admin token
 	Created      bool
+	// DemoDecided: Gatehouse decided access request DemoAccessRequestID
+	// on an earlier run; the demo Tyk portal, which forgets, has it
+	// pending again, and posting it again is a duplicate.
+	DemoDecided bool
+}
+
+// demoDecided reports whether the demo access request's approval exists
+// and is no longer pending.
+func demoDecided(ctx context.Context, base, token string) (bool, error) {
+	id := workflows.ApprovalID(DevPortalID, portal.KindAccessRequest, strconv.Itoa(DemoAccessRequestID))
+	code, body, err := adminCall(ctx, base, token, http.MethodGet, "/api/v1/approvals/"+url.PathEscape(id), nil)
+	switch {
+	case err != nil:
+		return false, fmt.Errorf("dev portal: %w", err)
+	case code == http.StatusNotFound:
+		return false, nil
+	case code != http.StatusOK:
+		return false, fmt.Errorf("dev portal: GET approval answered %d %s", code, body)
+	}
+	var got struct {
+		Approval struct{ Status string } `json:"approval"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); err != nil {
+		return false, fmt.Errorf("dev portal: approval: %w", err)
+	}
+	return got.Approval.Status != domain.ApprovalPending, nil
 }
 
 // seedDevPortal creates the portal dev-portal through the admin API unless
@@ -126,7 +158,8 @@ func seedDevPortal(ctx context.Context, base, tykURL, token, tykToken, dataDir s
 	case err != nil:
 		return d, fmt.Errorf("dev portal: %w", err)
 	case code == http.StatusOK:
-		return d, nil
+		d.DemoDecided, err = demoDecided(ctx, base, token)
+		return d, err
 	case code != http.StatusNotFound:
 		return d, fmt.Errorf("dev portal: GET answered %d %s", code, body)
 	}

@@ -122,6 +122,9 @@ func TestSmokeDevStack(t *testing.T) {
 		t.Fatalf("jwks: %d %s", code, body)
 	}
 
+	if out := stack.out.String(); !strings.Contains(out, "access request 29 waits: the README") {
+		t.Fatalf("first banner:\n%s", out)
+	}
 	walkthrough(t, base, dataDir, stack.out.String())
 	portalWalkthrough(t, base, dataDir, stack.out.String(), strings.TrimSpace(string(token)))
 	// The seeding never overwrites a site someone edited.
@@ -140,6 +143,12 @@ func TestSmokeDevStack(t *testing.T) {
 	// Workflows survive a restart: the server persisted to .data.
 	stack = start(t, bin, env)
 	waitReady(t, base+"/readyz")
+	// The walkthrough decided access request 29: the banner no longer
+	// sends the reader to approve it (the demo Tyk portal forgot it).
+	stack.waitBanner(t)
+	if out := stack.out.String(); !strings.Contains(out, "was decided on an earlier run") || strings.Contains(out, "waits: the README") {
+		t.Fatalf("banner after the walkthrough:\n%s", out)
+	}
 	c, err := client.Dial(client.Options{HostPort: temporalAddr})
 	if err != nil {
 		t.Fatal(err)
