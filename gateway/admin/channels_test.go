@@ -38,6 +38,12 @@ func TestChannelStandardWebhooks(t *testing.T) {
 		!strings.Contains(r.Body, "targetUrl") || !strings.Contains(r.Body, "events") {
 		t.Fatalf("bad channel: %d %s", r.Status, r.Body)
 	}
+	// A type error names the JSON expected, not a Go type.
+	if r := gatewaytest.Admin(t, app, "POST", "/api/v1/channels", map[string]any{"name": "x", "targetUrl": rc.URL,
+		"events": []string{event}, "headers": map[string]string{"X-Api-Key": "k"}}); r.Status != 400 ||
+		!strings.Contains(r.Body, `"headers"`) || !strings.Contains(r.Body, "must be a list of objects, not an object") || strings.Contains(r.Body, "notify.") {
+		t.Fatalf("headers as an object: %d %s", r.Status, r.Body)
+	}
 
 	gatewaytest.PostEvent(t, app, map[string]any{"eventType": event, "eventObjectType": "8", "objectId": "u1", "object": map[string]any{"email": "a@b.c"}})
 	q := gatewaytest.WaitRequests(t, rc, 1)[0]

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,7 +40,7 @@ func decodeStrict(c *gin.Context, v any) bool {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te):
-			field, msg = te.Field, fmt.Sprintf("must be a %s, not a %s", te.Type, te.Value)
+			field, msg = te.Field, fmt.Sprintf("must be %s, not %s", jsonKind(te.Type), withArticle(te.Value))
 		case strings.HasPrefix(msg, "json: unknown field "):
 			field, msg = strings.Trim(strings.TrimPrefix(msg, "json: unknown field "), `"`), "is not a known setting"
 		case strings.Contains(msg, "parsing time"):
@@ -52,6 +54,60 @@ func decodeStrict(c *gin.Context, v any) bool {
 		return false
 	}
 	return true
+}
+
+// jsonKind names a Go type as the JSON a caller sends: a type error must
+// not name our Go types ("[]notify.Header").
+func jsonKind(t reflect.Type) string {
+	if t == reflect.TypeOf(time.Time{}) {
+		return "an RFC 3339 time string"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "a string"
+		}
+		switch e := jsonKind(t.Elem()); {
+		case e == "an object":
+			return "a list of objects"
+		case strings.HasPrefix(e, "a list"):
+			return "a list of lists"
+		case e == "true or false":
+			return "a list of true/false values"
+		default:
+			return "a list of " + strings.TrimPrefix(strings.TrimPrefix(e, "an "), "a ") + "s"
+		}
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another JSON type"
+}
+
+// withArticle: encoding/json names the value it found ("object", "array",
+// "number 1.5", "string", "bool").
+func withArticle(v string) string {
+	switch {
+	case v == "array":
+		return "a list"
+	case v == "object":
+		return "an object"
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number"):
+		return "a " + v
+	}
+	return "a " + v
 }
 
 func siteFieldErrors(errs []domain.FieldError) []domain.FieldError {
