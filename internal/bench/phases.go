@@ -263,19 +263,40 @@ func (b *bench) engineStart(ctx context.Context, rnd int) (PhaseResult, error) {
 // each start → its completion (run.Get) as an event's is post → callback:
 // the engine's own answer to "can this rate be sustained here".
 func (b *bench) engineAtRate(ctx context.Context, rnd int, rate float64) (PhaseResult, error) {
+	r, errs, missing := b.atRate(ctx, rate, func(ctx context.Context, i int) (func(context.Context) (time.Time, error), error) {
+		run, err := b.st.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+			ID: fmt.Sprintf("bench-noop%g-%s-%d-%d", rate, b.tag, rnd, i), TaskQueue: EngineQueue,
+		}, Noop)
+		if err != nil {
+			return nil, err
+		}
+		b.noopStarted.Add(1)
+		return func(ctx context.Context) (time.Time, error) {
+			err := run.Get(ctx, nil)
+			return time.Now(), err
+		}, nil
+	})
+	if errs+missing > 0 {
+		return r, fmt.Errorf("%d workflows were not started or did not complete within %s of the phase's end", errs+missing, b.o.Drain)
+	}
+	return r, b.waitCount(ctx, "WorkflowType = 'Noop' AND ExecutionStatus = 'Completed'", b.noopStarted.Load())
+}
+
+// atRate runs an open loop at rate: start does the call (timed as the
+// phase's calls) and returns how to wait for its effect, which is timed
+// from the call's start (the effect p50/p99 and the backlog trend). errs
+// counts the calls that failed, missing the effects that did not come
+// within the phase's drain.
+func (b *bench) atRate(ctx context.Context, rate float64, start func(ctx context.Context, i int) (wait func(context.Context) (time.Time, error), err error)) (r PhaseResult, errs, missing int) {
 	var (
 		mu      sync.Mutex
 		samples []sample
-		starts  []time.Duration
-		errs    int
-		undone  int
+		calls   []time.Duration
 	)
 	deadline := time.Now().Add(b.o.Duration + b.o.Drain)
 	sent := openLoop(ctx, rate, b.o.Duration, func(i int, at time.Time) {
 		t0 := time.Now()
-		run, err := b.st.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: fmt.Sprintf("bench-noop%g-%s-%d-%d", rate, b.tag, rnd, i), TaskQueue: EngineQueue,
-		}, Noop)
+		wait, err := start(ctx, i)
 		took := time.Since(t0)
 		if err != nil {
 			mu.Lock()
@@ -283,35 +304,29 @@ func (b *bench) engineAtRate(ctx context.Context, rnd int, rate float64) (PhaseR
 			mu.Unlock()
 			return
 		}
-		b.noopStarted.Add(1)
 		wctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
-		err = run.Get(wctx, nil)
-		done := time.Since(t0)
+		got, err := wait(wctx)
 		mu.Lock()
 		defer mu.Unlock()
-		starts = append(starts, took)
+		calls = append(calls, took)
 		if err != nil {
-			undone++
+			missing++
 			return
 		}
-		samples = append(samples, sample{sent: at, latency: done})
+		samples = append(samples, sample{sent: at, latency: got.Sub(t0)})
 	})
 	lat := make([]time.Duration, len(samples))
 	for i, s := range samples {
 		lat[i] = s.latency
 	}
-	calls := summarize(starts, errs, b.o.Duration)
-	calls.RatePerSec = rate
-	calls.PerSecond = round(float64(sent) / b.o.Duration.Seconds())
-	e := summarize(lat, undone, b.o.Duration)
+	c := summarize(calls, errs, b.o.Duration)
+	c.RatePerSec = rate
+	c.PerSecond = round(float64(sent) / b.o.Duration.Seconds())
+	e := summarize(lat, missing, b.o.Duration)
 	e.RatePerSec = rate
-	tr := trend(samples, errs+undone)
-	r := PhaseResult{Calls: &calls, Effect: &e, Trend: &tr, Units: len(samples), UnitsPerSecond: e.PerSecond}
-	if errs+undone > 0 {
-		return r, fmt.Errorf("%d of %d workflows were not started or did not complete within %s of the phase's end", errs+undone, sent, b.o.Drain)
-	}
-	return r, b.waitCount(ctx, "WorkflowType = 'Noop' AND ExecutionStatus = 'Completed'", b.noopStarted.Load())
+	tr := trend(samples, errs+missing)
+	return PhaseResult{Calls: &c, Effect: &e, Trend: &tr, Units: len(samples), UnitsPerSecond: e.PerSecond}, errs, missing
 }
 
 // engineOneActivity: SelfCheck (one store activity) on Gatehouse's own
@@ -396,50 +411,15 @@ func (b *bench) deliveriesClosedLoop(ctx context.Context, rnd int) (PhaseResult,
 // eventsAtRate: events at a fixed rate (open loop); event → first attempt
 // at the receiver, and whether the latency grows over the phase.
 func (b *bench) eventsAtRate(ctx context.Context, rnd int, rate float64) (PhaseResult, error) {
-	var (
-		mu      sync.Mutex
-		samples []sample
-		post    []time.Duration
-		errs    int
-		noCall  int
-	)
-	deadline := time.Now().Add(b.o.Duration + b.o.Drain)
-	sent := openLoop(ctx, rate, b.o.Duration, func(i int, at time.Time) {
+	r, _, missing := b.atRate(ctx, rate, func(ctx context.Context, i int) (func(context.Context) (time.Time, error), error) {
 		id := fmt.Sprintf("rate%g-%s-%d-%d", rate, b.tag, rnd, i)
-		t0 := time.Now()
-		err := b.postEvent(ctx, id)
-		took := time.Since(t0)
-		if err != nil {
-			mu.Lock()
-			errs++
-			mu.Unlock()
-			return
+		if err := b.postEvent(ctx, id); err != nil {
+			return nil, err
 		}
-		wctx, cancel := context.WithDeadline(ctx, deadline)
-		defer cancel()
-		got, err := b.rc.wait(wctx, id)
-		mu.Lock()
-		defer mu.Unlock()
-		post = append(post, took)
-		if err != nil {
-			noCall++
-			return
-		}
-		samples = append(samples, sample{sent: at, latency: got.Sub(t0)})
+		return func(ctx context.Context) (time.Time, error) { return b.rc.wait(ctx, id) }, nil
 	})
-	lat := make([]time.Duration, len(samples))
-	for i, s := range samples {
-		lat[i] = s.latency
-	}
-	calls := summarize(post, errs, b.o.Duration)
-	calls.RatePerSec = rate
-	calls.PerSecond = round(float64(sent) / b.o.Duration.Seconds())
-	e := summarize(lat, noCall, b.o.Duration)
-	e.RatePerSec = rate
-	tr := trend(samples, errs+noCall)
-	r := PhaseResult{Calls: &calls, Effect: &e, Trend: &tr, Units: len(samples), UnitsPerSecond: e.PerSecond}
-	if noCall > 0 {
-		return r, fmt.Errorf("%d of %d accepted events had no callback within %s of the phase's end", noCall, len(post), b.o.Drain)
+	if missing > 0 {
+		return r, fmt.Errorf("%d of %d accepted events had no callback within %s of the phase's end", missing, r.Calls.Requests, b.o.Drain)
 	}
 	return r, b.drainDeliveries(ctx)
 }
