@@ -101,7 +101,7 @@ const (
 	DefaultHTTPAddr  = "127.0.0.1:8080"
 	DefaultMySQLDSN  = "root@tcp(127.0.0.1:3306)/gatehouse"
 	DefaultMailFrom  = "Gatehouse <no-reply@gatehouse.localhost>"
-	DefaultPublicURL = "http://127.0.0.1:8080"
+	DefaultPublicURL = "http://127.0.0.1:8080" // LoopbackURL(DefaultHTTPAddr)
 	DefaultAddress   = "127.0.0.1:7233"
 	DefaultNamespace = "default"
 	DefaultTaskQueue = "gatehouse"
@@ -135,7 +135,7 @@ func Load(lookup Lookup) (Config, error) {
 		MySQLDSN:    r.dsn("GATEHOUSE_MYSQL_DSN", DefaultMySQLDSN),
 		SMTPURL:     r.smtpURL("GATEHOUSE_SMTP_URL"),
 		MailFrom:    r.mailFrom("GATEHOUSE_MAIL_FROM", DefaultMailFrom),
-		PublicURL:   r.httpURL("GATEHOUSE_PUBLIC_URL", DefaultPublicURL),
+		PublicURL:   r.httpURL("GATEHOUSE_PUBLIC_URL", LoopbackURL(r.str("GATEHOUSE_HTTP_ADDR", DefaultHTTPAddr))),
 		AdminToken:  r.token("GATEHOUSE_ADMIN_TOKEN"),
 		KalturaKS:   r.token("GATEHOUSE_KALTURA_KS"),
 		LogLevel:    r.level("GATEHOUSE_LOG_LEVEL"),
@@ -397,6 +397,21 @@ func (r *reader) level(name string) slog.Level {
 		r.fail(name, "%q is not one of debug, info, warn, error", v)
 	}
 	return l
+}
+
+// LoopbackURL is the gateway as this host reaches it: an unspecified
+// listen address (0.0.0.0, ::) is dialled on loopback, which make dev's
+// outbound allow-list lets through. Unset, GATEHOUSE_PUBLIC_URL is this, so
+// links in make dev's emails follow GATEHOUSE_HTTP_ADDR.
+func LoopbackURL(httpAddr string) string {
+	host, port, err := net.SplitHostPort(httpAddr)
+	if err != nil {
+		return "http://" + httpAddr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // defaultCompression: none for a loopback Temporal address, where gzip

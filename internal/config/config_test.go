@@ -97,6 +97,42 @@ func TestGRPCCompression(t *testing.T) {
 	}
 }
 
+func TestLoopbackURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080",
+		"0.0.0.0:8080":   "http://127.0.0.1:8080",
+		"[::]:8080":      "http://127.0.0.1:8080",
+		"[::1]:8080":     "http://[::1]:8080",
+		"localhost:8080": "http://localhost:8080",
+	} {
+		if got := LoopbackURL(in); got != want {
+			t.Errorf("LoopbackURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if DefaultPublicURL != LoopbackURL(DefaultHTTPAddr) {
+		t.Error("DefaultPublicURL must follow DefaultHTTPAddr")
+	}
+}
+
+// Unset, the public URL follows the listen address: make dev on another
+// port sends links that open.
+func TestPublicURLFollowsHTTPAddr(t *testing.T) {
+	c, err := Load(lookup(map[string]string{"GATEHOUSE_HTTP_ADDR": "0.0.0.0:18080"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "http://127.0.0.1:18080" {
+		t.Errorf("public URL %q", c.PublicURL)
+	}
+	c, err = Load(lookup(map[string]string{"GATEHOUSE_HTTP_ADDR": "0.0.0.0:18080", "GATEHOUSE_PUBLIC_URL": "https://portal.example"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "https://portal.example" {
+		t.Errorf("set public URL %q", c.PublicURL)
+	}
+}
+
 func TestValues(t *testing.T) {
 	c, err := Load(lookup(map[string]string{
 		"GATEHOUSE_SMTP_URL":        "smtp://u:p@relay.example:587?starttls=required",

@@ -153,7 +153,7 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 	if st.Demo, err = seedDemo(ctx, st.URL, cfg.PublicURL, cfg.AdminToken, s.DataDir); err != nil {
 		return st, err
 	}
-	if st.Portal, err = seedDevPortal(ctx, st.URL, loopbackURL(cfg.HTTPAddr)+DevTykPath, cfg.AdminToken, tykToken, s.DataDir); err != nil {
+	if st.Portal, err = seedDevPortal(ctx, st.URL, config.LoopbackURL(cfg.HTTPAddr)+DevTykPath, cfg.AdminToken, tykToken, s.DataDir); err != nil {
 		return st, err
 	}
 	return st, nil

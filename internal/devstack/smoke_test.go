@@ -50,7 +50,7 @@ func TestSmokeDevStack(t *testing.T) {
 		"GATEHOUSE_UI_ADDR="+uiAddr,
 		"GATEHOUSE_DEV_SMTP_ADDR="+testkit.FreeAddr(t),
 		"TEMPORAL_ADDRESS="+temporalAddr,
-		"GATEHOUSE_PUBLIC_URL=http://"+httpAddr,
+		"GATEHOUSE_PUBLIC_URL=", // follows GATEHOUSE_HTTP_ADDR: the walkthrough opens the emails' links
 		"GATEHOUSE_ADMIN_TOKEN=", "GATEHOUSE_SMTP_URL=", "GATEHOUSE_PAYLOAD_KEYS=", "GATEHOUSE_UI_ORIGIN=",
 	)
 	base := "http://" + httpAddr

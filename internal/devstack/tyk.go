@@ -2,7 +2,6 @@ package devstack
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -102,18 +101,4 @@ func writeDevJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v) //nolint:errcheck
-}
-
-// loopbackURL is the gateway as the worker reaches it: an unspecified
-// listen address (0.0.0.0, ::) is dialled on loopback, which make dev's
-// outbound allow-list lets through.
-func loopbackURL(httpAddr string) string {
-	host, port, err := net.SplitHostPort(httpAddr)
-	if err != nil {
-		return "http://" + httpAddr
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
 }

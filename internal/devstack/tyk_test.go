@@ -50,17 +50,3 @@ func TestDevTyk(t *testing.T) {
 		t.Fatalf("new access request: %d", code)
 	}
 }
-
-func TestLoopbackURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"127.0.0.1:8080": "http://127.0.0.1:8080",
-		"0.0.0.0:8080":   "http://127.0.0.1:8080",
-		"[::]:8080":      "http://127.0.0.1:8080",
-		"[::1]:8080":     "http://[::1]:8080",
-		"localhost:8080": "http://localhost:8080",
-	} {
-		if got := loopbackURL(in); got != want {
-			t.Errorf("loopbackURL(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
