@@ -97,17 +97,15 @@ func jsonKind(t reflect.Type) string {
 // withArticle: encoding/json names the value it found ("object", "array",
 // "number 1.5", "string", "bool").
 func withArticle(v string) string {
-	switch {
-	case v == "array":
+	switch v {
+	case "array":
 		return "a list"
-	case v == "object":
+	case "object":
 		return "an object"
-	case v == "bool":
+	case "bool":
 		return "true or false"
-	case strings.HasPrefix(v, "number"):
-		return "a " + v
 	}
-	return "a " + v
+	return "a " + v // "a string", "a number 1.5"
 }
 
 func siteFieldErrors(errs []domain.FieldError) []domain.FieldError {
