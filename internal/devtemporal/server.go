@@ -259,6 +259,13 @@ func sqlConfigWith(opts Options, attrs map[string]enumspb.IndexedValueType) (mai
 			visFile = opts.DatabaseFile // created before the split: keep its visibility records
 		}
 		main, vis = conf(opts.DatabaseFile, file), conf(visFile, file)
+		if visFile != opts.DatabaseFile {
+			// Visibility records are written on prepared statements over a
+			// connection of their own (visibilitywrites.go); the plugin's
+			// connection reads. Each waits for the other's write to commit.
+			vis.PluginName = preparedVisibilityPlugin
+			vis.ConnectAttributes["busy_timeout"] = "10000"
+		}
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
 			return nil, nil, err
 		}
