@@ -68,7 +68,7 @@ func (s *server) decideApproval(d portal.Decision) gin.HandlerFunc {
 			s.decideError(c, id, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"approval": st})
+		c.JSON(http.StatusOK, gin.H{"state": newApprovalState(st)})
 	}
 }
 
@@ -198,7 +198,7 @@ func (s *server) getApproval(c *gin.Context) {
 	if v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.ApprovalStateQuery); err == nil {
 		var st workflows.ApprovalState
 		if v.Get(&st) == nil {
-			out["state"] = st
+			out["state"] = newApprovalState(st)
 		}
 	} else {
 		out["stateError"] = fmt.Sprintf("live state unavailable: %v", err)

@@ -52,7 +52,17 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("decide: %d %s", r.Status, r.Body)
 			}
+			// The answer is the live state, in the row's names (camelCase).
+			st, _ := r.JSON(t)["state"].(map[string]any)
+			if st == nil || st["id"] != id || st["decision"] != d || st["decidedVia"] != "api" || st["requiredApprovals"] != 1.0 ||
+				len(st["votes"].([]any)) != 1 || strings.Contains(string(r.Body), `"Decision"`) {
+				t.Fatalf("decide answer: %s", r.Body)
+			}
 			m := gatewaytest.WaitApproval(t, app, id, d)
+			if st := m["state"].(map[string]any); st["status"] != d || st["callbackStatus"] != m["approval"].(map[string]any)["callbackStatus"] ||
+				st["callbackDeliveryId"] != m["approval"].(map[string]any)["callbackDeliveryId"] {
+				t.Fatalf("GET state %v, row %v", st, m["approval"])
+			}
 			if ar, _ := fp.AccessRequest(arID); ar.Status != d {
 				t.Fatalf("portal access request: %+v", ar)
 			}
@@ -61,7 +71,7 @@ func TestApprovalEachKindApprovedAndRejected(t *testing.T) {
 			}
 			// The same POST again is the same Update (its id is derived from
 			// approval, approver and decision): the first answer, one vote.
-			if r := decide(t, app, id, d, boss); r.Status != 200 || strings.Count(string(r.Body), `"DecisionID"`) != 1 {
+			if r := decide(t, app, id, d, boss); r.Status != 200 || strings.Count(string(r.Body), `"decisionId"`) != 1 {
 				t.Fatalf("retried POST: %d %s", r.Status, r.Body)
 			}
 			if v := gatewaytest.WaitApproval(t, app, id, d)["votes"].([]any); len(v) != 1 {

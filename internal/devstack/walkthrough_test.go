@@ -160,7 +160,7 @@ func portalWalkthrough(t *testing.T, base, dataDir, printed, token string) {
 	})
 	// 4. Approve; a reject after it is refused.
 	code, body = requestBody(t, "POST", base+"/api/v1/approvals/"+id+"/approve", token, `{"byUser":"api-owners@example.com","reason":"plan checked"}`)
-	if code != 200 || !strings.Contains(body, `"Decision":"approved"`) {
+	if code != 200 || !strings.Contains(body, `"decision":"approved"`) {
 		t.Fatalf("approve: %d %s", code, body)
 	}
 	if code, body := requestBody(t, "POST", base+"/api/v1/approvals/"+id+"/reject", token, `{"byUser":"api-owners@example.com"}`); code != 409 || !strings.Contains(body, "approved by api-owners@example.com") {
