@@ -230,8 +230,15 @@ func (w *visibilityWriter) commit(batch []*visibilityWrite) {
 	ctx := context.Background()
 	tx, err := w.db.BeginTxx(ctx, nil)
 	if err == nil {
+		// One transaction-bound handle per statement, not per write.
+		inTx := make(map[*sqlx.NamedStmt]*sqlx.NamedStmt, 3)
 		for _, wr := range batch {
-			wr.res, wr.err = tx.NamedStmtContext(ctx, wr.stmt).ExecContext(ctx, wr.arg)
+			st := inTx[wr.stmt]
+			if st == nil {
+				st = tx.NamedStmtContext(ctx, wr.stmt)
+				inTx[wr.stmt] = st
+			}
+			wr.res, wr.err = st.ExecContext(ctx, wr.arg)
 		}
 		err = tx.Commit()
 	}
