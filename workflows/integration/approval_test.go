@@ -88,9 +88,9 @@ func api(t *testing.T, app *testkit.App, method, path string, body any, out any)
 
 // approvalView is GET /api/v1/approvals/{id}.
 type approvalView struct {
-	Approval store.Approval           `json:"approval"`
-	Audit    []store.ApprovalAudit    `json:"audit"`
-	State    *workflows.ApprovalState `json:"state"`
+	Approval store.Approval        `json:"approval"`
+	Audit    []store.ApprovalAudit `json:"audit"`
+	State    map[string]any        `json:"state"` // the API's view of the live state
 }
 
 // deliveryView is GET /api/v1/deliveries/{id}.
@@ -104,7 +104,7 @@ type deliveryView struct {
 func decideAndWait(ctx context.Context, t *testing.T, app *testkit.App, id, verb, who string) workflows.ApprovalState {
 	t.Helper()
 	var st struct {
-		State workflows.ApprovalState `json:"state"`
+		State map[string]any `json:"state"`
 	}
 	if code := api(t, app, http.MethodPost, "/api/v1/approvals/"+id+"/"+verb, map[string]string{"byUser": who, "reason": "checked"}, &st); code != http.StatusOK {
 		t.Fatalf("%s: HTTP %d %+v", verb, code, st)
