@@ -1,9 +1,11 @@
 package workflows
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"gatehouse/internal/payloadcodec"
@@ -32,27 +34,56 @@ func TestReplayRecordedHistories(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no recorded histories in testdata/histories")
 	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if err := newReplayer(t).ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// newReplayer has the workers' converters: histories recorded with
+// encryption decrypt, older unencrypted ones pass through.
+func newReplayer(tb testing.TB) worker.WorkflowReplayer {
 	ring, err := payloadcodec.ParseRing(codectest.Keys)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	dc, err := payloadcodec.DataConverter(ring)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			// Same converters as the workers: histories recorded with
-			// encryption decrypt, older unencrypted ones pass through.
-			r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
-				DataConverter: dc, FailureConverter: payloadcodec.FailureConverter(dc),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			RegisterAll(r)
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
-				t.Fatal(err)
+	r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{
+		DataConverter: dc, FailureConverter: payloadcodec.FailureConverter(dc),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	RegisterAll(r)
+	return r
+}
+
+// BenchmarkReplay is what a worker pays to bring a workflow back into
+// memory after the workflow cache (GATEHOUSE_WORKFLOW_CACHE) evicted it: a
+// replay of its history (decrypting its payloads included).
+func BenchmarkReplay(b *testing.B) {
+	for _, name := range []string{"registration_resend_activate", "delivery_retry_success", "approval_two_of_three"} {
+		f, err := os.Open(filepath.Join("testdata/histories", name+".json"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+		f.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			r := newReplayer(b)
+			for b.Loop() {
+				if err := r.ReplayWorkflowHistory(nil, h); err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

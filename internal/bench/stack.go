@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -84,7 +85,27 @@ func Serve(ctx context.Context) error {
 	b, _ := json.Marshal(ready{URL: st.URL, Temporal: st.Config.Temporal.Address})
 	fmt.Println(readyMarker + string(b))
 	<-ctx.Done()
+	if path := os.Getenv("GATEHOUSE_BENCH_HEAPPROFILE"); path != "" {
+		// Written while the stack still holds its caches: what stays live
+		// after the last phase.
+		if err := writeHeapProfile(path); err != nil {
+			log.Warn("heap profile", "err", err)
+		}
+	}
 	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile's in-use figures are as of the last GC
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // Stack is the parent's view of the stack process.
@@ -102,10 +123,24 @@ type Stack struct {
 	logf   *os.File
 }
 
+// Profiles are where the stack process writes its profiles; empty paths
+// write none.
+type Profiles struct {
+	CPU  string // a CPU profile of its whole life
+	Heap string // a heap profile when it stops, after the last phase
+}
+
+// StackOptions are what a run may change in the stack process.
+type StackOptions struct {
+	Profiles
+	// Env overrides the stack process's configuration (KEY=VALUE), for
+	// A/B runs of a setting.
+	Env []string
+}
+
 // StartStack starts `exe -serve` with a fresh configuration on database
-// dsn, and waits until it serves. Its output goes to logPath; cpuProfile,
-// if set, is where it writes a CPU profile of its whole life.
-func StartStack(ctx context.Context, exe, dsn, dataDir, logPath, cpuProfile string) (*Stack, error) {
+// dsn, and waits until it serves. Its output goes to logPath.
+func StartStack(ctx context.Context, exe, dsn, dataDir, logPath string, so StackOptions) (*Stack, error) {
 	s := &Stack{exited: make(chan struct{})}
 	var err error
 	if s.Sink, err = mailsink.Start("127.0.0.1:0", 500); err != nil {
@@ -127,8 +162,18 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath, cpuProfile stri
 		"GATEHOUSE_LOG_LEVEL":    "warn",
 		"GATEHOUSE_LOG_FORMAT":   "text",
 	}
-	if cpuProfile != "" {
-		env["GATEHOUSE_BENCH_CPUPROFILE"] = cpuProfile
+	if so.CPU != "" {
+		env["GATEHOUSE_BENCH_CPUPROFILE"] = so.CPU
+	}
+	if so.Heap != "" {
+		env["GATEHOUSE_BENCH_HEAPPROFILE"] = so.Heap
+	}
+	for _, kv := range so.Env {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("stack setting %q: want KEY=VALUE", kv)
+		}
+		env[k] = v
 	}
 	if s.Config, err = config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		s.Sink.Close()

@@ -45,6 +45,7 @@ type Config struct {
 	ShutdownTimeout    time.Duration  // GATEHOUSE_SHUTDOWN_TIMEOUT
 	RelayGrace         time.Duration  // GATEHOUSE_RELAY_GRACE: how long after storing an event the relay may take it
 	DispatchWorkers    int            // GATEHOUSE_DISPATCH_WORKERS: the gateway's fast path after the answer; 0: the relay only
+	WorkflowCache      int            // GATEHOUSE_WORKFLOW_CACHE: workflows a worker process keeps in memory between their tasks
 	// IndexEmail sets the GatehouseEmail search attribute (GATEHOUSE_INDEX_EMAIL).
 	// Off by default: Temporal's docs forbid personal data in search
 	// attributes; operators filter by site and find a person by user id
@@ -119,6 +120,14 @@ const (
 	// Enough to keep a 2-core machine's Temporal busy; more only queues
 	// inside the frontend.
 	DefaultDispatchWorkers = 8
+	// A worker keeps this many workflows in memory between their tasks
+	// (the SDK's sticky cache; its default is 10,000). A registration
+	// waits there for days at about 50 KB of heap; one evicted from the
+	// cache replays its history at its next task instead (under 1 ms of
+	// CPU for a registration's, BenchmarkReplay, plus the history's fetch).
+	// Deliveries and a registration's first steps finish within seconds,
+	// well inside the cache at hundreds a second.
+	DefaultWorkflowCache = 2000
 )
 
 // Lookup reads one variable; tests pass a map, processes pass os.LookupEnv.
@@ -151,6 +160,7 @@ func Load(lookup Lookup) (Config, error) {
 		ShutdownTimeout:    r.duration("GATEHOUSE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		RelayGrace:         r.duration("GATEHOUSE_RELAY_GRACE", time.Second),
 		DispatchWorkers:    r.count("GATEHOUSE_DISPATCH_WORKERS", DefaultDispatchWorkers, 256),
+		WorkflowCache:      r.count("GATEHOUSE_WORKFLOW_CACHE", DefaultWorkflowCache, 1_000_000),
 		IndexEmail:         r.boolean("GATEHOUSE_INDEX_EMAIL"),
 		UIOrigin:           r.origin("GATEHOUSE_UI_ORIGIN"),
 		RateWebhook:        r.rate("GATEHOUSE_RATE_WEBHOOK", DefaultRateWebhook),

@@ -17,7 +17,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.HTTPAddr != DefaultHTTPAddr || c.Temporal.Address != DefaultAddress || c.Temporal.Namespace != "default" ||
-		c.Temporal.TaskQueue != DefaultTaskQueue || c.PublicURL != DefaultPublicURL || c.DisableAfter != 5*24*time.Hour {
+		c.Temporal.TaskQueue != DefaultTaskQueue || c.PublicURL != DefaultPublicURL || c.DisableAfter != 5*24*time.Hour ||
+		c.WorkflowCache != DefaultWorkflowCache {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 	for _, want := range []string{"parseTime=true", "/gatehouse?", "time_zone=%27%2B00%3A00%27"} {
@@ -56,6 +57,7 @@ func TestBadValuesNameTheVariable(t *testing.T) {
 		"GATEHOUSE_RATE_WEBHOOK":         "600",
 		"GATEHOUSE_RATE_PAGES":           "60/min burst x",
 		"TEMPORAL_GRPC_COMPRESSION":      "zstd",
+		"GATEHOUSE_WORKFLOW_CACHE":       "-1",
 	}
 	for name, value := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -140,9 +142,13 @@ func TestValues(t *testing.T) {
 		"GATEHOUSE_DISABLE_AFTER":   "3d",
 		"GATEHOUSE_PUBLIC_URL":      "https://portal.example/",
 		"GATEHOUSE_ADMIN_TOKEN":     "0123456789abcdef",
+		"GATEHOUSE_WORKFLOW_CACHE":  "500",
 	}))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.WorkflowCache != 500 {
+		t.Errorf("workflow cache: %d", c.WorkflowCache)
 	}
 	if len(c.TrustedProxies) != 2 || c.TrustedProxies[0].String() != "10.0.0.1/32" {
 		t.Errorf("proxies: %v", c.TrustedProxies)

@@ -88,6 +88,8 @@ type Worker struct {
 
 // New builds the worker; nothing runs until Run or Start.
 func New(d Deps) *Worker {
+	// Process-wide, read when the process's first worker is made.
+	worker.SetStickyWorkflowCacheSize(d.Config.WorkflowCache)
 	w := worker.New(d.Temporal, d.Config.Temporal.TaskQueue, options(d.Config))
 	register(w, d)
 	reg := metrics.New()

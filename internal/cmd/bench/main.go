@@ -41,6 +41,8 @@ func main() {
 	suffix := flag.String("name", "", "suffix of the report's file name (e.g. before)")
 	note := flag.String("note", "", "a note kept in the report (what ran, how busy the machine was)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the stack process (gateway, worker, embedded Temporal) to this file")
+	heapProfile := flag.String("heapprofile", "", "write a heap profile of the stack process after the last phase to this file")
+	stackEnv := flag.String("stackenv", "", "settings for the stack process, KEY=VALUE separated by spaces (e.g. GATEHOUSE_WORKFLOW_CACHE=10000), for A/B runs")
 	flag.Parse()
 	if *serve {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -67,18 +69,21 @@ func main() {
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
 	}
-	if *cpuProfile != "" {
-		if abs, err := filepath.Abs(*cpuProfile); err == nil {
-			*cpuProfile = abs
+	so := bench.StackOptions{Profiles: bench.Profiles{CPU: *cpuProfile, Heap: *heapProfile}, Env: strings.Fields(*stackEnv)}
+	for _, p := range []*string{&so.CPU, &so.Heap} {
+		if *p != "" {
+			if abs, err := filepath.Abs(*p); err == nil {
+				*p = abs
+			}
 		}
 	}
-	if err := run(*out, *suffix, *cpuProfile, *note, *short, o); err != nil {
+	if err := run(*out, *suffix, *note, *short, so, o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(outDir, suffix, cpuProfile, note string, short bool, o bench.Options) error {
+func run(outDir, suffix, note string, short bool, so bench.StackOptions, o bench.Options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	exe, err := os.Executable()
@@ -102,7 +107,7 @@ func run(outDir, suffix, cpuProfile, note string, short bool, o bench.Options) e
 	defer store.DropDatabase(context.Background(), dsn) //nolint:errcheck
 	logPath := filepath.Join(os.TempDir(), "gatehouse-bench-stack.log")
 	t0 := time.Now()
-	st, err := bench.StartStack(ctx, exe, dsn, filepath.Join(dir, "data"), logPath, cpuProfile)
+	st, err := bench.StartStack(ctx, exe, dsn, filepath.Join(dir, "data"), logPath, so)
 	if err != nil {
 		return err
 	}
@@ -123,6 +128,9 @@ func run(outDir, suffix, cpuProfile, note string, short bool, o bench.Options) e
 	}
 	if note != "" {
 		rep.Machine["note"] = note
+	}
+	if len(so.Env) > 0 {
+		rep.Machine["stackEnv"] = so.Env
 	}
 	if short {
 		rep.Machine["short"] = true
