@@ -122,7 +122,7 @@ const (
 	DefaultDispatchWorkers = 8
 	// A worker keeps this many workflows in memory between their tasks
 	// (the SDK's sticky cache; its default is 10,000). A registration
-	// waits there for days at about 50 KB of heap; one evicted from the
+	// waits there for days at about 40 KB of heap; one evicted from the
 	// cache replays its history at its next task instead (under 1 ms of
 	// CPU for a registration's, BenchmarkReplay, plus the history's fetch).
 	// Deliveries and a registration's first steps finish within seconds,

@@ -21,6 +21,7 @@ import (
 	"gatehouse/internal/mailsink"
 	"gatehouse/internal/payloadcodec"
 	"gatehouse/internal/store"
+	"gatehouse/worker/wiring"
 )
 
 // Settings only the dev stack reads, on top of config.Config.
@@ -115,6 +116,9 @@ func Start(ctx context.Context, cfg config.Config, s Settings, log *slog.Logger)
 		}
 		cfg.SMTPURL = st.Sink.URL()
 	}
+	// Before the embedded server: its system workers make the process's
+	// first worker, which sizes the workflow cache for all.
+	wiring.SetWorkflowCache(cfg)
 	// The server warns about every closed poll while it stops; once shutdown
 	// begins only its errors are worth showing.
 	st.serverLevel = new(slog.LevelVar)

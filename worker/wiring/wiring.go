@@ -86,10 +86,16 @@ type Worker struct {
 	stopRelay func()
 }
 
+// SetWorkflowCache sizes the process's workflow cache
+// (GATEHOUSE_WORKFLOW_CACHE). The SDK shares one cache per process and
+// sizes it when the process's first worker is made, so a process that makes
+// other workers first calls this before them: make dev's embedded server
+// runs its own system workers.
+func SetWorkflowCache(cfg config.Config) { worker.SetStickyWorkflowCacheSize(cfg.WorkflowCache) }
+
 // New builds the worker; nothing runs until Run or Start.
 func New(d Deps) *Worker {
-	// Process-wide, read when the process's first worker is made.
-	worker.SetStickyWorkflowCacheSize(d.Config.WorkflowCache)
+	SetWorkflowCache(d.Config)
 	w := worker.New(d.Temporal, d.Config.Temporal.TaskQueue, options(d.Config))
 	register(w, d)
 	reg := metrics.New()
