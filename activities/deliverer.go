@@ -95,8 +95,15 @@ func (a *Deliverer) attempt(ctx context.Context, in AttemptInput) (AttemptResult
 	if err != nil {
 		return AttemptResult{}, classify(err, "DeliveryNotFound")
 	}
-	if res, done, err := a.existing(ctx, d, in); done || err != nil {
-		return res, err
+	// A claim raises the delivery's attempt count in the transaction that
+	// stores the attempt's row, so a count below in.Attempt means there is
+	// no row to answer from: the usual first run skips reading it. A run
+	// that claims it meanwhile meets ClaimAttempt's duplicate key, as it
+	// would after the read.
+	if d.Attempts >= in.Attempt {
+		if res, done, err := a.existing(ctx, d, in); done || err != nil {
+			return res, err
+		}
 	}
 	if d.TargetKind == domain.TargetPortal {
 		return a.portalAttempt(ctx, d, in)
@@ -118,6 +125,7 @@ func (a *Deliverer) attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		if err := a.approvalLinks(ctx, d, ev); err != nil {
 			return AttemptResult{}, err
 		}
+		d.TargetSteady = c.FailingSince == nil
 		req, err := notify.BuildChannelRequest(&c, sec, ev, d.ID, time.Now())
 		if err != nil {
 			return a.once(ctx, d, in, notify.Request{Method: c.Method, URL: c.TargetURL}, failed(err.Error()))
@@ -132,6 +140,7 @@ func (a *Deliverer) attempt(ctx context.Context, in AttemptInput) (AttemptResult
 		if err != nil {
 			return AttemptResult{}, err
 		}
+		d.TargetSteady = t.FailingSince == nil
 		if t.Type == notify.TypeEmail {
 			return a.email(ctx, d, in, &t, ev)
 		}
@@ -422,6 +431,9 @@ func (a *Deliverer) streak(ctx context.Context, d store.Delivery, r sendResult) 
 	}
 	switch r.Outcome {
 	case notify.Delivered:
+		if d.TargetSteady {
+			return nil // read at this attempt's start: no streak to end, and one statement less per delivery
+		}
 		return a.DB.TargetSucceeded(ctx, d.TargetKind, d.TargetID)
 	case notify.Gone:
 		return a.disable(ctx, d, goneReason) // done with the record; again here for rows from before

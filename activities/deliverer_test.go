@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -367,5 +368,63 @@ func TestEmailFanOutResumesWithoutDuplicates(t *testing.T) {
 	}
 	if progress == 0 {
 		t.Fatal("no heartbeat reported the fan-out's progress")
+	}
+}
+
+// TestFailureStreakEndsWithSuccess: a failed attempt starts the channel's
+// failure streak, and the next success ends it. The success reads the
+// streak at its start (a steady target skips the write); a second failure
+// starts a new streak from its own time.
+func TestFailureStreakEndsWithSuccess(t *testing.T) {
+	var mu sync.Mutex
+	status := http.StatusServiceUnavailable
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	answer := func(s int) { mu.Lock(); status = s; mu.Unlock() }
+	ctx := context.Background()
+	d := newDeliverer(t)
+	del := channelDelivery(t, d.DB, srv.URL)
+	r := &attemptRunner{t: t, d: d}
+	failing := func() *time.Time {
+		t.Helper()
+		c, _, err := d.DB.GetChannel(ctx, del.TargetID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.FailingSince
+	}
+	for i, step := range []struct {
+		status  int
+		outcome notify.Outcome
+		failing bool
+	}{
+		{http.StatusServiceUnavailable, notify.Retry, true},
+		{http.StatusOK, notify.Delivered, false},
+		{http.StatusOK, notify.Delivered, false}, // steady: nothing to end
+		{http.StatusServiceUnavailable, notify.Retry, true},
+	} {
+		answer(step.status)
+		res, err := r.run(activities.AttemptInput{DeliveryID: del.ID, Attempt: i + 1, NextWait: time.Minute})
+		if err != nil || res.Outcome != step.outcome {
+			t.Fatalf("attempt %d: %+v %v, want %s", i+1, res, err, step.outcome)
+		}
+		if got := failing(); (got != nil) != step.failing {
+			t.Fatalf("after attempt %d: failing since %v, want a streak: %v", i+1, got, step.failing)
+		}
+	}
+	// A finished attempt is not finished again (another run recorded it).
+	row, err := d.DB.GetAttempt(ctx, del.ID, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := d.DB.FinishAttempt(ctx, row, store.DeliveryUpdate{Status: domain.DeliveryDelivered}, nil); ok || err != nil {
+		t.Fatalf("finishing a finished attempt: %v %v, want false", ok, err)
+	}
+	if got, _ := d.DB.GetDelivery(ctx, del.ID); got.Status != domain.DeliveryRetrying || got.Attempts != 4 {
+		t.Fatalf("delivery %+v, want retrying after 4 attempts", got)
 	}
 }

@@ -46,6 +46,9 @@ type Channel struct {
 	SecretRotating bool      `json:"secretRotating"`
 	CreatedAt      time.Time `json:"createdAt"`
 	UpdatedAt      time.Time `json:"updatedAt"`
+	// FailingSince is when the channel's current failure streak began (nil:
+	// its last request succeeded). Kept by the deliverer, not part of the API.
+	FailingSince *time.Time `json:"-"`
 }
 
 // ChannelSecrets are the signing secrets of a channel.

@@ -88,6 +88,9 @@ type NotificationTemplate struct {
 
 	// Set when Gatehouse disabled the template itself (410, failing too long).
 	DisabledReason string `json:"disabledReason,omitempty"`
+	// FailingSince is when the template's current failure streak began (nil:
+	// its last request succeeded). Kept by the deliverer; not Kaltura's.
+	FailingSince *time.Time `json:"-"`
 }
 
 // Secrets are the write-only fields. They are stored apart from the template

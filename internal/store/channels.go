@@ -23,16 +23,17 @@ type channelRow struct {
 	DisabledReason      *string      `db:"disabled_reason"`
 	CreatedAt           time.Time    `db:"created_at"`
 	UpdatedAt           time.Time    `db:"updated_at"`
+	FailingSince        *time.Time   `db:"failing_since"`
 }
 
-const channelColumns = "id, status, body, secret, previous_secret, previous_secret_until, disabled_reason, created_at, updated_at"
+const channelColumns = "id, status, body, secret, previous_secret, previous_secret_until, disabled_reason, created_at, updated_at, failing_since"
 
 func (r channelRow) channel() (notify.Channel, notify.ChannelSecrets, error) {
 	var c notify.Channel
 	if err := json.Unmarshal(r.Body, &c); err != nil {
 		return c, notify.ChannelSecrets{}, fmt.Errorf("channel %s: %w", r.ID, err)
 	}
-	c.ID, c.Status, c.CreatedAt, c.UpdatedAt = r.ID, r.Status, r.CreatedAt, r.UpdatedAt
+	c.ID, c.Status, c.CreatedAt, c.UpdatedAt, c.FailingSince = r.ID, r.Status, r.CreatedAt, r.UpdatedAt, r.FailingSince
 	c.DisabledReason = ""
 	if r.DisabledReason != nil {
 		c.DisabledReason = *r.DisabledReason

@@ -29,6 +29,11 @@ type Delivery struct {
 	CreatedAt     time.Time  `json:"createdAt" db:"created_at"`
 	UpdatedAt     time.Time  `json:"updatedAt" db:"updated_at"`
 	FinishedAt    *time.Time `json:"finishedAt,omitempty" db:"finished_at"`
+
+	// TargetSteady is not a column: an attempt that read its target and
+	// found no failure streak sets it, so a success has no streak to end
+	// (false, the default, means unknown: a success ends any).
+	TargetSteady bool `json:"-" db:"-"`
 }
 
 const deliveryColumns = `id, job_id, event_id, event_type, target_kind, target_id, url, status, attempts, next_attempt_at,

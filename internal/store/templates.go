@@ -14,17 +14,18 @@ import (
 )
 
 type templateRow struct {
-	ID             int64     `db:"id"`
-	PartnerID      int       `db:"partner_id"`
-	Status         int       `db:"status"`
-	Body           []byte    `db:"body"`
-	Secrets        []byte    `db:"secrets"`
-	DisabledReason *string   `db:"disabled_reason"`
-	CreatedAt      time.Time `db:"created_at"`
-	UpdatedAt      time.Time `db:"updated_at"`
+	ID             int64      `db:"id"`
+	PartnerID      int        `db:"partner_id"`
+	Status         int        `db:"status"`
+	Body           []byte     `db:"body"`
+	Secrets        []byte     `db:"secrets"`
+	DisabledReason *string    `db:"disabled_reason"`
+	CreatedAt      time.Time  `db:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+	FailingSince   *time.Time `db:"failing_since"`
 }
 
-const templateColumns = "id, partner_id, status, body, secrets, disabled_reason, created_at, updated_at"
+const templateColumns = "id, partner_id, status, body, secrets, disabled_reason, created_at, updated_at, failing_since"
 
 func (r templateRow) template() (notify.NotificationTemplate, notify.Secrets, error) {
 	var t notify.NotificationTemplate
@@ -35,7 +36,7 @@ func (r templateRow) template() (notify.NotificationTemplate, notify.Secrets, er
 	if err := json.Unmarshal(r.Secrets, &sec); err != nil {
 		return t, sec, fmt.Errorf("template %d secrets: %w", r.ID, err)
 	}
-	t.ID, t.PartnerID, t.Status = r.ID, r.PartnerID, r.Status
+	t.ID, t.PartnerID, t.Status, t.FailingSince = r.ID, r.PartnerID, r.Status, r.FailingSince
 	t.DisabledReason = ""
 	if r.DisabledReason != nil {
 		t.DisabledReason = *r.DisabledReason
