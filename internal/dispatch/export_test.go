@@ -37,3 +37,7 @@ func TakeSlot(p *Priority) {
 	p.last = time.Now()
 	p.mu.Unlock()
 }
+
+// NewPriorityAt is a Priority busy from perSecond accepts a second,
+// whatever the machine's cores.
+func NewPriorityAt(perSecond int) *Priority { return newPriority(perSecond) }

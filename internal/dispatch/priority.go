@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,10 +15,11 @@ import (
 // it: a delivery costs about eight accepts of CPU.
 //
 // The process is busy while busyAt or more accepts are in flight and they
-// arrive at busyRate or faster, and for busyHold after. While it is busy,
-// dispatch rounds (the fast path's and the relay's) wait, and one round of
-// at most busyBatch events is let through per busySlot in the whole
-// process, so deliveries keep moving under a load that never stops. When
+// arrive at busyRatePerCore a second per core or faster, and for busyHold
+// after. While it is busy, dispatch rounds (the fast path's and the
+// relay's) wait, and one round of at most busyBatch events is let through
+// per busySlot in the whole process, so deliveries keep moving under a
+// load that never stops. When
 // the burst ends, what it accepted is dispatched at full speed. A nil
 // *Priority never holds anything back (a worker on its own: no accepts
 // compete with its relay).
@@ -31,20 +33,23 @@ type Priority struct {
 	// before it.
 	winStart        time.Time
 	count, previous int
+	// busyPerWindow: accepts in one busyWindow at which the process is busy.
+	busyPerWindow int
 }
 
 const (
 	// busyAt: 20 callers hammering keep ~20 accepts in flight; an open
 	// loop of 100 events/s keeps ~1 (each takes milliseconds).
 	busyAt = 8
-	// busyRate: and only while accepts arrive faster than the process
-	// could deliver them anyway (100–130 deliveries/s on 2 cores). Below
-	// it, holding deliveries back leaves the CPU idle: in a closed loop
-	// that waits for each callback, callers answered together post
-	// together, and with the in-flight count alone that loop delivered
-	// 80/s instead of 97/s, with a quarter of the CPU idle.
-	busyRate   = 200
-	busyWindow = 250 * time.Millisecond
+	// busyRatePerCore: and only while accepts arrive at least twice as
+	// fast as the process could deliver them (on 2 cores 150–190
+	// deliveries/s, so 400/s). Below it, holding deliveries back leaves
+	// the CPU idle: a closed loop that waits for each callback posts at
+	// the rate it is delivered, in bunches (callers answered together
+	// post together). At 200/s on 2 cores such a loop at 150/s counted as
+	// busy again and again: 88 rounds held in 8 s, the CPU 27 % idle.
+	busyRatePerCore = 200
+	busyWindow      = 250 * time.Millisecond
 	// busyBatch: even 32 deliveries a second would take a sixth of two
 	// cores from the accepts.
 	busyBatch = 8
@@ -57,7 +62,12 @@ const (
 
 // NewPriority returns the process's Priority: share one between the
 // gateway's Dispatcher and the worker's relay.
-func NewPriority() *Priority { return &Priority{} }
+func NewPriority() *Priority { return newPriority(busyRatePerCore * runtime.GOMAXPROCS(0)) }
+
+// newPriority: busy from perSecond accepts a second.
+func newPriority(perSecond int) *Priority {
+	return &Priority{busyPerWindow: max(1, perSecond*int(busyWindow)/int(time.Second))}
+}
 
 // Accepting counts one accept in flight until done is called.
 func (p *Priority) Accepting() (done func()) {
@@ -74,7 +84,7 @@ func (p *Priority) Accepting() (done func()) {
 		p.winStart, p.count, p.previous = now, 0, p.count
 	}
 	p.count++
-	fast := max(p.count, p.previous) >= busyRate*int(busyWindow)/int(time.Second)
+	fast := max(p.count, p.previous) >= p.busyPerWindow
 	p.mu.Unlock()
 	if n >= busyAt && fast {
 		p.busyUntil.Store(now.Add(busyHold).UnixNano())

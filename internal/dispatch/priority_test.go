@@ -24,9 +24,8 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 	if ok, busy := p.turn(time.Now()); !ok || busy {
 		t.Fatalf("%d accepts in flight, %d in the window: turn %v busy %v, want a full round", busyAt, busyAt, ok, busy)
 	}
-	// The same crowd arriving at busyRate or faster is.
-	perWindow := busyRate * int(busyWindow) / int(time.Second)
-	for range perWindow {
+	// The same crowd arriving at the busy rate or faster is.
+	for range p.busyPerWindow {
 		p.Accepting()()
 	}
 	now := time.Now()

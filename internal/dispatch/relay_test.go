@@ -426,13 +426,13 @@ func TestFastPathDispatches(t *testing.T) {
 
 // While accepts crowd the process the fast path still dispatches, in
 // rounds of a few events: twelve events queued behind eight accepts in
-// flight and 500 more arriving a second are all delivered, by more than
+// flight and 500 more arriving a second (busy from 200) are all delivered, by more than
 // one round (a round of 32 would mark all twelve at once).
 func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
 	app := startApp(t)
 	rc, objectType := hook(t, app)
 	d := relayOf(t, app, nil, nil)
-	d.Workers, d.Grace, d.Priority = 1, time.Hour, dispatch.NewPriority()
+	d.Workers, d.Grace, d.Priority = 1, time.Hour, dispatch.NewPriorityAt(200)
 	for range 8 {
 		defer d.Priority.Accepting()()
 	}
