@@ -24,6 +24,14 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 	if ok, busy := p.turn(time.Now()); !ok || busy {
 		t.Fatalf("%d accepts in flight, %d in the window: turn %v busy %v, want a full round", busyAt, busyAt, ok, busy)
 	}
+	// Nor is a closed loop's bunch: the crowd in flight, three quarters of
+	// the busy rate arriving.
+	for range p.busyPerWindow * 3 / 4 {
+		p.Accepting()()
+	}
+	if ok, busy := p.turn(time.Now()); !ok || busy {
+		t.Fatalf("%d accepts in flight, below the busy rate: turn %v busy %v, want a full round", busyAt, ok, busy)
+	}
 	// The same crowd arriving at the busy rate or faster is.
 	for range p.busyPerWindow {
 		p.Accepting()()
