@@ -426,8 +426,9 @@ func TestFastPathDispatches(t *testing.T) {
 
 // While accepts crowd the process the fast path still dispatches, in
 // rounds of a few events: twelve events queued behind eight accepts in
-// flight and 500 more arriving a second (busy from 200) are all delivered, by more than
-// one round (a round of 32 would mark all twelve at once).
+// flight and 500 more arriving a second (busy from 200) are all
+// delivered, by more than one round (a round of 32 would mark all twelve
+// at once).
 func TestBusyFastPathKeepsDispatchingInSmallRounds(t *testing.T) {
 	app := startApp(t)
 	rc, objectType := hook(t, app)
