@@ -80,3 +80,46 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 		t.Fatalf("quiet again: round of %d (%v), want 32", size, err)
 	}
 }
+
+// A crowd that met the process dispatching arrives slowly (its accepts
+// share the CPU with the deliveries), below the busy rate: it is noticed
+// by how many of its accepts are in flight on average. A closed loop that
+// waits for each event's callback is not, though all of it is in flight
+// at each bunch's start.
+func TestPriorityNoticesASlowCrowd(t *testing.T) {
+	p := NewPriority()
+	t0 := time.Now().Add(-time.Hour)
+	at := func(d time.Duration) time.Time { return t0.Add(d) }
+	// Twenty callers answered within 20 ms of each other, each accept
+	// 70 ms, then 120 ms until its callback comes and it posts again: a
+	// saturated closed loop, about 100 events/s.
+	var now time.Duration
+	for cycle := range 40 {
+		for i := range 20 {
+			begin := at(now + time.Duration(i)*time.Millisecond)
+			p.begin(begin)
+			if p.Busy(begin) {
+				t.Fatalf("a closed loop's bunch %d (load %.1f) made the process busy", cycle, p.load)
+			}
+		}
+		for i := range 20 {
+			p.end(at(now + time.Duration(70+i)*time.Millisecond))
+		}
+		now += 210 * time.Millisecond
+	}
+	// Twenty callers that post again at once, each accept 200 ms: 100
+	// accepts a second, a quarter of the busy rate on 2 cores.
+	now += time.Second
+	start := now
+	for range 20 {
+		p.begin(at(now))
+		now += 10 * time.Millisecond
+	}
+	for ; !p.Busy(at(now)); now += 10 * time.Millisecond {
+		if now-start > 2*busyWindow {
+			t.Fatalf("twenty slow callers: not busy after %v (load %.1f)", now-start, p.load)
+		}
+		p.end(at(now))
+		p.begin(at(now))
+	}
+}
