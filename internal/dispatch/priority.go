@@ -21,9 +21,9 @@ import (
 // and for busyHold after. While it is busy, dispatch rounds (the fast
 // path's and the relay's) wait, and one round of at most busyBatch events
 // is let through per busySlot in the whole process, so deliveries keep
-// moving under a load that never stops. When the burst ends, what it accepted is
-// dispatched at full speed. A nil *Priority never holds anything back (a
-// worker on its own: no accepts compete with its relay).
+// moving under a load that never stops. When the burst ends, what it
+// accepted is dispatched at full speed. A nil *Priority never holds
+// anything back (a worker on its own: no accepts compete with its relay).
 type Priority struct {
 	held      atomic.Int64 // dispatch rounds that waited behind accepts
 	busyUntil atomic.Int64 // unix nanoseconds: busy until then

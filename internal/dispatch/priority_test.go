@@ -14,8 +14,9 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 		t.Fatalf("a nil Priority holds back: round of %d, %v", size, err)
 	}
 
-	// busyAt accepts in flight, but few of them: a slow crowd (commits
-	// stalled behind the disk) does not hold deliveries back.
+	// busyAt accepts in flight, but few arriving and fewer than busyCrowd
+	// on average: a small slow crowd (commits stalled behind the disk)
+	// does not hold deliveries back.
 	p := NewPriority()
 	var done []func()
 	for range busyAt {
