@@ -14,8 +14,11 @@ type Resources struct {
 	StackCPUSeconds    float64 `json:"stackCpuSeconds"`
 	DatabaseCPUSeconds float64 `json:"databaseCpuSeconds"`
 	LoadCPUSeconds     float64 `json:"loadGeneratorCpuSeconds"`
-	// PeakRSSMiB: the Gatehouse process's peak resident memory in the phase.
+	// PeakRSSMiB: the Gatehouse process's peak resident memory in the phase
+	// (split: the sum of each process's peak, but the engine worker's).
 	PeakRSSMiB float64 `json:"peakRssMiB"`
+	// Processes: each process's share when the stack is split.
+	Processes []ProcResources `json:"processes,omitempty"`
 	// IdleShare: the machine's idle (and iowait) share of all CPU time in
 	// the phase; OthersShare: the share used by processes that are neither
 	// the stack, the database nor the load generator. A high OthersShare
@@ -32,27 +35,38 @@ type Resources struct {
 // CPUSeconds is the whole stack's CPU: Gatehouse plus MariaDB.
 func (r Resources) CPUSeconds() float64 { return r.StackCPUSeconds + r.DatabaseCPUSeconds }
 
+// ProcResources is one process's CPU and peak RSS in a phase.
+type ProcResources struct {
+	Role       string  `json:"role"`
+	CPUSeconds float64 `json:"cpuSeconds"`
+	PeakRSSMiB float64 `json:"peakRssMiB"`
+}
+
 // monitor measures the stack's processes over a phase.
 type monitor struct {
-	stack int   // the Gatehouse process
-	db    []int // MariaDB server processes
-	self  int   // the load generator (this process)
+	stack []Proc // the Gatehouse process, or each process of a split stack
+	db    []int  // MariaDB server processes
+	self  int    // the load generator (this process)
 }
 
 type snapshot struct {
-	at                time.Time
-	stack, db, self   float64
-	machine           machineCPU
-	stop              chan struct{}
-	done              chan struct{}
-	peakKB            int64
-	mu                sync.Mutex
-	hwmReset, sampled bool
-	fsync             *fsyncProbe
+	at       time.Time
+	stack    []float64 // per process of the stack
+	db, self float64
+	machine  machineCPU
+	stop     chan struct{}
+	done     chan struct{}
+	peakKB   []int64
+	mu       sync.Mutex
+	hwmReset []bool
+	fsync    *fsyncProbe
 }
 
-func (m *monitor) cpu() (stack, db, self float64) {
-	stack, _ = procCPU(m.stack)
+func (m *monitor) cpu() (stack []float64, db, self float64) {
+	for _, p := range m.stack {
+		v, _ := procCPU(p.PID)
+		stack = append(stack, v)
+	}
 	for _, p := range m.db {
 		v, _ := procCPU(p)
 		db += v
@@ -64,8 +78,10 @@ func (m *monitor) cpu() (stack, db, self float64) {
 // begin snapshots the counters and samples the stack's RSS every 200 ms
 // (VmHWM after a reset is exact; the samples cover a kernel without it).
 func (m *monitor) begin() *snapshot {
-	s := &snapshot{at: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
-	s.hwmReset = resetPeakRSS(m.stack) == nil
+	s := &snapshot{at: time.Now(), stop: make(chan struct{}), done: make(chan struct{}), peakKB: make([]int64, len(m.stack))}
+	for _, p := range m.stack {
+		s.hwmReset = append(s.hwmReset, resetPeakRSS(p.PID) == nil)
+	}
 	s.stack, s.db, s.self = m.cpu()
 	s.machine, _ = readMachineCPU()
 	s.fsync = startFsyncProbe()
@@ -74,10 +90,12 @@ func (m *monitor) begin() *snapshot {
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
-			if kb, err := procMemKB(m.stack, "VmRSS"); err == nil {
-				s.mu.Lock()
-				s.peakKB, s.sampled = max(s.peakKB, kb), true
-				s.mu.Unlock()
+			for i, p := range m.stack {
+				if kb, err := procMemKB(p.PID, "VmRSS"); err == nil {
+					s.mu.Lock()
+					s.peakKB[i] = max(s.peakKB[i], kb)
+					s.mu.Unlock()
+				}
 			}
 			select {
 			case <-s.stop:
@@ -97,19 +115,32 @@ func (m *monitor) end(s *snapshot) Resources {
 	mc, _ := readMachineCPU()
 	r := Resources{
 		WallSeconds:        round(time.Since(s.at).Seconds()),
-		StackCPUSeconds:    round3(stack - s.stack),
 		DatabaseCPUSeconds: round3(db - s.db),
 		LoadCPUSeconds:     round3(self - s.self),
 	}
-	peak := s.peakKB
-	if s.hwmReset {
-		if hwm, err := procMemKB(m.stack, "VmHWM"); err == nil {
-			peak = max(peak, hwm)
+	var stackCPU, peakMiB float64
+	for i, p := range m.stack {
+		peak := s.peakKB[i]
+		if s.hwmReset[i] {
+			if hwm, err := procMemKB(p.PID, "VmHWM"); err == nil {
+				peak = max(peak, hwm)
+			}
+		}
+		cpu := stack[i] - s.stack[i]
+		stackCPU += cpu
+		if p.Role != engineWorker {
+			// The bench's own Noop worker: a few goroutines of the one
+			// stack process, a whole binary (with the server linked) here.
+			peakMiB += float64(peak) / 1024
+		}
+		if len(m.stack) > 1 {
+			r.Processes = append(r.Processes, ProcResources{Role: p.Role, CPUSeconds: round3(cpu), PeakRSSMiB: round(float64(peak) / 1024)})
 		}
 	}
-	r.PeakRSSMiB = round(float64(peak) / 1024)
+	r.StackCPUSeconds = round3(stackCPU)
+	r.PeakRSSMiB = round(peakMiB)
 	r.FsyncP99ms, r.FsyncMaxMs = fsyncP99, fsyncMax
-	r.IdleShare, r.OthersShare = shares(s.machine, mc, stack-s.stack+db-s.db+self-s.self)
+	r.IdleShare, r.OthersShare = shares(s.machine, mc, stackCPU+db-s.db+self-s.self)
 	return r
 }
 

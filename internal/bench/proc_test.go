@@ -77,3 +77,38 @@ func TestProcSelf(t *testing.T) {
 		t.Logf("clear_refs not writable here (%v): the bench falls back to sampled VmRSS", err)
 	}
 }
+
+// A split stack is measured per process: the CPU is the sum, the peak RSS
+// the sum of the peaks but the engine worker's, and each process shows.
+// (This process stands in for all three.)
+func TestMonitorSplitStack(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc")
+	}
+	self := os.Getpid()
+	m := &monitor{stack: []Proc{{"worker", self}, {"gateway", self}, {engineWorker, self}}, self: self}
+	snap := m.begin()
+	for i := 0; i < 2e7; i++ { // some CPU to measure
+		_ = i * i
+	}
+	r := m.end(snap)
+	if len(r.Processes) != 3 || r.Processes[0].Role != "worker" || r.Processes[2].Role != engineWorker {
+		t.Fatalf("processes %+v", r.Processes)
+	}
+	var cpu float64
+	for _, p := range r.Processes {
+		cpu += p.CPUSeconds
+	}
+	if d := r.StackCPUSeconds - cpu; d > 0.002 || d < -0.002 {
+		t.Fatalf("stack CPU %v, the processes' sum %v", r.StackCPUSeconds, cpu)
+	}
+	one := r.Processes[0].PeakRSSMiB
+	if one <= 0 || r.PeakRSSMiB < 1.9*one || r.PeakRSSMiB > 2.1*one {
+		t.Fatalf("peak RSS %v, want twice one process's %v (the engine worker's left out)", r.PeakRSSMiB, one)
+	}
+	// One process: no breakdown.
+	m = &monitor{stack: []Proc{{"stack", self}}, self: self}
+	if r := m.end(m.begin()); len(r.Processes) != 0 {
+		t.Fatalf("one process: %+v", r.Processes)
+	}
+}

@@ -73,7 +73,7 @@ func Run(ctx context.Context, st *Stack, o Options, progress io.Writer) (Report,
 	if len(phases) == 0 {
 		return rep, fmt.Errorf("-only %s matches no phase", strings.Join(o.Only, ","))
 	}
-	mon := &monitor{stack: st.PID, db: st.DBPIDs, self: os.Getpid()}
+	mon := &monitor{stack: st.Procs, db: st.DBPIDs, self: os.Getpid()}
 	for round := 1; round <= max(o.Rounds, 1); round++ {
 		for _, i := range phaseOrder(len(phases), round) {
 			p := phases[i]
@@ -315,6 +315,7 @@ func PrintSummary(w io.Writer, rep Report) {
 		}
 		fmt.Fprintln(w)
 	}
+	printProcesses(w, rep.Phases)
 	fmt.Fprintln(w, "\nissue 11's targets:")
 	for _, t := range rep.Targets {
 		mark := "not met"
@@ -329,6 +330,60 @@ func PrintSummary(w io.Writer, rep Report) {
 	for _, f := range rep.Failed {
 		fmt.Fprintln(w, "FAILED:", f)
 	}
+}
+
+// printProcesses shows, for a split stack, each process's CPU per unit
+// (over every round) and peak RSS (the highest round's).
+func printProcesses(w io.Writer, rs []PhaseResult) {
+	type acc struct {
+		cpu   map[string]float64
+		peak  map[string]float64
+		units int
+	}
+	var names, roles []string
+	by := map[string]*acc{}
+	for _, r := range rs {
+		if len(r.Resources.Processes) == 0 || r.Failed != "" {
+			continue
+		}
+		a := by[r.Name]
+		if a == nil {
+			a = &acc{cpu: map[string]float64{}, peak: map[string]float64{}}
+			by[r.Name] = a
+			names = append(names, r.Name)
+		}
+		a.units += r.Units
+		for _, p := range r.Resources.Processes {
+			if !slices.Contains(roles, p.Role) {
+				roles = append(roles, p.Role)
+			}
+			a.cpu[p.Role] += p.CPUSeconds
+			a.peak[p.Role] = max(a.peak[p.Role], p.PeakRSSMiB)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\neach process of the split stack: CPU ms per unit, peak RSS MiB")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "phase\t")
+	for _, role := range roles {
+		fmt.Fprintf(tw, "%s\t\t", role)
+	}
+	fmt.Fprintln(tw)
+	for _, n := range names {
+		a := by[n]
+		fmt.Fprintf(tw, "%s\t", n)
+		for _, role := range roles {
+			ms := 0.0
+			if a.units > 0 {
+				ms = a.cpu[role] * 1000 / float64(a.units)
+			}
+			fmt.Fprintf(tw, "%.2f\t%.0f\t", ms, a.peak[role])
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }
 
 func num(v float64) string {

@@ -115,8 +115,12 @@ type Stack struct {
 	Temporal client.Client // the load generator's own client
 	Store    *store.Store  // read-only look-ups (the registration site)
 	Sink     *mailsink.Sink
-	PID      int
+	PID      int    // the one stack process; 0 when split
+	Procs    []Proc // every process of the stack, measured as its CPU
 	DBPIDs   []int
+
+	children     []*child // split: in start order
+	releasePorts func()
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -136,6 +140,9 @@ type StackOptions struct {
 	// Env overrides the stack process's configuration (KEY=VALUE), for
 	// A/B runs of a setting.
 	Env []string
+	// Split runs the production shape instead of one process: the Temporal
+	// server, a worker and a gateway as processes of their own.
+	Split bool
 }
 
 // StartStack starts `exe -serve` with a fresh configuration on database
@@ -182,6 +189,16 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath string, so Stack
 	if s.logf, err = os.Create(logPath); err != nil {
 		s.Sink.Close()
 		return nil, err
+	}
+	if so.Split {
+		if err := s.startSplit(ctx, exe, dataDir, env); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		for _, c := range s.children {
+			s.Procs = append(s.Procs, c.Proc)
+		}
+		return s, s.connect(ctx, false)
 	}
 	cmd := exec.Command(exe, "-serve")
 	for _, kv := range os.Environ() {
@@ -237,21 +254,32 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath string, so Stack
 		return nil, ctx.Err()
 	}
 	s.URL, s.Config.Temporal.Address = r.URL, r.Temporal
-	log := logging.Stderr("text", slog.LevelWarn)
-	if s.Temporal, err = temporalconn.Dial(ctx, s.Config.Temporal, log, client.Options{}); err != nil {
-		s.Stop()
-		return nil, err
+	s.Procs = []Proc{{Role: "stack", PID: s.PID}}
+	return s, s.connect(ctx, true)
+}
+
+// connect opens the parent's clients (the Temporal one unless the split
+// start has it already) and finds the database server; on error it stops
+// everything.
+func (s *Stack) connect(ctx context.Context, dial bool) (err error) {
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if dial {
+		if s.Temporal, err = temporalconn.Dial(ctx, s.Config.Temporal, logging.Stderr("text", slog.LevelWarn), client.Options{}); err != nil {
+			return err
+		}
 	}
 	if s.Store, err = store.Open(ctx, s.Config.MySQLDSN); err != nil {
-		s.Stop()
-		return nil, err
+		return err
 	}
 	s.DBPIDs = databasePIDs(ctx, s.Store)
 	if len(s.DBPIDs) == 0 {
-		s.Stop()
-		return nil, errors.New("no mariadbd or mysqld process found in /proc: the whole-stack CPU needs the database server on this machine")
+		return errors.New("no mariadbd or mysqld process found in /proc: the whole-stack CPU needs the database server on this machine")
 	}
-	return s, nil
+	return nil
 }
 
 // databasePIDs are the MariaDB/MySQL server processes on this machine:
@@ -282,6 +310,12 @@ func (s *Stack) Stop() {
 	}
 	if s.Store != nil {
 		s.Store.Close()
+	}
+	for i := len(s.children) - 1; i >= 0; i-- {
+		s.children[i].stop(30 * time.Second)
+	}
+	if s.releasePorts != nil {
+		s.releasePorts()
 	}
 	if s.cmd != nil && s.cmd.Process != nil {
 		s.cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck
