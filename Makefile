@@ -1,6 +1,6 @@
 GO ?= go
 
-.PHONY: dev test lint chromium build migrate bench bench-short faults faults-short fmt fuzz
+.PHONY: dev test lint chromium build migrate bench bench-short bench-split faults faults-short fmt fuzz
 
 ## dev: the whole system in one process (embedded Temporal + UI, worker, gateway, mail sink)
 dev:
@@ -32,6 +32,11 @@ bench:
 ## bench-short: the same, one round of 3-second phases (under 2 minutes): a sanity check, not a figure
 bench-short:
 	$(GO) run ./internal/cmd/bench -short
+
+## bench-split: the same phases against the production shape (Temporal server, worker and gateway as processes of
+## their own), each process's CPU and peak RSS reported
+bench-split:
+	$(GO) run ./internal/cmd/bench -split
 
 ## faults: the fault suite (own MariaDB, Temporal, 2 workers, 2 gateways; kills under load); report in faults/results/
 faults:

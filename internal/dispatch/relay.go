@@ -40,6 +40,7 @@ const (
 func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 	const batch = 200
 	prune := time.Now()
+	var seen time.Time // when a round last found events
 	for {
 		// Behind the process's accepts, and small while they crowd it.
 		size, err := d.Priority.Wait(ctx, batch)
@@ -59,16 +60,43 @@ func (d *Dispatcher) Relay(ctx context.Context, every, grace time.Duration) {
 			}
 			prune = time.Now()
 		}
-		wait := every
-		if n == size && err == nil {
-			wait = 0 // more are waiting
+		if n > 0 {
+			seen = time.Now()
 		}
+		wait := relayWait(every, n, size, err, time.Since(seen))
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
 		}
 	}
+}
+
+// relayFollow is the wait between rounds for relayStay after a round
+// found events (a full batch goes on at once). A worker whose gateways
+// leave dispatch to it (GATEHOUSE_DISPATCH_WORKERS=0) then starts a
+// stream's events within about this long instead of within the poll
+// interval; a quiet relay is back at the poll interval a second later.
+const (
+	relayFollow = 20 * time.Millisecond
+	relayStay   = time.Second
+)
+
+// relayWait is the wait before the next round, after one that handled n
+// of at most size events (err: it stopped at a dependency) when a round
+// last found events quiet ago.
+func relayWait(every time.Duration, n, size int, err error, quiet time.Duration) time.Duration {
+	switch {
+	case err != nil:
+		return every // a dependency is down: no faster than the poll
+	case n == size:
+		return 0 // more are waiting
+	case quiet < relayStay:
+		// Events come in streams: while one flows the next is due soon,
+		// and a look costs one indexed query.
+		return min(every, relayFollow)
+	}
+	return every
 }
 
 // relayStarts is how many events of a batch the relay starts at once:
