@@ -47,12 +47,7 @@ type child struct {
 // Temporal settings). The child dies with the bench (Pdeathsig).
 func startChild(role, path string, args, env []string, log *os.File, marker string) (*child, error) {
 	cmd := exec.Command(path, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GATEHOUSE_") && !strings.HasPrefix(kv, "TEMPORAL_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = append(callerEnv(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -82,6 +77,26 @@ func startChild(role, path string, args, env []string, log *os.File, marker stri
 		close(c.exited)
 	}()
 	return c, nil
+}
+
+// callerEnv is the bench's environment without the caller's Gatehouse or
+// Temporal settings: the stack gets only its own.
+func callerEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GATEHOUSE_") && !strings.HasPrefix(kv, "TEMPORAL_") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// startEngineWorker runs Noop on EngineQueue: in the stack process, or in
+// the split stack's engine worker.
+func startEngineWorker(c client.Client) (worker.Worker, error) {
+	w := worker.New(c, EngineQueue, worker.Options{})
+	w.RegisterWorkflow(Noop)
+	return w, w.Start()
 }
 
 // stop asks the child to end (SIGTERM) and kills it after grace.
@@ -259,9 +274,8 @@ func ServeEngine(ctx context.Context) error {
 		return err
 	}
 	defer c.Close()
-	w := worker.New(c, EngineQueue, worker.Options{})
-	w.RegisterWorkflow(Noop)
-	if err := w.Start(); err != nil {
+	w, err := startEngineWorker(c)
+	if err != nil {
 		return err
 	}
 	defer w.Stop()

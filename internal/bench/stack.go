@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"gatehouse/internal/config"
@@ -76,9 +75,8 @@ func Serve(ctx context.Context) error {
 		return err
 	}
 	defer st.Stop()
-	w := worker.New(st.App.Temporal, EngineQueue, worker.Options{})
-	w.RegisterWorkflow(Noop)
-	if err := w.Start(); err != nil {
+	w, err := startEngineWorker(st.App.Temporal)
+	if err != nil {
 		return err
 	}
 	defer w.Stop()
@@ -201,11 +199,7 @@ func StartStack(ctx context.Context, exe, dsn, dataDir, logPath string, so Stack
 		return s, s.connect(ctx, false)
 	}
 	cmd := exec.Command(exe, "-serve")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GATEHOUSE_") && !strings.HasPrefix(kv, "TEMPORAL_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
+	cmd.Env = callerEnv()
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

@@ -46,22 +46,12 @@ func main() {
 	split := flag.Bool("split", false, "run the stack in the production shape: the Temporal server, a worker and a gateway as processes of their own (each one's CPU and RSS reported)")
 	serveEngine := flag.Bool("serve-engine", false, "run the split stack's worker for the engine baselines (the bench starts it itself)")
 	flag.Parse()
-	if *serveEngine {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if err := bench.ServeEngine(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "bench -serve-engine:", err)
-			os.Exit(1)
-		}
+	switch {
+	case *serveEngine:
+		serveUntilSignal("-serve-engine", bench.ServeEngine)
 		return
-	}
-	if *serve {
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if err := bench.Serve(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "bench -serve:", err)
-			os.Exit(1)
-		}
+	case *serve:
+		serveUntilSignal("-serve", bench.Serve)
 		return
 	}
 	o := bench.Options{Concurrency: *conc, Duration: *dur, Rounds: *rounds, EmailRate: *emailRate,
@@ -197,4 +187,16 @@ func stackShape(split bool) string {
 		return "split: Temporal server, worker, gateway and the engine's worker as processes of their own"
 	}
 	return "one process: gateway, worker, embedded Temporal server"
+}
+
+// serveUntilSignal runs one of the processes the bench starts (role is its
+// flag) until SIGINT or SIGTERM.
+func serveUntilSignal(role string, serve func(context.Context) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx); err != nil {
+		stop()
+		fmt.Fprintln(os.Stderr, "bench "+role+":", err)
+		os.Exit(1)
+	}
 }
