@@ -18,10 +18,11 @@ import (
 // The process is busy while busyAt or more accepts are in flight and they
 // arrive at busyRatePerCore a second per core or faster, or while callers
 // keep busyCrowd accepts in flight on average however slowly they arrive,
-// and for busyHold after. While it is busy, dispatch rounds (the fast
-// path's and the relay's) wait, and one round of at most busyBatch events
-// is let through per busySlot in the whole process, so deliveries keep
-// moving under a load that never stops. When the burst ends, what it
+// and for busyHold after; and while busySurge are in flight at once.
+// While it is busy, dispatch rounds (the fast path's and the relay's)
+// wait, and one round of at most busyBatch events is let through per
+// busySlot in the whole process, so deliveries keep moving under a load
+// that never stops. When the burst ends, what it
 // accepted is dispatched at full speed. A nil *Priority never holds
 // anything back (a worker on its own: no accepts compete with its relay).
 type Priority struct {
@@ -70,7 +71,22 @@ const (
 	// behind full dispatch rounds, and the first few hundred milliseconds
 	// of a crowd set its POST p99.
 	crowdWindow = 100 * time.Millisecond
-	busyWindow  = 250 * time.Millisecond
+	// busySurge: so many accepts in flight at once hold dispatch while
+	// they last (and surgeHold after each begins), before the average
+	// shows a crowd. Without it the fast path started the deliveries of
+	// every accept of a burst's first 90 ms, and their CPU delayed the
+	// accepts of the next half second: 20 callers from idle had 75–96 of
+	// their ~130 POSTs at or over the phase's p99 in its first 0.5 s
+	// (three runs); with it 11–14, and the POST p99 fell from 42–45 to
+	// 29–31 ms (two pairs, stop 18). Only that long: a closed loop that
+	// waits for each callback also has 16 in flight when callbacks arrive
+	// together. Held busyHold each time, it lost 5 % of its rate and its
+	// event → receipt p99 rose from 189–265 to 287–321 ms (three pairs);
+	// held surgeHold, its rate moved by −6 to +1 % and its p99 rose to
+	// 230–310 ms against 193–203 (two pairs).
+	busySurge  = 16
+	surgeHold  = 20 * time.Millisecond
+	busyWindow = 250 * time.Millisecond
 	// busyBatch: even 32 deliveries a second would take a sixth of two
 	// cores from the accepts.
 	busyBatch = 8
@@ -116,8 +132,21 @@ func (p *Priority) begin(now time.Time) {
 	fast := max(p.count, p.previous) >= p.busyPerWindow
 	crowd := p.load >= busyCrowd
 	p.mu.Unlock()
-	if n >= busyAt && fast || crowd {
-		p.busyUntil.Store(now.Add(busyHold).UnixNano())
+	switch {
+	case n >= busyAt && fast || crowd:
+		p.busyTill(now.Add(busyHold))
+	case n >= busySurge:
+		p.busyTill(now.Add(surgeHold))
+	}
+}
+
+// busyTill makes the process busy until at least t.
+func (p *Priority) busyTill(t time.Time) {
+	for {
+		cur := p.busyUntil.Load()
+		if t.UnixNano() <= cur || p.busyUntil.CompareAndSwap(cur, t.UnixNano()) {
+			return
+		}
 	}
 }
 

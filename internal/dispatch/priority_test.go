@@ -86,7 +86,7 @@ func TestPriorityHoldsDispatchOnlyBehindAFastCrowd(t *testing.T) {
 // share the CPU with the deliveries), below the busy rate: it is noticed
 // by how many of its accepts are in flight on average. A closed loop that
 // waits for each event's callback is not, though all of it is in flight
-// at each bunch's start.
+// at each bunch's start: that holds dispatch only while it lasts.
 func TestPriorityNoticesASlowCrowd(t *testing.T) {
 	p := NewPriority()
 	t0 := time.Now().Add(-time.Hour)
@@ -99,9 +99,13 @@ func TestPriorityNoticesASlowCrowd(t *testing.T) {
 		for i := range 20 {
 			begin := at(now + time.Duration(i)*time.Millisecond)
 			p.begin(begin)
-			if p.Busy(begin) {
-				t.Fatalf("a closed loop's bunch %d (load %.1f) made the process busy", cycle, p.load)
+			if p.Busy(begin) != (i+1 >= busySurge) {
+				t.Fatalf("a closed loop's bunch %d, %d in flight (load %.1f): busy %v", cycle, i+1, p.load, p.Busy(begin))
 			}
+		}
+		// All of it in flight holds dispatch only as long as a surge.
+		if after := at(now + 19*time.Millisecond + surgeHold + time.Millisecond); p.Busy(after) {
+			t.Fatalf("a closed loop's bunch %d (load %.1f) made the process busy for longer than a surge", cycle, p.load)
 		}
 		for i := range 20 {
 			p.end(at(now + time.Duration(70+i)*time.Millisecond))
@@ -122,5 +126,30 @@ func TestPriorityNoticesASlowCrowd(t *testing.T) {
 		}
 		p.end(at(now))
 		p.begin(at(now))
+	}
+}
+
+// A burst of callers arriving together holds dispatch from the
+// busySurge-th accept in flight, before the average or the rate can show
+// a crowd, and for surgeHold after.
+func TestPrioritySurgeIsBusyAtOnce(t *testing.T) {
+	p := NewPriority()
+	var done []func()
+	for range busySurge - 1 {
+		done = append(done, p.Accepting())
+	}
+	if p.Busy(time.Now()) {
+		t.Fatalf("%d accepts in flight, just arrived: busy", busySurge-1)
+	}
+	done = append(done, p.Accepting())
+	now := time.Now()
+	if !p.Busy(now) {
+		t.Fatalf("%d accepts in flight at once: not busy", busySurge)
+	}
+	for _, f := range done {
+		f()
+	}
+	if p.Busy(now.Add(surgeHold)) {
+		t.Fatal("still busy surgeHold after the surge")
 	}
 }
