@@ -18,11 +18,11 @@ import (
 // The process is busy while busyAt or more accepts are in flight and they
 // arrive at busyRatePerCore a second per core or faster, or while callers
 // keep busyCrowd accepts in flight on average however slowly they arrive,
-// and for busyHold after; and while busySurge are in flight at once.
-// While it is busy, dispatch rounds (the fast path's and the relay's)
-// wait, and one round of at most busyBatch events is let through per
-// busySlot in the whole process, so deliveries keep moving under a load
-// that never stops. When the burst ends, what it
+// and for busyHold after; and for surgeHold after each accept that
+// begins with busySurge in flight. While it is busy, dispatch rounds (the
+// fast path's and the relay's) wait, and one round of at most busyBatch
+// events is let through per busySlot in the whole process, so deliveries
+// keep moving under a load that never stops. When the burst ends, what it
 // accepted is dispatched at full speed. A nil *Priority never holds
 // anything back (a worker on its own: no accepts compete with its relay).
 type Priority struct {
@@ -71,14 +71,14 @@ const (
 	// behind full dispatch rounds, and the first few hundred milliseconds
 	// of a crowd set its POST p99.
 	crowdWindow = 100 * time.Millisecond
-	// busySurge: so many accepts in flight at once hold dispatch while
-	// they last (and surgeHold after each begins), before the average
-	// shows a crowd. Without it the fast path started the deliveries of
-	// every accept of a burst's first 90 ms, and their CPU delayed the
-	// accepts of the next half second: 20 callers from idle had 75–96 of
+	// busySurge: an accept that begins with so many in flight holds
+	// dispatch for surgeHold, so a burst is held from its first moments,
+	// before the average shows a crowd. Without it the fast path started
+	// the deliveries of every accept of a burst's first 90 ms, and their
+	// CPU delayed the accepts of the next half second: 20 callers from idle had 66–96 of
 	// their ~130 POSTs at or over the phase's p99 in its first 0.5 s
-	// (three runs); with it 11–14, and the POST p99 fell from 42–45 to
-	// 29–31 ms (two pairs, stop 18). Only that long: a closed loop that
+	// (five runs); with it 7–14, and the POST p99 fell from 42–45 to
+	// 29–31 ms (two pairs, stop 18). Only 20 ms: a closed loop that
 	// waits for each callback also has 16 in flight when callbacks arrive
 	// together. Held busyHold each time, it lost 5 % of its rate and its
 	// event → receipt p99 rose from 189–265 to 287–321 ms (three pairs);
