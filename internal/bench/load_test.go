@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -157,5 +159,31 @@ func TestTargetsAndTable(t *testing.T) {
 		if !strings.Contains(buf.String(), s) {
 			t.Errorf("table lacks %q:\n%s", s, buf.String())
 		}
+	}
+}
+
+// One call that outlives the load must not stretch the phase: the rate is
+// the calls completed within the load time, over it.
+func TestClosedLoopRateIgnoresAStraggler(t *testing.T) {
+	const d = 100 * time.Millisecond
+	f := closedLoop(t.Context(), 4, d, func(_ context.Context, i int) error {
+		if i == 0 {
+			time.Sleep(3 * d) // the first call ends long after the load
+		} else {
+			time.Sleep(time.Millisecond)
+		}
+		return nil
+	})
+	if f.MaxMs < 300 || f.Seconds < 0.3 {
+		t.Fatalf("the straggler is not in the figures: %+v", f)
+	}
+	// The straggler is not within d; the others' calls mostly are.
+	within := int(math.Round(f.PerSecond * d.Seconds()))
+	if within > f.Requests-1 || within < f.Requests/2 {
+		t.Fatalf("rate %.2f/s counts %d calls within %s, want %d-%d", f.PerSecond, within, d, f.Requests/2, f.Requests-1)
+	}
+	// Divided by d, not by the ~3d the phase took.
+	if stretched := float64(f.Requests) / f.Seconds; f.PerSecond < 2*stretched {
+		t.Fatalf("rate %.2f/s, the stretched rate %.2f/s: %+v", f.PerSecond, stretched, f)
 	}
 }
