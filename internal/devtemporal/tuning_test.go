@@ -3,6 +3,7 @@ package devtemporal
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sort"
@@ -154,5 +155,68 @@ func TestOlderFileGetsItsSearchAttributes(t *testing.T) {
 	}
 	if err := run.Get(ctx, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The history queues checkpoint every few seconds: after a burst, the
+// finished workflows' transfer and visibility tasks are gone (from memory
+// and from the database) within 12 s, twice in a row. At the server's
+// default (every 30 s, ±15 %) the second burst would wait 25 s or more.
+func TestQueuesCheckpointOften(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "temporal.sqlite")
+	srv, err := Start(Options{FrontendAddr: "127.0.0.1:0", DatabaseFile: file, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w := worker.New(c, "checkpoint", worker.Options{})
+	w.RegisterWorkflow(noop)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for burst := range 2 {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		var runs []client.WorkflowRun
+		for i := range 20 {
+			run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: fmt.Sprintf("checkpoint-%d-%d", burst, i), TaskQueue: "checkpoint"}, noop)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runs = append(runs, run)
+		}
+		for _, run := range runs {
+			if err := run.Get(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cancel()
+		done := time.Now()
+		deadline := time.After(12 * time.Second)
+		for {
+			var left int
+			if err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM transfer_tasks) + (SELECT COUNT(*) FROM visibility_tasks)`).Scan(&left); err != nil {
+				t.Fatal(err)
+			}
+			if left == 0 {
+				t.Logf("burst %d: tasks deleted %s after the last workflow closed", burst, time.Since(done).Round(time.Millisecond))
+				break
+			}
+			select {
+			case <-deadline:
+				t.Fatalf("burst %d: %d transfer and visibility tasks still stored 12 s after the workflows closed", burst, left)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 	}
 }
