@@ -22,6 +22,23 @@ import (
 
 func noop(workflow.Context) error { return nil }
 
+// noopWorker dials srv and runs noop on taskQueue until the test ends.
+func noopWorker(t *testing.T, srv *Server, taskQueue string) client.Client {
+	t.Helper()
+	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	w := worker.New(c, taskQueue, worker.Options{})
+	w.RegisterWorkflow(noop)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	return c
+}
+
 // A file-backed server keeps only the visibility indexes our queries use,
 // answers a query on a column whose index it dropped, and stops forcing
 // search-attribute refreshes once the attributes exist.
@@ -31,7 +48,7 @@ func TestFileServerTuning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop()
+	t.Cleanup(srv.Stop) // after the worker's cleanups, which run first
 	if srv.config.force.Load() {
 		t.Fatal("search-attribute refreshes still forced: the namespace was created with every attribute")
 	}
@@ -64,17 +81,7 @@ func TestFileServerTuning(t *testing.T) {
 		}
 	}
 
-	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	w := worker.New(c, "tuning", worker.Options{})
-	w.RegisterWorkflow(noop)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	c := noopWorker(t, srv, "tuning")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "tuning-1", TaskQueue: "tuning",
@@ -168,23 +175,13 @@ func TestQueuesCheckpointOften(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop()
+	t.Cleanup(srv.Stop) // after the worker's cleanups, which run first
 	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddr(), Logger: sdklog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	w := worker.New(c, "checkpoint", worker.Options{})
-	w.RegisterWorkflow(noop)
-	if err := w.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer w.Stop()
+	c := noopWorker(t, srv, "checkpoint")
 	for burst := range 2 {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		var runs []client.WorkflowRun
