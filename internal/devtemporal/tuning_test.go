@@ -16,6 +16,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"go.temporal.io/server/common/dynamicconfig"
+	"go.temporal.io/server/common/log"
 
 	"gatehouse/internal/searchattr"
 )
@@ -214,6 +216,29 @@ func TestQueuesCheckpointOften(t *testing.T) {
 				t.Fatalf("burst %d: %d transfer and visibility tasks still stored 12 s after the workflows closed", burst, left)
 			case <-time.After(100 * time.Millisecond):
 			}
+		}
+	}
+}
+
+// The compose file's Temporal server (docker-compose.yml) checkpoints its
+// history queues as often as the embedded one: its dynamic config parses
+// with the server's own loader, and each key reads as the same duration.
+func TestComposeQueueCheckpointsMatch(t *testing.T) {
+	done := make(chan any)
+	defer close(done)
+	fc, err := dynamicconfig.NewFileBasedClient(&dynamicconfig.FileBasedClientConfig{
+		Filepath: "../../deploy/temporal/dynamicconfig.yaml", PollInterval: time.Minute}, log.NewNoopLogger(), done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compose := dynamicconfig.NewCollection(fc, log.NewNoopLogger())
+	embedded := dynamicconfig.NewCollection(dynamicConfig(nil, true), log.NewNoopLogger())
+	defaults := dynamicconfig.NewCollection(dynamicconfig.StaticClient{}, log.NewNoopLogger())
+	for _, s := range []dynamicconfig.GlobalDurationSetting{dynamicconfig.TransferProcessorUpdateAckInterval,
+		dynamicconfig.VisibilityProcessorUpdateAckInterval, dynamicconfig.TimerProcessorUpdateAckInterval} {
+		got, want, def := s.Get(compose)(), s.Get(embedded)(), s.Get(defaults)()
+		if got != want || want == def {
+			t.Errorf("%s: compose %s, embedded %s (the server's default %s)", s.Key(), got, want, def)
 		}
 	}
 }
