@@ -24,6 +24,20 @@ import (
 
 func noop(workflow.Context) error { return nil }
 
+// fileServer starts a server on SQLite files in a temporary directory, stopped
+// when the test ends (after the cleanups registered later, such as
+// noopWorker's), and returns it with its main database file.
+func fileServer(t *testing.T) (*Server, string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "temporal.sqlite")
+	srv, err := Start(Options{FrontendAddr: "127.0.0.1:0", DatabaseFile: file, Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	return srv, file
+}
+
 // noopWorker dials srv and runs noop on taskQueue until the test ends.
 func noopWorker(t *testing.T, srv *Server, taskQueue string) client.Client {
 	t.Helper()
@@ -45,12 +59,7 @@ func noopWorker(t *testing.T, srv *Server, taskQueue string) client.Client {
 // answers a query on a column whose index it dropped, and stops forcing
 // search-attribute refreshes once the attributes exist.
 func TestFileServerTuning(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "temporal.sqlite")
-	srv, err := Start(Options{FrontendAddr: "127.0.0.1:0", DatabaseFile: file, Namespace: "default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop) // after the worker's cleanups, which run first
+	srv, file := fileServer(t)
 	if srv.config.force.Load() {
 		t.Fatal("search-attribute refreshes still forced: the namespace was created with every attribute")
 	}
@@ -172,12 +181,7 @@ func TestOlderFileGetsItsSearchAttributes(t *testing.T) {
 // and from the database) within 12 s, twice in a row. At the server's
 // default (every 30 s, ±15 %) the second burst would wait 25 s or more.
 func TestQueuesCheckpointOften(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "temporal.sqlite")
-	srv, err := Start(Options{FrontendAddr: "127.0.0.1:0", DatabaseFile: file, Namespace: "default"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Stop) // after the worker's cleanups, which run first
+	srv, file := fileServer(t)
 	db, err := sql.Open("sqlite", "file:"+file+"?mode=ro")
 	if err != nil {
 		t.Fatal(err)
